@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace Siem.Host.Commands;
+
+/// <summary><c>siem bench ...</c>: benchmarks that print figures (never assertions).</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var bench = new Command("bench", "Run a benchmark and print its figures.");
+        return bench;
+    }
+}

@@ -1,0 +1,9 @@
+using System.CommandLine;
+using Siem.Host.Commands;
+
+// `siem` — one host for every role and every analyst/operator command.
+// Each command lives in Commands/<Name>Command.cs and exposes a static Create().
+var root = new RootCommand("Siem: security log streaming, Sigma detection, search and right-to-be-forgotten purges.");
+root.Subcommands.Add(BenchCommand.Create());
+
+return await root.Parse(args).InvokeAsync();
