@@ -1,0 +1,118 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Cryptography;
+using Org.BouncyCastle.Math.EC.Rfc8032;
+using Siem.Core.Security;
+
+namespace Siem.Core.Envelope;
+
+/// <summary>
+/// Engine side: checks and opens one envelope. Order: headers → agent known and not revoked → key id known →
+/// Ed25519 signature over canonical header + body → AES-GCM. Never throws for bad input; every failure is a
+/// result with a reason (the engine quarantines it). Thread-safe.
+/// </summary>
+public sealed class EnvelopeOpener
+{
+    private readonly IReadOnlyDictionary<string, EngineKeyPair> _keys;
+    private readonly AgentRegistry _registry;
+
+    public EnvelopeOpener(IReadOnlyDictionary<string, EngineKeyPair> engineKeysById, AgentRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(engineKeysById);
+        ArgumentNullException.ThrowIfNull(registry);
+        _keys = engineKeysById;
+        _registry = registry;
+    }
+
+    public EnvelopeOpenResult Open(Func<string, string?> header, ReadOnlySpan<byte> body)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        var agentId = header(EnvelopeFormat.HeaderAgent);
+        var keyId = header(EnvelopeFormat.HeaderKeyId);
+        var seqText = header(EnvelopeFormat.HeaderBatchSeq);
+        var alg = header(EnvelopeFormat.HeaderAlg);
+        if (!AgentIdValidator.IsValid(agentId))
+            return EnvelopeOpenResult.Fail(EnvelopeFailure.Malformed, $"missing or invalid {EnvelopeFormat.HeaderAgent} header");
+        // Canonical decimal only ("007" would alias 7 in the Nats-Msg-Id dedupe key).
+        if (!ulong.TryParse(seqText, NumberStyles.None, CultureInfo.InvariantCulture, out var seq)
+            || !string.Equals(seq.ToString(CultureInfo.InvariantCulture), seqText, StringComparison.Ordinal))
+            return EnvelopeOpenResult.Fail(EnvelopeFailure.Malformed, $"missing or invalid {EnvelopeFormat.HeaderBatchSeq} header", agentId);
+        if (!string.Equals(alg, EnvelopeFormat.Algorithm, StringComparison.Ordinal))
+            return EnvelopeOpenResult.Fail(EnvelopeFailure.Malformed, $"unsupported {EnvelopeFormat.HeaderAlg} '{alg}' (expected {EnvelopeFormat.Algorithm})", agentId, seq);
+        if (!AgentIdValidator.IsValid(keyId))
+            return EnvelopeOpenResult.Fail(EnvelopeFailure.Malformed, $"missing or invalid {EnvelopeFormat.HeaderKeyId} header", agentId, seq);
+        var msgId = header(EnvelopeFormat.HeaderMsgId);
+        if (msgId != null && !string.Equals(msgId, EnvelopeFormat.MsgId(agentId!, seq), StringComparison.Ordinal))
+            return EnvelopeOpenResult.Fail(EnvelopeFailure.Malformed, $"{EnvelopeFormat.HeaderMsgId} '{msgId}' does not match agent and sequence", agentId, seq);
+
+        if (!_registry.TryGet(agentId!, out var agent))
+            return EnvelopeOpenResult.Fail(EnvelopeFailure.UnknownAgent, $"agent '{agentId}' is not enrolled", agentId, seq);
+        if (agent.Revoked)
+            return EnvelopeOpenResult.Fail(EnvelopeFailure.RevokedAgent, $"agent '{agentId}' was revoked", agentId, seq, agent.Tenant);
+        if (!_keys.TryGetValue(keyId!, out var engineKey))
+            return EnvelopeOpenResult.Fail(EnvelopeFailure.UnknownKey, $"engine key '{keyId}' is not held by this engine", agentId, seq, agent.Tenant);
+        if (body.Length < EnvelopeFormat.Overhead)
+            return EnvelopeOpenResult.Fail(EnvelopeFailure.Malformed, $"body has {body.Length} bytes, less than the {EnvelopeFormat.Overhead}-byte minimum", agentId, seq, agent.Tenant);
+
+        var header0 = EnvelopeFormat.CanonicalHeader(agentId!, keyId!, seq);
+        if (!VerifySignature(agent.SigningPublicKey, header0, body))
+            return EnvelopeOpenResult.Fail(EnvelopeFailure.BadSignature, "signature does not verify with the agent's enrolled key", agentId, seq, agent.Tenant);
+
+        var plaintext = Decrypt(engineKey, header0, body);
+        return plaintext == null
+            ? EnvelopeOpenResult.Fail(EnvelopeFailure.DecryptFailed, $"decryption with engine key '{keyId}' failed", agentId, seq, agent.Tenant)
+            : new EnvelopeOpenResult(true, EnvelopeFailure.None, agentId, seq, plaintext, null) { Tenant = agent.Tenant };
+    }
+
+    private static bool VerifySignature(byte[] publicKey, byte[] canonicalHeader, ReadOnlySpan<byte> body)
+    {
+        var signedBodyLength = body.Length - EnvelopeFormat.SignatureSize;
+        var length = canonicalHeader.Length + signedBodyLength;
+        var message = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            canonicalHeader.CopyTo(message, 0);
+            body[..signedBodyLength].CopyTo(message.AsSpan(canonicalHeader.Length));
+            var signature = body[signedBodyLength..].ToArray();
+            return Ed25519.Verify(signature, 0, publicKey, 0, message, 0, length);
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(message);
+        }
+    }
+
+    private static byte[]? Decrypt(EngineKeyPair engineKey, byte[] canonicalHeader, ReadOnlySpan<byte> body)
+    {
+        var cipherLength = body.Length - EnvelopeFormat.Overhead;
+        var ephemeralPublic = body[..EnvelopeFormat.EphemeralKeySize];
+        var nonce = body.Slice(EnvelopeFormat.EphemeralKeySize, EnvelopeFormat.NonceSize);
+        var cipher = body.Slice(EnvelopeFormat.EphemeralKeySize + EnvelopeFormat.NonceSize, cipherLength);
+        var tag = body.Slice(EnvelopeFormat.EphemeralKeySize + EnvelopeFormat.NonceSize + cipherLength, EnvelopeFormat.TagSize);
+
+        Span<byte> shared = stackalloc byte[32];
+        if (!engineKey.TryAgree(ephemeralPublic, shared)) return null;
+        Span<byte> key = stackalloc byte[32];
+        EnvelopeFormat.DeriveKey(shared, ephemeralPublic, engineKey.AgreementPublicKey, canonicalHeader, key);
+        shared.Clear();
+        var plaintext = new byte[cipherLength];
+        try
+        {
+            using var aes = new AesGcm(key, EnvelopeFormat.TagSize);
+            aes.Decrypt(nonce, cipher, tag, plaintext, canonicalHeader);
+            return plaintext;
+        }
+        catch (AuthenticationTagMismatchException)
+        {
+            return null;
+        }
+        finally
+        {
+            key.Clear();
+        }
+    }
+}

@@ -1,0 +1,166 @@
+using System.Buffers;
+using System.Text.Json;
+using NodaTime;
+using NodaTime.Text;
+
+namespace Siem.Core.Events;
+
+/// <summary>
+/// The batch plaintext inside an envelope: JSON lines, one <see cref="LogEvent"/> per line:
+/// <c>{"record_id","agent_id","@timestamp" (ISO-8601 UTC),"original","fields":{name: string | [string,...]}}</c>.
+/// Decoding is strict: anything else is an <see cref="InvalidDataException"/> naming the record and field.
+/// </summary>
+public static class LogEventJson
+{
+    private static readonly InstantPattern TimestampPattern = InstantPattern.ExtendedIso;
+    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Indented = false };
+
+    public static byte[] EncodeBatch(IReadOnlyList<LogEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var buffer = new ArrayBufferWriter<byte>(256 * Math.Max(1, events.Count));
+        EncodeBatch(events, buffer);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Encodes into a caller-owned writer (the batcher reuses one buffer).</summary>
+    public static void EncodeBatch(IReadOnlyList<LogEvent> events, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        using var w = new Utf8JsonWriter(output, WriterOptions);
+        for (var i = 0; i < events.Count; i++)
+        {
+            Write(w, events[i]);
+            w.Flush();
+            output.Write("\n"u8);
+            w.Reset(output);
+        }
+    }
+
+    public static List<LogEvent> DecodeBatch(ReadOnlySpan<byte> utf8)
+    {
+        var result = new List<LogEvent>();
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { AllowMultipleValues = true, MaxDepth = 8 });
+        try
+        {
+            while (reader.Read())
+            {
+                result.Add(Read(ref reader));
+            }
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"event batch: record {result.Count + 1}: invalid JSON ({e.Message})", e);
+        }
+        return result;
+    }
+
+    public static void Write(Utf8JsonWriter w, LogEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(e);
+        w.WriteStartObject();
+        w.WriteString("record_id"u8, e.RecordId);
+        w.WriteString("agent_id"u8, e.AgentId);
+        w.WriteString("@timestamp"u8, TimestampPattern.Format(e.Timestamp));
+        w.WriteString("original"u8, e.Original);
+        w.WriteStartObject("fields"u8);
+        foreach (var (name, value) in e.Fields)
+        {
+            switch (value)
+            {
+                case string s:
+                    w.WriteString(name, s);
+                    break;
+                case string[] many:
+                    w.WriteStartArray(name);
+                    foreach (var v in many) w.WriteStringValue(v);
+                    w.WriteEndArray();
+                    break;
+                default:
+                    throw new InvalidOperationException($"record {e.RecordId}: field '{name}' holds a {value?.GetType().Name ?? "null"}; only string and string[] are allowed");
+            }
+        }
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads one event; the reader must be positioned on its StartObject token and ends on its EndObject.</summary>
+    public static LogEvent Read(ref Utf8JsonReader r)
+    {
+        if (r.TokenType != JsonTokenType.StartObject) throw Bad("expected an object", r);
+        string? recordId = null, agentId = null, original = null;
+        Instant timestamp = default;
+        var hasTimestamp = false;
+        Dictionary<string, object>? fields = null;
+        while (r.Read() && r.TokenType != JsonTokenType.EndObject)
+        {
+            if (r.TokenType != JsonTokenType.PropertyName) throw Bad("expected a property name", r);
+            if (r.ValueTextEquals("record_id"u8)) recordId = ReadString(ref r, "record_id");
+            else if (r.ValueTextEquals("agent_id"u8)) agentId = ReadString(ref r, "agent_id");
+            else if (r.ValueTextEquals("original"u8)) original = ReadString(ref r, "original");
+            else if (r.ValueTextEquals("@timestamp"u8))
+            {
+                var text = ReadString(ref r, "@timestamp");
+                var parsed = TimestampPattern.Parse(text);
+                if (!parsed.Success) throw new InvalidDataException($"event: @timestamp '{text}' is not ISO-8601 UTC");
+                timestamp = parsed.Value;
+                hasTimestamp = true;
+            }
+            else if (r.ValueTextEquals("fields"u8)) fields = ReadFields(ref r);
+            else
+            {
+                r.Read();
+                r.Skip(); // unknown members are tolerated so newer agents can add some
+            }
+        }
+        if (recordId == null) throw new InvalidDataException("event: missing record_id");
+        if (!hasTimestamp) throw new InvalidDataException($"event {recordId}: missing @timestamp");
+        var e = new LogEvent { RecordId = recordId, AgentId = agentId ?? "", Original = original ?? "", Timestamp = timestamp };
+        if (fields != null)
+        {
+            foreach (var (k, v) in fields) e.Fields[k] = v;
+        }
+        return e;
+    }
+
+    private static Dictionary<string, object> ReadFields(ref Utf8JsonReader r)
+    {
+        r.Read();
+        if (r.TokenType != JsonTokenType.StartObject) throw Bad("fields: expected an object", r);
+        var fields = new Dictionary<string, object>(StringComparer.Ordinal);
+        while (r.Read() && r.TokenType != JsonTokenType.EndObject)
+        {
+            var name = r.GetString()!;
+            r.Read();
+            if (r.TokenType == JsonTokenType.String)
+            {
+                fields[name] = r.GetString()!;
+            }
+            else if (r.TokenType == JsonTokenType.StartArray)
+            {
+                var values = new List<string>();
+                while (r.Read() && r.TokenType != JsonTokenType.EndArray)
+                {
+                    if (r.TokenType != JsonTokenType.String) throw Bad($"fields.{name}: expected strings in the array", r);
+                    values.Add(r.GetString()!);
+                }
+                fields[name] = values.ToArray();
+            }
+            else
+            {
+                throw Bad($"fields.{name}: expected a string or an array of strings", r);
+            }
+        }
+        return fields;
+    }
+
+    private static string ReadString(ref Utf8JsonReader r, string name)
+    {
+        r.Read();
+        return r.TokenType == JsonTokenType.String ? r.GetString()! : throw Bad($"{name}: expected a string", r);
+    }
+
+    private static InvalidDataException Bad(string what, in Utf8JsonReader r) =>
+        new($"event: {what}, got {r.TokenType} at byte {r.TokenStartIndex}");
+}

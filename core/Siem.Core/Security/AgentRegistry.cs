@@ -1,0 +1,117 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Siem.Core.Security;
+
+/// <summary>
+/// Engine side: the enrolled agents, their Ed25519 public keys and revocation flags. Persisted as one JSON
+/// file (mode 0600, atomic rewrite on every change — enrollments are rare); <c>null</c> path = in memory.
+/// Thread-safe: the enrollment responder writes while consumers read.
+/// </summary>
+public sealed class AgentRegistry
+{
+    private readonly object _gate = new();
+    private readonly string? _path;
+    private Dictionary<string, AgentRecord> _agents = new(StringComparer.Ordinal);
+
+    public AgentRegistry(string? path = null)
+    {
+        _path = path;
+        if (path != null && File.Exists(path)) _agents = LoadFile(path);
+    }
+
+    public IReadOnlyList<AgentRecord> All
+    {
+        get { lock (_gate) return [.. _agents.Values.OrderBy(a => a.AgentId, StringComparer.Ordinal)]; }
+    }
+
+    /// <summary>Registers (or re-registers) an agent. Re-enrolling a revoked agent id is refused: revocation is final for an id.</summary>
+    public AgentRecord Register(string agentId, byte[] signingPublicKey, string tenant, string? hostName = null)
+    {
+        AgentIdValidator.Validate(agentId);
+        AgentIdValidator.Validate(tenant, "tenant");
+        ArgumentNullException.ThrowIfNull(signingPublicKey);
+        if (signingPublicKey.Length != 32) throw new ArgumentException("an Ed25519 public key has 32 bytes", nameof(signingPublicKey));
+        lock (_gate)
+        {
+            if (_agents.TryGetValue(agentId, out var existing) && existing.Revoked)
+                throw new InvalidOperationException($"agent '{agentId}' is revoked; enroll it under a new agent id");
+            var record = new AgentRecord(agentId, tenant, [.. signingPublicKey], DateTimeOffset.UtcNow, HostName: hostName);
+            var next = new Dictionary<string, AgentRecord>(_agents, StringComparer.Ordinal) { [agentId] = record };
+            Persist(next);
+            _agents = next;
+            return record;
+        }
+    }
+
+    /// <summary>Marks an agent revoked: its envelopes fail to open from now on. False if the id is unknown.</summary>
+    public bool Revoke(string agentId)
+    {
+        lock (_gate)
+        {
+            if (!_agents.TryGetValue(agentId, out var existing)) return false;
+            if (existing.Revoked) return true;
+            var next = new Dictionary<string, AgentRecord>(_agents, StringComparer.Ordinal)
+            {
+                [agentId] = existing with { Revoked = true, RevokedAt = DateTimeOffset.UtcNow },
+            };
+            Persist(next);
+            _agents = next;
+            return true;
+        }
+    }
+
+    public bool TryGet(string agentId, out AgentRecord record)
+    {
+        // Readers see an immutable snapshot (copy-on-write), so no lock on the hot path.
+        var snapshot = Volatile.Read(ref _agents);
+        if (snapshot.TryGetValue(agentId, out var r))
+        {
+            record = r;
+            return true;
+        }
+        record = null!;
+        return false;
+    }
+
+    private void Persist(Dictionary<string, AgentRecord> agents)
+    {
+        if (_path == null) return;
+        var file = new RegistryFile { Version = 1, Agents = [.. agents.Values.OrderBy(a => a.AgentId, StringComparer.Ordinal)] };
+        SecureFile.WriteAllBytes(_path, JsonSerializer.SerializeToUtf8Bytes(file, JsonOptions));
+    }
+
+    private static Dictionary<string, AgentRecord> LoadFile(string path)
+    {
+        RegistryFile? file;
+        try
+        {
+            file = JsonSerializer.Deserialize<RegistryFile>(File.ReadAllBytes(path), JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: agent registry is not valid JSON ({e.Message})", e);
+        }
+        var result = new Dictionary<string, AgentRecord>(StringComparer.Ordinal);
+        foreach (var a in file?.Agents ?? [])
+        {
+            if (!AgentIdValidator.IsValid(a.AgentId) || a.SigningPublicKey is not { Length: 32 })
+                throw new InvalidDataException($"{path}: agent entry '{a.AgentId}' has an invalid id or public key");
+            result[a.AgentId] = a;
+        }
+        return result;
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private sealed class RegistryFile
+    {
+        public int Version { get; set; }
+        public List<AgentRecord> Agents { get; set; } = [];
+    }
+}
