@@ -1,0 +1,4 @@
+using System.Runtime.CompilerServices;
+
+[assembly: InternalsVisibleTo("Siem.Nats.Tests")]
+[assembly: InternalsVisibleTo("Siem.Benchmarks")]
