@@ -1,0 +1,74 @@
+using Siem.Core.Events;
+using Siem.Rules.Evaluation;
+
+namespace Siem.Rules;
+
+/// <summary>The per-event hot path.</summary>
+public sealed partial class CompiledRuleSet
+{
+    /// <summary>Most distinct (channel, event id, module) keys cached per thread; beyond it candidates are recomputed (and allocate).</summary>
+    private const int MaxCachedKeys = 4096;
+
+    /// <summary>Appends every rule that matches <paramref name="e"/> to <paramref name="matches"/> (in rule order).</summary>
+    public void Match(LogEvent e, List<SigmaRule> matches)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        ArgumentNullException.ThrowIfNull(matches);
+        var ctx = _contexts.Value!;
+        ctx.Load(e, _fields);
+        foreach (var rule in Candidates(ctx))
+        {
+            if (rule.Matches(ctx))
+            {
+                matches.Add(rule.Rule);
+            }
+        }
+    }
+
+    /// <summary>True when the rule (by compiled index order) matches; for tests and tools that evaluate one rule.</summary>
+    internal bool Matches(LogEvent e, SigmaRule rule)
+    {
+        var ctx = _contexts.Value!;
+        ctx.Load(e, _fields);
+        return _rules.First(r => ReferenceEquals(r.Rule, rule)).Matches(ctx);
+    }
+
+    private CompiledRule[] Candidates(MatchContext ctx)
+    {
+        if (!_options.IndexByLogsource)
+        {
+            return _rules;
+        }
+        var channel = ctx.Get(_channelSlot) as string ?? ctx.Get(_winlogChannelSlot) as string;
+        var eventIdValue = ctx.Get(_eventIdSlot);
+        var eventId = eventIdValue as string ?? ctx.Get(_winlogEventIdSlot) as string;
+        var module = ctx.Get(_moduleSlot) as string;
+        var osType = channel is null ? ctx.Get(_osTypeSlot) as string : null;
+        var key = (channel, eventIdValue is string[]? "\0multi" : eventId, module, osType);
+        if (ctx.Candidates.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+        var logsource = EventLogsource.Resolve(channel, eventId, module, osType);
+        var list = new List<CompiledRule>();
+        foreach (var r in _rules)
+        {
+            if (!logsource.Admits(r.Rule.Logsource))
+            {
+                continue;
+            }
+            // The EventID prefilter reads the same slot the rule's EventID item reads.
+            if (r.RequiredEventIds is not null && eventIdValue is not string[] && (eventIdValue is not string id || !r.RequiredEventIds.Contains(id)))
+            {
+                continue;
+            }
+            list.Add(r);
+        }
+        var result = list.ToArray();
+        if (ctx.Candidates.Count < MaxCachedKeys)
+        {
+            ctx.Candidates[key] = result;
+        }
+        return result;
+    }
+}

@@ -1,0 +1,28 @@
+namespace Siem.Rules.Evaluation;
+
+/// <summary>A rule ready to evaluate: its condition, the filters that apply to it, and what the index knows about it.</summary>
+internal sealed class CompiledRule(SigmaRule rule, int index, CNode condition, CNode[] filters, IReadOnlySet<string>? requiredEventIds)
+{
+    public SigmaRule Rule { get; } = rule;
+
+    public int Index { get; } = index;
+
+    /// <summary>The rule can only match when EventID is one of these (case-insensitive); null = no constraint.</summary>
+    public IReadOnlySet<string>? RequiredEventIds { get; } = requiredEventIds;
+
+    public bool Matches(MatchContext ctx)
+    {
+        if (!condition.Eval(ctx))
+        {
+            return false;
+        }
+        foreach (var f in filters)
+        {
+            if (f.Eval(ctx))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}

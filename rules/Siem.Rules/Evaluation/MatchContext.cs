@@ -1,0 +1,59 @@
+using Siem.Core.Events;
+
+namespace Siem.Rules.Evaluation;
+
+/// <summary>
+/// Per-thread scratch state for evaluating one event: the event's values of every field any rule uses, in slots
+/// indexed by field id (filled once per event, reused across events: a generation stamp avoids clearing).
+/// </summary>
+internal sealed class MatchContext
+{
+    private readonly object?[] _values;
+    private readonly int[] _generation;
+    private readonly bool[] _exact;
+    private int _current;
+
+    public MatchContext(int slotCount)
+    {
+        _values = new object?[slotCount];
+        _generation = new int[slotCount];
+        _exact = new bool[slotCount];
+    }
+
+    public LogEvent Event { get; private set; } = null!;
+
+    /// <summary>Candidate rule lists by event logsource key (channel, event id, module); per thread so no locks.</summary>
+    public Dictionary<(string?, string?, string?, string?), CompiledRule[]> Candidates { get; } = [];
+
+    public void Load(LogEvent e, FieldTable table)
+    {
+        Event = e;
+        _current++;
+        if (_current == int.MaxValue)
+        {
+            Array.Clear(_generation);
+            _current = 1;
+        }
+        foreach (var (name, value) in e.Fields)
+        {
+            if (!table.TryGetSlots(name, out var slots))
+            {
+                continue;
+            }
+            foreach (var (slot, slotName) in slots)
+            {
+                // Exact field name wins over a case-insensitive match (Windows names are exact; JSON may vary case).
+                var exact = string.Equals(slotName, name, StringComparison.Ordinal);
+                if (_generation[slot] != _current || (exact && !_exact[slot]))
+                {
+                    _generation[slot] = _current;
+                    _values[slot] = value;
+                    _exact[slot] = exact;
+                }
+            }
+        }
+    }
+
+    /// <summary>The value in a slot (string or string[]), or null when the event does not have the field.</summary>
+    public object? Get(int slot) => _generation[slot] == _current ? _values[slot] : null;
+}

@@ -1,0 +1,149 @@
+using Siem.Rules.Correlation;
+using Siem.Rules.Detection;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Siem.Rules;
+
+/// <summary>
+/// Loads Sigma YAML (files or directories, recursively <c>*.yml</c>/<c>*.yaml</c>; multi-document files allowed).
+/// Each document is one of: a correlation rule (has <c>correlation:</c>; handed to
+/// <see cref="CorrelationRuleParser.TryParse"/>), a filter (has <c>filter:</c>), or a detection rule. A broken
+/// document becomes a <see cref="RuleLoadError"/> naming file, line, column and field; the others still load.
+/// </summary>
+public static partial class RuleLoader
+{
+    public static RuleSet Load(IEnumerable<string> filesOrDirectories)
+    {
+        ArgumentNullException.ThrowIfNull(filesOrDirectories);
+        var acc = new Accumulator();
+        foreach (var entry in filesOrDirectories)
+        {
+            if (Directory.Exists(entry))
+            {
+                var files = Directory.EnumerateFiles(entry, "*", SearchOption.AllDirectories)
+                    .Where(f => f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase))
+                    .Order(StringComparer.Ordinal);
+                foreach (var f in files)
+                {
+                    LoadFile(f, acc);
+                }
+            }
+            else if (File.Exists(entry))
+            {
+                LoadFile(entry, acc);
+            }
+            else
+            {
+                acc.Errors.Add(new RuleLoadError(entry, 0, 0, null, "no such file or directory", false));
+                acc.Documents++;
+            }
+        }
+        return acc.ToRuleSet();
+    }
+
+    /// <summary>Loads rules from YAML text; <paramref name="path"/> is used in errors and <see cref="SigmaRule.SourcePath"/>.</summary>
+    public static RuleSet LoadYaml(string yaml, string path)
+    {
+        var acc = new Accumulator();
+        LoadText(yaml, path, acc);
+        return acc.ToRuleSet();
+    }
+
+    private static void LoadFile(string file, Accumulator acc)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(file);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            acc.Errors.Add(new RuleLoadError(file, 0, 0, null, $"cannot read: {ex.Message}", false));
+            acc.Documents++;
+            return;
+        }
+        LoadText(text, file, acc);
+    }
+
+    private static void LoadText(string text, string path, Accumulator acc)
+    {
+        var stream = new YamlStream();
+        RuleLoadError? syntaxError = null;
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException ex)
+        {
+            // Documents before the broken one are kept by YamlStream and still load.
+            var msg = ex.InnerException is null ? ex.Message : $"{ex.Message} {ex.InnerException.Message}";
+            syntaxError = new RuleLoadError(path, (int)ex.Start.Line, (int)ex.Start.Column, null, $"invalid YAML: {msg}", false);
+        }
+        var index = 0;
+        foreach (var doc in stream.Documents)
+        {
+            index++;
+            acc.Documents++;
+            if (doc.RootNode is not YamlMappingNode root)
+            {
+                acc.Errors.Add(new RuleLoadError(path, (int)doc.RootNode.Start.Line, (int)doc.RootNode.Start.Column, null,
+                    "a rule document must be a YAML map (title, logsource, detection, ...)", false));
+                continue;
+            }
+            LoadDocument(root, path, index, acc);
+        }
+        if (syntaxError is not null)
+        {
+            acc.Documents++;
+            acc.Errors.Add(syntaxError);
+        }
+    }
+
+    private static void LoadDocument(YamlMappingNode root, string path, int index, Accumulator acc)
+    {
+        if (root.Children.ContainsKey(new YamlScalarNode("correlation")))
+        {
+            if (CorrelationRuleParser.TryParse(root, path, out var corr, out var corrError) && corr is not null)
+            {
+                acc.Correlations.Add(corr);
+            }
+            else
+            {
+                acc.Errors.Add(corrError ?? new RuleLoadError(path, DetectionParser.Line(root), DetectionParser.Col(root), null, "correlation rule could not be parsed", false));
+            }
+            return;
+        }
+        var id = ScalarOf(root, "id");
+        try
+        {
+            if (root.Children.ContainsKey(new YamlScalarNode("filter")))
+            {
+                acc.Filters.Add(ParseFilter(root, path));
+            }
+            else
+            {
+                acc.Rules.Add(ParseRule(root, path, index));
+            }
+        }
+        catch (RuleParseException ex)
+        {
+            acc.Errors.Add(new RuleLoadError(path, ex.Line, ex.Column, id, ex.Message, ex.Unsupported));
+        }
+    }
+
+    private sealed class Accumulator
+    {
+        public List<SigmaRule> Rules { get; } = [];
+
+        public List<object> Correlations { get; } = [];
+
+        public List<SigmaFilter> Filters { get; } = [];
+
+        public List<RuleLoadError> Errors { get; } = [];
+
+        public int Documents { get; set; }
+
+        public RuleSet ToRuleSet() => new(Rules, Correlations, Filters, Errors, Documents);
+    }
+}
