@@ -1,0 +1,46 @@
+using Siem.Testing;
+
+namespace Siem.Nats.Tests;
+
+public sealed class SlowConsumerTests(NatsServerFixture fixture) : IClassFixture<NatsServerFixture>
+{
+    [Fact]
+    public async Task A_slow_subscriber_gets_all_100k_messages_in_order_with_the_buffer_bounded_by_capacity()
+    {
+        var ct = new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token;
+        const int capacity = 64;
+        const int total = 100_000;
+        await using var consumer = new NatsConnection(NatsOpts.Default with { Servers = [fixture.Url], SubscriptionCapacity = capacity });
+        await using var producer = new NatsConnection(NatsOpts.Default with { Servers = [fixture.Url] });
+        var errors = new List<NatsException>();
+        consumer.Error += (_, e) => { lock (errors) errors.Add(e); };
+        await consumer.ConnectAsync(ct);
+        await producer.ConnectAsync(ct);
+        var sub = await consumer.SubscribeAsync("slow.x", cancellationToken: ct);
+        await consumer.PingAsync(ct);
+
+        var publish = Task.Run(async () =>
+        {
+            var payload = new byte[64];
+            for (int i = 0; i < total; i++)
+            {
+                BitConverter.TryWriteBytes(payload, i);
+                await producer.PublishAsync("slow.x", payload, cancellationToken: ct);
+            }
+            await producer.PingAsync(ct);
+        }, ct);
+
+        int maxBuffered = 0;
+        for (int i = 0; i < total; i++)
+        {
+            maxBuffered = Math.Max(maxBuffered, sub.Msgs.Count);
+            var m = await sub.Msgs.ReadAsync(ct);
+            Assert.Equal(i, BitConverter.ToInt32(m.Data.Span));
+            if (i % 5000 == 0) await Task.Delay(20, ct); // slow: the channel fills and the read loop must wait
+        }
+        await publish;
+        Assert.Equal(capacity, maxBuffered);
+        Assert.Empty(errors);
+        Assert.Equal(NatsConnectionState.Open, consumer.ConnectionState);
+    }
+}
