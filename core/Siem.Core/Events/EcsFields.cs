@@ -33,6 +33,28 @@ public static class EcsFields
     public const string LogSyslogSeverity = "log.syslog.severity.code";
     public const string LogSyslogAppName = "log.syslog.appname";
     public const string Tags = "tags";
+    public const string EventCode = "event.code";
+    public const string UserEffectiveName = "user.effective.name";
+    public const string UserAuditId = "user.audit.id";
+    public const string GroupId = "group.id";
+    public const string SourceDomain = "source.domain";
+    public const string ProcessArgs = "process.args";
+    public const string ProcessParentExecutable = "process.parent.executable";
+    public const string WinlogChannel = "winlog.channel";
+    public const string WinlogProviderName = "winlog.provider_name";
+    public const string WinlogRecordId = "winlog.record_id";
+    public const string LogSyslogHostname = "log.syslog.hostname";
+    public const string LogSyslogProcId = "log.syslog.procid";
+    public const string LogSyslogMsgId = "log.syslog.msgid";
+    public const string LogSyslogVersion = "log.syslog.version";
+    /// <summary>Prefix of RFC 5424 structured data: <c>log.syslog.structured_data.&lt;sd-id&gt;.&lt;param&gt;</c>.</summary>
+    public const string LogSyslogStructuredDataPrefix = "log.syslog.structured_data.";
+    /// <summary>Tag put on a record whose source line was longer than the source's maximum (only its first part is kept).</summary>
+    public const string TruncatedTag = "_truncated";
+    /// <summary>Tag put on a record whose bytes were not valid UTF-8 (decoded with U+FFFD replacements).</summary>
+    public const string InvalidUtf8Tag = "_invalid_utf8";
+    /// <summary>Tag put on a syslog record whose &lt;PRI&gt; was malformed or out of range; the rest of the line was still parsed.</summary>
+    public const string InvalidPriTag = "_syslog_invalid_pri";
     /// <summary>Tag put on a record no parser understood; the line is kept whole in <see cref="Message"/>.</summary>
     public const string ParseFailureTag = "_parse_failure";
 }

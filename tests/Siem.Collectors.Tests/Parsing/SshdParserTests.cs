@@ -1,0 +1,117 @@
+using Siem.Core.Events;
+using static Siem.Collectors.Tests.Parsing.ParserTestKit;
+
+namespace Siem.Collectors.Tests.Parsing;
+
+public class SshdParserTests
+{
+    private const string Header = "Nov 22 03:10:01 bastion sshd[4242]: ";
+
+    [Theory]
+    [InlineData("Accepted password for alice from 192.0.2.10 port 51234 ssh2", "password", "alice", "192.0.2.10", "51234", "success")]
+    [InlineData("Accepted publickey for deploy from 2001:db8::7 port 60022 ssh2: ED25519 SHA256:Jd7mJ5kzq3o0m1+G7y0bM2d0Yq1vTgk3pD8a6N1v0xQ", "publickey", "deploy", "2001:db8::7", "60022", "success")]
+    [InlineData("Failed password for root from 203.0.113.5 port 40000 ssh2", "password", "root", "203.0.113.5", "40000", "failure")]
+    [InlineData("Failed password for invalid user admin from 203.0.113.5 port 40001 ssh2", "password", "admin", "203.0.113.5", "40001", "failure")]
+    [InlineData("Failed publickey for git from 198.51.100.23 port 33210 ssh2: RSA SHA256:1Zk4TcQ4c6m8XKf2cJm1YqZJr3nq0Q7r3s9xQ1yWl3A", "publickey", "git", "198.51.100.23", "33210", "failure")]
+    [InlineData("Failed none for invalid user oracle from 203.0.113.77 port 51000 ssh2", "none", "oracle", "203.0.113.77", "51000", "failure")]
+    [InlineData("Accepted keyboard-interactive/pam for bob from 192.0.2.11 port 50000 ssh2", "keyboard-interactive/pam", "bob", "192.0.2.11", "50000", "success")]
+    public void Login_attempts_map_to_ssh_login(string message, string method, string user, string ip, string port, string outcome)
+    {
+        var e = Single(Header + message);
+
+        Assert.Equal("authentication", e.Get(EcsFields.EventCategory));
+        Assert.Equal("ssh_login", e.Get(EcsFields.EventAction));
+        Assert.Equal(outcome, e.Get(EcsFields.EventOutcome));
+        Assert.Equal(outcome == "success" ? "start" : "info", e.Get(EcsFields.EventType));
+        Assert.Equal(method, e.Get("system.auth.ssh.method"));
+        Assert.Equal(user, e.Get(EcsFields.UserName));
+        Assert.Equal(ip, e.Get(EcsFields.SourceIp));
+        Assert.Equal(port, e.Get(EcsFields.SourcePort));
+        Assert.Equal("sshd", e.Get(EcsFields.ProcessName));
+        Assert.Equal("4242", e.Get(EcsFields.ProcessPid));
+        Assert.Equal("bastion", e.Get(EcsFields.HostName));
+        Assert.Equal(message, e.Get(EcsFields.Message));
+    }
+
+    [Fact]
+    public void Invalid_user_marks_the_user_as_invalid()
+    {
+        var e = Single(Header + "Invalid user admin from 203.0.113.5 port 40001");
+
+        Assert.Equal("invalid_user", e.Get(EcsFields.EventAction));
+        Assert.Equal("failure", e.Get(EcsFields.EventOutcome));
+        Assert.Equal("admin", e.Get(EcsFields.UserName));
+        Assert.Equal("203.0.113.5", e.Get(EcsFields.SourceIp));
+        Assert.Equal("40001", e.Get(EcsFields.SourcePort));
+        Assert.Equal("true", e.Get("system.auth.ssh.invalid_user"));
+    }
+
+    [Fact]
+    public void Invalid_user_without_port_as_older_openssh_writes_it()
+    {
+        var e = Single(Header + "Invalid user test from 203.0.113.9");
+
+        Assert.Equal("test", e.Get(EcsFields.UserName));
+        Assert.Equal("203.0.113.9", e.Get(EcsFields.SourceIp));
+        Assert.Null(e.Get(EcsFields.SourcePort));
+    }
+
+    [Theory]
+    [InlineData("Disconnected from user alice 192.0.2.10 port 51234", "ssh_disconnect", "alice", "192.0.2.10", "51234", null)]
+    [InlineData("Disconnected from invalid user admin 203.0.113.5 port 40001 [preauth]", "ssh_disconnect", "admin", "203.0.113.5", "40001", "true")]
+    [InlineData("Disconnected from authenticating user root 203.0.113.5 port 40002 [preauth]", "ssh_disconnect", "root", "203.0.113.5", "40002", "true")]
+    [InlineData("Disconnected from 203.0.113.5 port 40003 [preauth]", "ssh_disconnect", null, "203.0.113.5", "40003", "true")]
+    [InlineData("Connection closed by authenticating user root 203.0.113.5 port 40004 [preauth]", "ssh_connection_closed", "root", "203.0.113.5", "40004", "true")]
+    [InlineData("Connection closed by invalid user support 203.0.113.5 port 40005 [preauth]", "ssh_connection_closed", "support", "203.0.113.5", "40005", "true")]
+    [InlineData("Connection closed by 203.0.113.5 port 40006 [preauth]", "ssh_connection_closed", null, "203.0.113.5", "40006", "true")]
+    [InlineData("Connection reset by 203.0.113.5 port 40007", "ssh_connection_reset", null, "203.0.113.5", "40007", null)]
+    [InlineData("Received disconnect from 203.0.113.5 port 40008:11: Bye Bye [preauth]", "ssh_disconnect", null, "203.0.113.5", "40008", "true")]
+    [InlineData("Received disconnect from 192.0.2.10 port 40009:11: disconnected by user", "ssh_disconnect", null, "192.0.2.10", "40009", null)]
+    public void Disconnects_are_session_ends(string message, string action, string? user, string ip, string port, string? preauth)
+    {
+        var e = Single(Header + message);
+
+        Assert.Equal("session", e.Get(EcsFields.EventCategory));
+        Assert.Equal("end", e.Get(EcsFields.EventType));
+        Assert.Equal(action, e.Get(EcsFields.EventAction));
+        Assert.Equal(user, e.Get(EcsFields.UserName));
+        Assert.Equal(ip, e.Get(EcsFields.SourceIp));
+        Assert.Equal(port, e.Get(EcsFields.SourcePort));
+        Assert.Equal(preauth, e.Get("system.auth.ssh.preauth"));
+    }
+
+    [Fact]
+    public void Received_disconnect_from_ipv6_peer()
+    {
+        var e = Single(Header + "Received disconnect from 2001:db8::5 port 40100:11: Bye Bye [preauth]");
+
+        Assert.Equal("2001:db8::5", e.Get(EcsFields.SourceIp));
+        Assert.Equal("40100", e.Get(EcsFields.SourcePort));
+    }
+
+    [Fact]
+    public void Pam_authentication_failure_from_sshd()
+    {
+        var e = Single(Header + "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.5  user=root");
+
+        Assert.Equal("authentication", e.Get(EcsFields.EventCategory));
+        Assert.Equal("authentication_failure", e.Get(EcsFields.EventAction));
+        Assert.Equal("failure", e.Get(EcsFields.EventOutcome));
+        Assert.Equal("root", e.Get(EcsFields.UserName));
+        Assert.Equal("203.0.113.5", e.Get(EcsFields.SourceIp));
+        Assert.Equal("sshd", e.Get("pam.service"));
+        Assert.Equal("ssh", e.Get("pam.tty"));
+        Assert.Null(e.Get("pam.ruser"));
+    }
+
+    [Fact]
+    public void Unknown_sshd_message_keeps_header_fields_only_and_is_not_a_failure()
+    {
+        var e = Single(Header + "Accepted something odd that is not a login line");
+
+        Assert.Equal("sshd", e.Get(EcsFields.ProcessName));
+        Assert.Null(e.Get(EcsFields.EventCategory));
+        Assert.Null(e.Get("system.auth.ssh.method"));
+        Assert.Empty(Tags(e));
+    }
+}
