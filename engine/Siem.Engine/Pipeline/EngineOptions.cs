@@ -1,0 +1,27 @@
+using NodaTime;
+
+namespace Siem.Engine.Pipeline;
+
+/// <summary>How the engine consumes, batches, quarantines and alerts. Defaults suit one machine.</summary>
+public sealed record EngineOptions
+{
+    public static EngineOptions Default { get; } = new();
+
+    public string Stream { get; init; } = "SIEM_EVENTS";
+    /// <summary>Durable consumer name; engines sharing it share the work (work-queue stream).</summary>
+    public string Durable { get; init; } = "siem-engine";
+    public string FilterSubject { get; init; } = "siem.events.>";
+    /// <summary>Messages requested per pull and the most messages processed as one index transaction.</summary>
+    public int BatchSize { get; init; } = 256;
+    /// <summary>Messages buffered between the pull and the processor. Full = the pull waits (backpressure); nothing is dropped.</summary>
+    public int BufferCapacity { get; init; } = 1024;
+    public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Delay before a message whose processing failed (index down) is redelivered.</summary>
+    public TimeSpan NakDelay { get; init; } = TimeSpan.FromSeconds(1);
+    public string QuarantineSubjectPrefix { get; init; } = "siem.quarantine";
+    public string AlertSubjectPrefix { get; init; } = "siem.alerts";
+    /// <summary>Repeats of a rule for the same group key within this time (event time, from the alert's first match) fold into one alert.</summary>
+    public Duration SuppressionWindow { get; init; } = Duration.FromMinutes(15);
+    /// <summary>Diagnostics (never secrets); null = quiet.</summary>
+    public TextWriter? Log { get; init; }
+}

@@ -1,0 +1,178 @@
+using Siem.Core.Envelope;
+using Siem.Core.Events;
+using Siem.Engine.Alerts;
+using Siem.Engine.Detection;
+using Siem.Nats;
+using Siem.Nats.JetStream;
+
+namespace Siem.Engine.Pipeline;
+
+public sealed partial class EventPipeline
+{
+    private readonly List<DetectionHit> _hits = [];
+
+    internal async Task ProcessGroupAsync(List<NatsJSMsg> group, CancellationToken cancellationToken)
+    {
+        var accepted = new List<NatsJSMsg>(group.Count);
+        var events = new List<LogEvent>();
+        var pendingMarks = new Dictionary<string, (ulong BatchSeq, ulong StreamSeq)>(StringComparer.Ordinal);
+        foreach (var msg in group)
+        {
+            var (batch, reason, detail) = Open(msg, pendingMarks);
+            if (batch == null)
+            {
+                await QuarantineAsync(msg, reason!, detail ?? "", cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            accepted.Add(msg);
+            events.AddRange(batch);
+        }
+        if (accepted.Count == 0) return;
+
+        _hits.Clear();
+        foreach (var e in events) _detector.Detect(e, _hits);
+        var alerts = FoldHits(_hits, out var isNew);
+
+        try
+        {
+            await _sink.WriteAsync(events, alerts, cancellationToken).ConfigureAwait(false);
+            _sequences.Commit(pendingMarks);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Stats.IndexError();
+            Log($"index write of {events.Count} events from {accepted.Count} messages failed, will be redelivered: {ex.GetType().Name}: {ex.Message}");
+            await NakAllAsync(accepted, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        Stats.Indexed(events.Count);
+        await PublishAlertsAsync(alerts, isNew, cancellationToken).ConfigureAwait(false);
+        foreach (var msg in accepted)
+        {
+            try
+            {
+                await msg.AckAsync(cancellationToken).ConfigureAwait(false);
+                Stats.Acked(1);
+            }
+            catch (NatsException ex)
+            {
+                // The write is durable; an unacked message comes back after AckWait and is indexed idempotently.
+                Log($"ack failed ({ex.Message}); the message will be redelivered and re-indexed idempotently");
+            }
+        }
+    }
+
+    /// <summary>The records of a message, or null with the quarantine reason.</summary>
+    private (List<LogEvent>? Batch, string? Reason, string? Detail) Open(NatsJSMsg msg, Dictionary<string, (ulong, ulong)> pendingMarks)
+    {
+        var headers = msg.Headers;
+        var opened = _opener.Open(h => headers?[h], msg.Data.Span);
+        if (!opened.Ok) return (null, ReasonFor(opened.Failure), opened.Detail);
+        string agentId = opened.AgentId!;
+        string expectedSubject = $"siem.events.{opened.Tenant}.{agentId}";
+        if (opened.Tenant != null && !string.Equals(msg.Subject, expectedSubject, StringComparison.Ordinal))
+            return (null, "subject_mismatch", $"agent '{agentId}' published on '{msg.Subject}', expected '{expectedSubject}'");
+
+        ulong streamSeq = msg.Metadata.StreamSeq;
+        var verdict = _sequences.Classify(agentId, opened.BatchSeq, streamSeq, pendingMarks);
+        if (verdict == SequenceVerdict.Replay)
+            return (null, "replay", $"batch {opened.BatchSeq} of agent '{agentId}' was already processed; this copy is stream message {streamSeq}");
+        if (verdict == SequenceVerdict.Redelivery || msg.Metadata.NumDelivered > 1) Stats.Redelivered();
+
+        List<LogEvent> batch;
+        try
+        {
+            batch = LogEventJson.DecodeBatch(opened.Plaintext);
+        }
+        catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException or InvalidDataException or ArgumentException)
+        {
+            return (null, "undecodable", $"batch {opened.BatchSeq} of agent '{agentId}': {ex.Message}");
+        }
+        foreach (var e in batch)
+        {
+            if (!string.Equals(e.AgentId, agentId, StringComparison.Ordinal))
+                return (null, "agent_mismatch", $"record '{e.RecordId}' claims agent '{e.AgentId}' inside a batch signed by '{agentId}'");
+        }
+        return (batch, null, null);
+    }
+
+    internal static string ReasonFor(EnvelopeFailure failure) => failure switch
+    {
+        EnvelopeFailure.Malformed => "malformed",
+        EnvelopeFailure.UnknownAgent => "unknown_agent",
+        EnvelopeFailure.RevokedAgent => "revoked_agent",
+        EnvelopeFailure.UnknownKey => "unknown_key",
+        EnvelopeFailure.BadSignature => "bad_signature",
+        EnvelopeFailure.DecryptFailed => "decrypt_failed",
+        _ => "invalid",
+    };
+
+    private List<AlertDocument> FoldHits(List<DetectionHit> hits, out List<bool> isNew)
+    {
+        var byId = new Dictionary<string, int>(StringComparer.Ordinal);
+        var alerts = new List<AlertDocument>();
+        isNew = [];
+        foreach (var hit in hits)
+        {
+            var doc = _suppressor.Fold(hit, out bool fresh);
+            if (doc == null) continue;
+            if (byId.TryGetValue(doc.AlertId, out int at))
+            {
+                // Several hits in one group folded into the same alert: keep the latest state, remember it was new.
+                alerts[at] = doc;
+                isNew[at] |= fresh;
+            }
+            else
+            {
+                byId[doc.AlertId] = alerts.Count;
+                alerts.Add(doc);
+                isNew.Add(fresh);
+            }
+        }
+        return alerts;
+    }
+
+    private async Task PublishAlertsAsync(List<AlertDocument> alerts, List<bool> isNew, CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < alerts.Count; i++)
+        {
+            var a = alerts[i];
+            if (isNew[i]) Stats.AlertRaised(); else Stats.AlertUpdated();
+            try
+            {
+                var headers = new NatsHeaders { { "Siem-Alert-Id", a.AlertId }, { "Siem-Rule-Id", a.RuleId } };
+                string subject = $"{_options.AlertSubjectPrefix}.{SubjectToken(a.Level)}";
+                await _js.PublishAsync(subject, AlertJson.Serialize(a), headers, $"{a.AlertId}:{a.Count}", cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is NatsException or TimeoutException)
+            {
+                // The alert is indexed (searchable, visible in the console); only the live notification failed.
+                Stats.AlertPublishError();
+                Log($"publishing alert {a.AlertId} ({a.RuleId}) failed: {ex.Message}");
+            }
+            AlertIndexed?.Invoke(a, isNew[i]);
+        }
+    }
+
+    private async Task NakAllAsync(List<NatsJSMsg> msgs, CancellationToken cancellationToken)
+    {
+        foreach (var msg in msgs)
+        {
+            try
+            {
+                await msg.NakAsync(_options.NakDelay, cancellationToken).ConfigureAwait(false);
+                Stats.Naked(1);
+            }
+            catch (NatsException ex)
+            {
+                Log($"nak failed ({ex.Message}); the message comes back after the ack wait");
+            }
+        }
+    }
+
+    private static string SubjectToken(string level)
+    {
+        string l = level.ToLowerInvariant();
+        return l is "informational" or "low" or "medium" or "high" or "critical" ? l : "unknown";
+    }
+}

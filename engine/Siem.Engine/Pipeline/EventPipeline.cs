@@ -1,0 +1,115 @@
+using System.Threading.Channels;
+using Siem.Core.Envelope;
+using Siem.Engine.Alerts;
+using Siem.Engine.Detection;
+using Siem.Engine.Index;
+using Siem.Nats;
+using Siem.Nats.JetStream;
+
+namespace Siem.Engine.Pipeline;
+
+/// <summary>
+/// consume → open envelope → check batch sequence → decode → detect → index → ack.
+/// A durable pull consumer on <see cref="EngineOptions.Stream"/> feeds a bounded buffer (full = the pull waits);
+/// the processor takes whatever is buffered (up to <see cref="EngineOptions.BatchSize"/> messages) as one group,
+/// writes the group's events and alerts in one index transaction and acks the messages only after it committed.
+/// A failed write naks the group (redelivered after <see cref="EngineOptions.NakDelay"/>); writes are idempotent,
+/// so a redelivered message is indexed once. Messages that fail verification go to the quarantine stream
+/// (reason header, original headers and body) and are acked only after the quarantine stream confirmed them.
+/// </summary>
+public sealed partial class EventPipeline
+{
+    private readonly NatsConnection _connection;
+    private readonly NatsJSContext _js;
+    private readonly IIndexSink _sink;
+    private readonly EnvelopeOpener _opener;
+    private readonly BatchSequenceTracker _sequences;
+    private readonly IDetector _detector;
+    private readonly AlertSuppressor _suppressor;
+    private readonly EngineOptions _options;
+
+    public EventPipeline(NatsConnection connection, IIndexSink sink, EnvelopeOpener opener, BatchSequenceTracker sequences, IDetector? detector = null, EngineOptions? options = null)
+    {
+        _connection = connection ?? throw new ArgumentNullException(nameof(connection));
+        _sink = sink ?? throw new ArgumentNullException(nameof(sink));
+        _opener = opener ?? throw new ArgumentNullException(nameof(opener));
+        _sequences = sequences ?? throw new ArgumentNullException(nameof(sequences));
+        _detector = detector ?? NoDetector.Instance;
+        _options = options ?? EngineOptions.Default;
+        _js = new NatsJSContext(connection);
+        _suppressor = new AlertSuppressor(_options.SuppressionWindow);
+    }
+
+    public EngineStats Stats { get; } = new();
+
+    /// <summary>Raised after an alert was indexed: (alert, true when it is new, false when repeats folded into it).</summary>
+    public event Action<AlertDocument, bool>? AlertIndexed;
+
+    /// <summary>Creates the durable consumer (idempotent; engines with the same durable name share the work).</summary>
+    public Task<NatsJSConsumer> CreateConsumerAsync(CancellationToken cancellationToken = default) =>
+        _js.CreateOrUpdateConsumerAsync(_options.Stream, new ConsumerConfig(_options.Durable)
+        {
+            AckPolicy = AckPolicy.Explicit,
+            AckWait = _options.AckWait,
+            FilterSubject = _options.FilterSubject,
+            MaxAckPending = Math.Max(_options.BufferCapacity + _options.BatchSize, 1024),
+        }, cancellationToken);
+
+    /// <summary>Runs until cancelled (or the connection closes for good).</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var consumer = await CreateConsumerAsync(cancellationToken).ConfigureAwait(false);
+        var buffer = Channel.CreateBounded<NatsJSMsg>(new BoundedChannelOptions(_options.BufferCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+            SingleWriter = true,
+        });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var pull = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var msg in consumer.ConsumeAsync(_options.BatchSize, cancellationToken: stop.Token).ConfigureAwait(false))
+                {
+                    Stats.Received();
+                    await buffer.Writer.WriteAsync(msg, stop.Token).ConfigureAwait(false);
+                }
+                buffer.Writer.TryComplete();
+            }
+            catch (Exception ex)
+            {
+                buffer.Writer.TryComplete(ex is OperationCanceledException ? null : ex);
+            }
+        }, CancellationToken.None);
+
+        var group = new List<NatsJSMsg>(_options.BatchSize);
+        try
+        {
+            while (await buffer.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                group.Clear();
+                while (group.Count < _options.BatchSize && buffer.Reader.TryRead(out var m)) group.Add(m);
+                await ProcessGroupAsync(group, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            try { await pull.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        }
+    }
+
+    /// <summary>Emits the detector's pending correlations as alerts (input ended); indexes and publishes them.</summary>
+    public async Task FlushDetectionsAsync(CancellationToken cancellationToken = default)
+    {
+        var hits = new List<DetectionHit>();
+        _detector.Flush(hits);
+        var alerts = FoldHits(hits, out var isNew);
+        if (alerts.Count == 0) return;
+        await _sink.WriteAsync([], alerts, cancellationToken).ConfigureAwait(false);
+        await PublishAlertsAsync(alerts, isNew, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void Log(string message) => _options.Log?.WriteLine($"engine: {message}");
+}

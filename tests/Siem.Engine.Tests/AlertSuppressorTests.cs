@@ -1,0 +1,50 @@
+using NodaTime;
+using Siem.Engine.Alerts;
+using Siem.Engine.Detection;
+
+namespace Siem.Engine.Tests;
+
+public sealed class AlertSuppressorTests
+{
+    private static readonly Instant T0 = Instant.FromUtc(2026, 11, 22, 3, 0);
+
+    private static DetectionHit Hit(string record, int minute, string ip = "10.0.0.5") => new()
+    {
+        RuleId = "ssh-failed", Title = "SSH failed password", Level = "medium", Tags = ["attack.t1110"],
+        GroupBy = new Dictionary<string, string> { ["source.ip"] = ip },
+        RecordIds = [record], First = T0 + Duration.FromMinutes(minute), Last = T0 + Duration.FromMinutes(minute),
+    };
+
+    [Fact]
+    public void Repeats_within_the_window_fold_into_the_open_alert_and_a_redelivered_record_is_not_counted_twice()
+    {
+        var s = new AlertSuppressor(Duration.FromMinutes(15));
+        var a1 = s.Fold(Hit("r1", 0), out bool new1)!;
+        var a2 = s.Fold(Hit("r2", 5), out bool new2)!;
+        var again = s.Fold(Hit("r2", 5), out _);
+        var other = s.Fold(Hit("r3", 6, ip: "10.0.0.9"), out bool newOther)!;
+        var later = s.Fold(Hit("r4", 16), out bool newLater)!;
+
+        Assert.True(new1);
+        Assert.False(new2);
+        Assert.Equal(a1.AlertId, a2.AlertId);
+        Assert.Equal(2, a2.Count);
+        Assert.Equal(["r1", "r2"], a2.RecordIds);
+        Assert.Equal(T0, a2.FirstSeen);
+        Assert.Equal(T0 + Duration.FromMinutes(5), a2.LastSeen);
+        Assert.Null(again);
+        Assert.True(newOther);
+        Assert.NotEqual(a1.AlertId, other.AlertId);
+        Assert.True(newLater);                      // window (15 min from first seen) passed
+        Assert.NotEqual(a1.AlertId, later.AlertId);
+    }
+
+    [Fact]
+    public void The_alert_id_is_the_same_when_the_same_records_are_processed_again_after_a_restart()
+    {
+        var first = new AlertSuppressor(Duration.FromMinutes(15)).Fold(Hit("r1", 0), out _)!;
+        var second = new AlertSuppressor(Duration.FromMinutes(15)).Fold(Hit("r1", 0), out _)!;
+        Assert.Equal(first.AlertId, second.AlertId);
+        Assert.Equal(26, first.AlertId.Length);
+    }
+}

@@ -1,0 +1,47 @@
+using Siem.Engine.Pipeline;
+
+namespace Siem.Engine.Tests;
+
+public sealed class BatchSequenceTrackerTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("siem-seq-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Redelivery_and_out_of_order_processing_are_not_replays_but_a_later_copy_is_and_the_mark_survives_a_restart()
+    {
+        using (var t = new BatchSequenceTracker(_dir))
+        {
+            var pending = new Dictionary<string, (ulong, ulong)>();
+            Assert.Equal(SequenceVerdict.New, t.Classify("a", 1, 10, pending));
+            Assert.Equal(SequenceVerdict.New, t.Classify("a", 3, 12, pending));
+            // batch 2 was stored before batch 3 (stream seq 11) but processed after it (nak'ed earlier)
+            Assert.Equal(SequenceVerdict.Redelivery, t.Classify("a", 2, 11, pending));
+            // the batch-3 message itself redelivered
+            Assert.Equal(SequenceVerdict.Redelivery, t.Classify("a", 3, 12, pending));
+            // batch 1 again, stored after batch 3: replay
+            Assert.Equal(SequenceVerdict.Replay, t.Classify("a", 1, 13, pending));
+            Assert.Equal(SequenceVerdict.New, t.Classify("b", 1, 14, pending));
+            t.Commit(pending);
+        }
+        using (var t = new BatchSequenceTracker(_dir))
+        {
+            var pending = new Dictionary<string, (ulong, ulong)>();
+            Assert.Equal(SequenceVerdict.Replay, t.Classify("a", 3, 20, pending));
+            Assert.Equal(SequenceVerdict.Redelivery, t.Classify("a", 3, 12, pending));
+            Assert.Equal(SequenceVerdict.New, t.Classify("a", 4, 21, pending));
+            Assert.Equal(SequenceVerdict.Replay, t.Classify("b", 1, 22, pending));
+        }
+    }
+
+    [Fact]
+    public void Marks_of_a_group_that_was_not_committed_are_forgotten()
+    {
+        using var t = new BatchSequenceTracker(_dir);
+        var failed = new Dictionary<string, (ulong, ulong)>();
+        Assert.Equal(SequenceVerdict.New, t.Classify("a", 5, 50, failed));
+        // index write failed: no Commit; the redelivered message is new again
+        Assert.Equal(SequenceVerdict.New, t.Classify("a", 5, 50, new Dictionary<string, (ulong, ulong)>()));
+    }
+}
