@@ -1,0 +1,60 @@
+using System.Text.Json;
+
+namespace Siem.Collectors.Agent;
+
+public sealed partial class AgentHost
+{
+    private async Task StatusLoopAsync()
+    {
+        using var timer = new PeriodicTimer(_options.StatusInterval);
+        try
+        {
+            do
+            {
+                WriteStatus();
+            }
+            while (await timer.WaitForNextTickAsync(_background.Token).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Snapshot of counters, checkpoints and spool size, written atomically for <c>siem-agent status</c>.</summary>
+    public AgentStatus Snapshot() => new()
+    {
+        AgentId = Enrollment.AgentId,
+        Tenant = Enrollment.Tenant,
+        Pid = Environment.ProcessId,
+        UpdatedAt = DateTimeOffset.UtcNow,
+        Connected = Connected,
+        LinesRead = Metrics.LinesRead,
+        RecordsShipped = Metrics.RecordsShipped,
+        BatchesAcked = Metrics.BatchesAcked,
+        BatchesSpooled = Metrics.BatchesSpooled,
+        BatchesDrained = Metrics.BatchesDrained,
+        RecordsDropped = Metrics.RecordsDropped,
+        BatchesDropped = Metrics.BatchesDropped,
+        Errors = Metrics.Errors,
+        SpoolBytes = SpoolBytes,
+        SpoolBatches = SpoolBatches,
+        NextBatchSeq = _sequence.Peek,
+        Checkpoints = new SortedDictionary<string, long>(Metrics.Checkpoints.ToDictionary(), StringComparer.Ordinal),
+    };
+
+    private void WriteStatus()
+    {
+        try
+        {
+            var path = StatusPath;
+            var tmp = path + ".tmp";
+            File.WriteAllBytes(tmp, JsonSerializer.SerializeToUtf8Bytes(Snapshot(), AgentStatus.JsonOptions));
+            File.Move(tmp, path, overwrite: true);
+        }
+        catch (IOException e)
+        {
+            Metrics.Error();
+            _options.Log($"status file not written: {e.Message}");
+        }
+    }
+}

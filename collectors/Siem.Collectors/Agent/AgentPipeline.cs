@@ -1,0 +1,125 @@
+using System.Threading.Channels;
+using Siem.Collectors.Delivery;
+using Siem.Collectors.Parsing;
+using Siem.Collectors.Sources;
+using Siem.Core.Envelope;
+using Siem.Core.Events;
+
+namespace Siem.Collectors.Agent;
+
+/// <summary>
+/// sources → (bounded channel) → ParserPipeline → batch → seal → shipper. One loop owns the parser (it is
+/// stateful) and the batch. The channel holds at most <see cref="LineBuffer"/> lines; when the shipper
+/// pushes back, the loop stops reading it and the sources stop reading their inputs.
+/// A commit mark never passes <see cref="ParserPipeline.OldestPendingOffset"/>: lines the parser holds back
+/// (auditd groups) are re-read after a crash rather than lost.
+/// </summary>
+internal sealed class AgentPipeline(
+    IReadOnlyList<ILogSource> sources,
+    ParserPipeline parser,
+    EnvelopeSealer sealer,
+    BatchSequence sequence,
+    BatchShipper shipper,
+    BatchOptions options,
+    string subject,
+    AgentMetrics metrics,
+    Action<string> log)
+{
+    private const int LineBuffer = 4096;
+    private static readonly TimeSpan IdleFlush = TimeSpan.FromSeconds(1);
+
+    private readonly record struct Item(ILogSource? Source, RawLine Line);
+
+    /// <summary>Runs until <paramref name="stopReading"/> fires (then ships what was read) or every source ended.
+    /// <paramref name="hardStop"/> abandons the final hand-over if the shipper cannot take it.</summary>
+    public async Task RunAsync(CancellationToken stopReading, CancellationToken hardStop)
+    {
+        var channel = Channel.CreateBounded<Item>(new BoundedChannelOptions(LineBuffer) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        var readers = sources.Select(s => Task.Run(() => ReadSourceAsync(s, channel.Writer, stopReading), CancellationToken.None)).ToArray();
+        _ = Task.WhenAll(readers).ContinueWith(_ => channel.Writer.TryComplete(), TaskScheduler.Default);
+        using var tickerStop = CancellationTokenSource.CreateLinkedTokenSource(hardStop);
+        var ticker = Task.Run(() => TickAsync(channel.Writer, tickerStop.Token), CancellationToken.None);
+
+        var builder = new BatchBuilder();
+        var events = new List<LogEvent>(16);
+        var lastLineAt = Environment.TickCount64;
+        var flushedSinceLastLine = true;
+        var lingerMs = (long)options.Linger.TotalMilliseconds;
+        var reader = channel.Reader;
+        while (await reader.WaitToReadAsync(hardStop).ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var item))
+            {
+                if (item.Source is null)
+                {
+                    var now = Environment.TickCount64;
+                    if (!flushedSinceLastLine && now - lastLineAt >= IdleFlush.TotalMilliseconds)
+                    {
+                        parser.Flush(events); // idle: emit held-back groups so they do not wait for the next line
+                        builder.Add(events);
+                        events.Clear();
+                        flushedSinceLastLine = true;
+                    }
+                    if (builder.Records > 0 && now - builder.StartedAt >= lingerMs) await CutAsync(builder, hardStop).ConfigureAwait(false);
+                    continue;
+                }
+                metrics.LineRead();
+                lastLineAt = Environment.TickCount64;
+                flushedSinceLastLine = false;
+                var line = item.Line;
+                parser.Parse(line, events);
+                builder.Add(events);
+                events.Clear();
+                var pending = parser.OldestPendingOffset(line.SourceKey);
+                if (pending is null || line.NextOffset <= pending) builder.Mark(item.Source, line);
+                if (builder.Records >= options.MaxRecords || builder.Bytes >= options.MaxBytes) await CutAsync(builder, hardStop).ConfigureAwait(false);
+            }
+        }
+        await tickerStop.CancelAsync().ConfigureAwait(false);
+        await ticker.ConfigureAwait(false);
+        parser.Flush(events);
+        builder.Add(events);
+        if (builder.Records > 0) await CutAsync(builder, hardStop).ConfigureAwait(false);
+    }
+
+    private async Task CutAsync(BatchBuilder builder, CancellationToken cancellationToken)
+    {
+        var (plaintext, records, marks) = builder.Take();
+        var envelope = sealer.Seal(sequence.Next(), plaintext);
+        await shipper.SendAsync(new OutgoingBatch(subject, envelope, records, marks), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ReadSourceAsync(ILogSource source, ChannelWriter<Item> writer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var line in source.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await writer.WriteAsync(new Item(source, line), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            metrics.Error();
+            log($"source {source.Name} stopped: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private async Task TickAsync(ChannelWriter<Item> writer, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(Math.Max(5, options.Linger.TotalMilliseconds / 2)));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                writer.TryWrite(default); // full channel = busy pipeline; batches are being cut by size anyway
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

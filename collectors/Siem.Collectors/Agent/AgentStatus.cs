@@ -1,0 +1,40 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Siem.Collectors.Agent;
+
+/// <summary>Contents of <c>status.json</c> in the state dir (what <c>siem-agent status</c> prints).</summary>
+public sealed record AgentStatus
+{
+    public string AgentId { get; init; } = "";
+    public string Tenant { get; init; } = "";
+    public int Pid { get; init; }
+    public DateTimeOffset UpdatedAt { get; init; }
+    public bool Connected { get; init; }
+    public long LinesRead { get; init; }
+    public long RecordsShipped { get; init; }
+    public long BatchesAcked { get; init; }
+    public long BatchesSpooled { get; init; }
+    public long BatchesDrained { get; init; }
+    public long RecordsDropped { get; init; }
+    public long BatchesDropped { get; init; }
+    public long Errors { get; init; }
+    public long SpoolBytes { get; init; }
+    public long SpoolBatches { get; init; }
+    public ulong NextBatchSeq { get; init; }
+    public IReadOnlyDictionary<string, long> Checkpoints { get; init; } = new Dictionary<string, long>();
+
+    public static JsonSerializerOptions JsonOptions { get; } = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public static AgentStatus Load(string stateDir)
+    {
+        var path = Path.Combine(stateDir, AgentHost.StatusFile);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path} not found: the agent has not run with this state dir yet", path);
+        return JsonSerializer.Deserialize<AgentStatus>(File.ReadAllBytes(path), JsonOptions) ?? throw new InvalidDataException($"{path}: empty status file");
+    }
+}

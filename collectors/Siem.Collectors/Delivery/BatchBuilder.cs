@@ -1,0 +1,57 @@
+using System.Buffers;
+using System.Text.Json;
+using Siem.Collectors.Sources;
+using Siem.Core.Events;
+
+namespace Siem.Collectors.Delivery;
+
+/// <summary>
+/// Accumulates one batch: events encoded straight into a reused buffer as JSON lines (so its size is exact),
+/// and per source stream the last line whose events are all in this batch or an earlier one (the commit mark).
+/// </summary>
+internal sealed class BatchBuilder
+{
+    private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+    private readonly Utf8JsonWriter _writer;
+    private readonly Dictionary<(ILogSource Source, string Key), RawLine> _marks = [];
+    private long _startedAt;
+
+    public BatchBuilder()
+    {
+        _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true });
+    }
+
+    public int Records { get; private set; }
+    public int Bytes => _buffer.WrittenCount;
+
+    /// <summary><see cref="Environment.TickCount64"/> when the first record went in.</summary>
+    public long StartedAt => _startedAt;
+
+    public void Add(List<LogEvent> events)
+    {
+        foreach (var e in events)
+        {
+            if (Records == 0) _startedAt = Environment.TickCount64;
+            LogEventJson.Write(_writer, e);
+            _writer.Flush();
+            _buffer.Write("\n"u8);
+            _writer.Reset(_buffer);
+            Records++;
+        }
+    }
+
+    public void Mark(ILogSource source, in RawLine line) => _marks[(source, line.SourceKey)] = line;
+
+    /// <summary>Returns the batch and starts a new one. Marks with no records yet stay for the next batch.</summary>
+    public (byte[] Plaintext, int Records, CommitMark[] Marks) Take()
+    {
+        var plaintext = _buffer.WrittenSpan.ToArray();
+        var marks = _marks.Select(m => new CommitMark(m.Key.Source, m.Value)).ToArray();
+        var records = Records;
+        _buffer.ResetWrittenCount();
+        _writer.Reset(_buffer);
+        _marks.Clear();
+        Records = 0;
+        return (plaintext, records, marks);
+    }
+}

@@ -1,0 +1,191 @@
+using System.Buffers.Binary;
+using System.Globalization;
+
+namespace Siem.Collectors.Spool;
+
+/// <summary>
+/// Bounded, append-only on-disk queue of sealed batches used while the broker is unreachable.
+/// Files: <c>NNNNNNNNNNNNNNNNNNNN.seg</c> segments (record = u32 length | u32 CRC-32 of payload | payload) and
+/// <c>cursor</c> ("segment offset records") = first record not yet acknowledged by JetStream.
+/// Durability: appends are fsynced (unless <see cref="SpoolOptions.FsyncOnAppend"/> is off) before the caller
+/// advances source checkpoints; the cursor is rewritten atomically but not fsynced, so after a power loss a few
+/// batches may be re-sent — they carry the same Nats-Msg-Id and JetStream drops the duplicates.
+/// A torn or corrupt tail (crash mid-append) is truncated on open, never fatal.
+/// Not thread-safe: the shipper serialises access.
+/// </summary>
+internal sealed partial class DiskSpool : IDisposable
+{
+    private const int RecordHeader = 8;
+    private readonly string _dir;
+    private readonly SpoolOptions _options;
+    private readonly List<Segment> _segments = [];
+    private FileStream? _writer;
+    private long _cursorOffset;
+    private int _cursorRecords;
+    private int _peekedSize;
+
+    public DiskSpool(string dir, SpoolOptions options)
+    {
+        _dir = dir;
+        _options = options;
+        Directory.CreateDirectory(dir);
+        Recover();
+    }
+
+    /// <summary>Bytes of records not yet acknowledged (what counts against <see cref="SpoolOptions.MaxBytes"/>).</summary>
+    public long PendingBytes => _segments.Sum(s => s.Length) - _cursorOffset;
+
+    /// <summary>Batches not yet acknowledged.</summary>
+    public long PendingBatches => _segments.Sum(s => (long)s.Records) - _cursorRecords;
+
+    public int SegmentCount => _segments.Count;
+
+    public bool IsEmpty => PendingBatches == 0;
+
+    /// <summary>Bytes cut off a torn/corrupt tail when the spool was opened.</summary>
+    public long TruncatedBytesOnOpen { get; private set; }
+
+    /// <summary>Appends one batch; false when it does not fit in <see cref="SpoolOptions.MaxBytes"/> (nothing written).</summary>
+    public bool TryAppend(SpoolEntry entry)
+    {
+        var payload = entry.Encode();
+        var size = RecordHeader + payload.Length;
+        if (PendingBytes + size > _options.MaxBytes) return false;
+        var tail = _segments.Count > 0 ? _segments[^1] : null;
+        if (tail == null || (tail.Length > 0 && tail.Length + size > _options.SegmentBytes)) tail = Roll();
+        _writer ??= OpenWriter(tail);
+        Span<byte> header = stackalloc byte[RecordHeader];
+        BinaryPrimitives.WriteInt32LittleEndian(header, payload.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[4..], Crc32.Compute(payload));
+        _writer.Write(header);
+        _writer.Write(payload);
+        if (_options.FsyncOnAppend) _writer.Flush(flushToDisk: true);
+        else _writer.Flush();
+        tail.Length += size;
+        tail.Records++;
+        return true;
+    }
+
+    /// <summary>The oldest batch not yet acknowledged, or null when the spool is empty.</summary>
+    public SpoolEntry? Peek()
+    {
+        while (_segments.Count > 0)
+        {
+            var head = _segments[0];
+            if (_cursorOffset < head.Length)
+            {
+                using var fs = new FileStream(head.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                fs.Position = _cursorOffset;
+                var payload = ReadRecord(fs, head.Length) ?? throw new InvalidDataException($"{head.Path}: record at {_cursorOffset} is corrupt");
+                _peekedSize = RecordHeader + payload.Length;
+                return SpoolEntry.Decode(payload);
+            }
+            if (_segments.Count == 1) return null;
+            DeleteHead();
+        }
+        return null;
+    }
+
+    /// <summary>Marks the batch returned by <see cref="Peek"/> as acknowledged.</summary>
+    public void Advance()
+    {
+        if (_peekedSize == 0 && Peek() == null) throw new InvalidOperationException("the spool is empty");
+        var head = _segments[0];
+        _cursorOffset += _peekedSize;
+        _cursorRecords++;
+        _peekedSize = 0;
+        if (_cursorOffset >= head.Length && _segments.Count > 1) DeleteHead();
+        else if (_cursorOffset >= head.Length && _segments.Count == 1) ResetEmpty();
+        WriteCursor();
+    }
+
+    /// <summary>Drop-oldest policy: deletes the oldest segment (or, if it is the only one, everything) and returns the batches and records lost.</summary>
+    public (long Batches, long Records) DropOldest()
+    {
+        if (_segments.Count == 0) return (0, 0);
+        _peekedSize = 0;
+        var head = _segments[0];
+        long batches = 0, records = 0;
+        using (var fs = new FileStream(head.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+        {
+            fs.Position = _cursorOffset;
+            while (ReadRecord(fs, head.Length) is { } payload)
+            {
+                batches++;
+                records += BinaryPrimitives.ReadInt32LittleEndian(payload.AsSpan(9));
+            }
+        }
+        if (_segments.Count == 1) ResetEmpty();
+        else DeleteHead();
+        WriteCursor();
+        return (batches, records);
+    }
+
+    public void Dispose()
+    {
+        _writer?.Dispose();
+        _writer = null;
+    }
+
+    private static byte[]? ReadRecord(FileStream fs, long limit)
+    {
+        Span<byte> header = stackalloc byte[RecordHeader];
+        if (fs.Position + RecordHeader > limit || fs.ReadAtLeast(header, RecordHeader, throwOnEndOfStream: false) < RecordHeader) return null;
+        var length = BinaryPrimitives.ReadInt32LittleEndian(header);
+        var crc = BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
+        if (length <= 0 || fs.Position + length > limit) return null;
+        var payload = new byte[length];
+        if (fs.ReadAtLeast(payload, length, throwOnEndOfStream: false) < length) return null;
+        return Crc32.Compute(payload) == crc ? payload : null;
+    }
+
+    private Segment Roll()
+    {
+        _writer?.Dispose();
+        _writer = null;
+        var number = _segments.Count > 0 ? _segments[^1].Number + 1 : 1;
+        var segment = new Segment(number, Path.Combine(_dir, number.ToString("D20", CultureInfo.InvariantCulture) + ".seg"));
+        File.WriteAllBytes(segment.Path, []);
+        _segments.Add(segment);
+        return segment;
+    }
+
+    private static FileStream OpenWriter(Segment segment)
+    {
+        var fs = new FileStream(segment.Path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read | FileShare.Delete);
+        fs.Position = segment.Length;
+        return fs;
+    }
+
+    private void DeleteHead()
+    {
+        var head = _segments[0];
+        if (_segments.Count == 1)
+        {
+            _writer?.Dispose();
+            _writer = null;
+        }
+        File.Delete(head.Path);
+        _segments.RemoveAt(0);
+        _cursorOffset = 0;
+        _cursorRecords = 0;
+    }
+
+    /// <summary>Everything acknowledged: start a fresh segment so the spool does not grow a long-dead prefix.</summary>
+    private void ResetEmpty()
+    {
+        var last = _segments[^1].Number;
+        while (_segments.Count > 0) DeleteHead();
+        var segment = new Segment(last + 1, Path.Combine(_dir, (last + 1).ToString("D20", CultureInfo.InvariantCulture) + ".seg"));
+        File.WriteAllBytes(segment.Path, []);
+        _segments.Add(segment);
+    }
+
+    private sealed class Segment(long number, string path)
+    {
+        public long Number { get; } = number;
+        public string Path { get; } = path;
+        public long Length { get; set; }
+        public int Records { get; set; }
+    }
+}
