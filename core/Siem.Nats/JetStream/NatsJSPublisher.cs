@@ -116,7 +116,18 @@ public sealed class NatsJSPublisher : IAsyncDisposable
         {
             while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
             {
-                while (reader.TryRead(out var msg)) Complete(msg);
+                // Slots go back in one batch per drained burst: one wake-up of a waiting publisher per burst, not per ack.
+                int freed = 0;
+                while (reader.TryRead(out var msg))
+                {
+                    if (Complete(msg)) freed++;
+                    if (freed == 256)
+                    {
+                        _window.Release(freed);
+                        freed = 0;
+                    }
+                }
+                if (freed > 0) _window.Release(freed);
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -124,17 +135,18 @@ public sealed class NatsJSPublisher : IAsyncDisposable
         }
     }
 
-    private void Complete(NatsMsg msg)
+    /// <summary>Resolves the pending ack the reply belongs to; true when that frees a window slot.</summary>
+    private bool Complete(NatsMsg msg)
     {
         var subject = msg.Subject;
         int dot = subject.LastIndexOf('.');
-        if (dot < 0 || !long.TryParse(subject.AsSpan(dot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out long id)) return;
+        if (dot < 0 || !long.TryParse(subject.AsSpan(dot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out long id)) return false;
         var pending = Remove(id);
-        if (pending is null) return; // already timed out: its task carries the timeout
-        _window.Release();
+        if (pending is null) return false; // already timed out: its task carries the timeout
         var error = PubAckParser.TryParse(msg, pending.Subject, ref _streamCache, out var ack);
         if (error is null) pending.TrySetResult(ack!);
         else pending.TrySetException(error);
+        return true;
     }
 
     private PendingAck? Remove(long id)

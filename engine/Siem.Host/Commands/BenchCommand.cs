@@ -8,6 +8,8 @@ internal static class BenchCommand
     public static Command Create()
     {
         var bench = new Command("bench", "Run a benchmark and print its figures.");
+        bench.Subcommands.Add(Bench.TransportBench.CreateCommand());
+        bench.Subcommands.Add(Bench.RulesBench.CreateCommand());
         return bench;
     }
 }
