@@ -113,7 +113,9 @@ public sealed partial class NatsConnection
                 var msg = _blockedMsg;
                 _blockedSub = null;
                 _blockedMsg = default;
-                await sub.DeliverAsync(msg, cancellationToken);
+                // Only disposal cancels this wait: a message already taken off the socket is not dropped because the
+                // connection died meanwhile (reconnecting waits for the subscriber instead).
+                await sub.DeliverAsync(msg, _disposeCts.Token);
                 if (_completeAfterBlocked)
                 {
                     _completeAfterBlocked = false;

@@ -101,6 +101,10 @@ public sealed partial class NatsConnection : IAsyncDisposable
             }
         }
         SetState(NatsConnectionState.Closed);
+        // Release concurrent ConnectAsync callers that were waiting for this attempt.
+        var waiting = _openTcs;
+        _openTcs = NewOpenTcs();
+        waiting.TrySetException(new NatsConnectionException("connecting failed: " + string.Join("; ", errors), authError));
         if (authError is not null && errors.Count == 1) throw authError;
         throw new NatsConnectionException("could not connect to any NATS server: " + string.Join("; ", errors), authError);
     }
@@ -123,8 +127,8 @@ public sealed partial class NatsConnection : IAsyncDisposable
             }
         }
         await CloseAsync(new NatsConnectionException("the connection was disposed"));
-        _writeLock.Dispose();
-        _disposeCts.Dispose();
+        // The semaphores and the CTS are left to the GC: publishers released by the close still call Release/inspect the
+        // token on their way out, and none of them allocated a wait handle.
     }
 
     /// <summary>Stops everything for good: loops, socket, outbound buffer, subscriptions, requests.</summary>

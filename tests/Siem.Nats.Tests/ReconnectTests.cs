@@ -99,6 +99,14 @@ public sealed class ReconnectTests
         await using var proxy = TcpProxy.Start(server.Port);
         await using var subscriber = new NatsConnection(FastReconnect(proxy.Url));
         await using var publisher = new NatsConnection(FastReconnect(server.Url));
+        // States are observed through the event: a fast reconnect can be over before a poll sees "Reconnecting".
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool lost = false;
+        subscriber.ConnectionStateChanged += (_, s) =>
+        {
+            if (s == NatsConnectionState.Reconnecting) lost = true;
+            else if (s == NatsConnectionState.Open && lost) reconnected.TrySetResult();
+        };
         await subscriber.ConnectAsync(ct);
         await publisher.ConnectAsync(ct);
         var sub = await subscriber.SubscribeAsync("cut.>", cancellationToken: ct);
@@ -122,8 +130,7 @@ public sealed class ReconnectTests
         while (Volatile.Read(ref received) is { Count: < 1000 }) await Task.Delay(10, ct);
         proxy.CutAfterServerBytes(137); // lands inside an HMSG frame
         for (int i = 1000; i < 1200; i++) await PublishAsync(publisher, i, ct);
-        await WaitForStateAsync(subscriber, NatsConnectionState.Reconnecting, ct);
-        await WaitForStateAsync(subscriber, NatsConnectionState.Open, ct);
+        await reconnected.Task.WaitAsync(ct);
         await subscriber.PingAsync(ct); // the resubscription is in place
         for (int i = 1200; i < 2000; i++) await PublishAsync(publisher, i, ct);
         await reader.WaitAsync(ct);
