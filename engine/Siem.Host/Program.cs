@@ -6,5 +6,6 @@ using Siem.Host.Commands;
 var root = new RootCommand("Siem: security log streaming, Sigma detection, search and right-to-be-forgotten purges.");
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(SearchCommand.Create());
+root.Subcommands.Add(DemoCommand.Create());
 
 return await root.Parse(args).InvokeAsync();

@@ -23,6 +23,8 @@ public sealed record AlertDocument
     public IReadOnlyList<string> RecordIds { get; init; } = [];
     /// <summary>The values the alert is grouped by (for example source.ip and user.name).</summary>
     public IReadOnlyDictionary<string, string> GroupBy { get; init; } = new Dictionary<string, string>();
+    /// <summary>Key fields of the first matched event (source.ip, user.name, host.name, command line...) for the person on call.</summary>
+    public IReadOnlyDictionary<string, string> Fields { get; init; } = new Dictionary<string, string>();
     public Instant FirstSeen { get; init; }
     public Instant LastSeen { get; init; }
     public long Count { get; init; } = 1;

@@ -37,6 +37,9 @@ public static class AlertJson
         w.WriteStartObject("group_by");
         foreach (var kv in a.GroupBy) w.WriteString(kv.Key, kv.Value);
         w.WriteEndObject();
+        w.WriteStartObject("fields");
+        foreach (var kv in a.Fields) w.WriteString(kv.Key, kv.Value);
+        w.WriteEndObject();
         w.WriteString("first_seen", FormatInstant(a.FirstSeen));
         w.WriteString("last_seen", FormatInstant(a.LastSeen));
         w.WriteNumber("count", a.Count);
@@ -64,11 +67,14 @@ public static class AlertJson
             GroupBy = root.TryGetProperty("group_by", out var g)
                 ? g.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal)
                 : new Dictionary<string, string>(),
+            Fields = root.TryGetProperty("fields", out var f)
+                ? f.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal)
+                : new Dictionary<string, string>(),
             FirstSeen = InstantPattern.ExtendedIso.Parse(Str("first_seen")).GetValueOrThrow(),
             LastSeen = InstantPattern.ExtendedIso.Parse(Str("last_seen")).GetValueOrThrow(),
             Count = root.TryGetProperty("count", out var c) ? c.GetInt64() : 1,
         };
     }
 
-    internal static string FormatInstant(Instant i) => InstantPattern.ExtendedIso.Format(i);
+    public static string FormatInstant(Instant i) => InstantPattern.ExtendedIso.Format(i);
 }

@@ -65,6 +65,7 @@ public sealed class AlertSuppressor
             Description = hit.Description,
             Tags = hit.Tags,
             GroupBy = hit.GroupBy,
+            Fields = hit.Fields,
             RecordIds = [.. records.Take(MaxRecordIds)],
             FirstSeen = hit.First,
             LastSeen = hit.Last,

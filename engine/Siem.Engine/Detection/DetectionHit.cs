@@ -13,6 +13,8 @@ public sealed record DetectionHit
     public IReadOnlyList<string> Tags { get; init; } = [];
     public required IReadOnlyDictionary<string, string> GroupBy { get; init; }
     public required IReadOnlyList<string> RecordIds { get; init; }
+    /// <summary>Key fields of the (first) matched event, see <see cref="AlertContext"/>.</summary>
+    public IReadOnlyDictionary<string, string> Fields { get; init; } = new Dictionary<string, string>();
     public Instant First { get; init; }
     public Instant Last { get; init; }
 }

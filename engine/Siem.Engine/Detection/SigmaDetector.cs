@@ -1,0 +1,97 @@
+using Siem.Core.Events;
+using Siem.Rules;
+using Siem.Rules.Correlation;
+using Siem.Rules.Pipelines;
+
+namespace Siem.Engine.Detection;
+
+/// <summary>
+/// Sigma detection and correlation (<see cref="DetectionSession"/>) as an <see cref="IDetector"/>.
+/// A detection hit is grouped by the event's host.name and source.ip (user.name when there is no source.ip),
+/// so repeats of one rule from one attacker fold into one alert; a correlation hit keeps the rule's group-by.
+/// Not thread-safe: the pipeline calls it from its single processing loop.
+/// </summary>
+public sealed class SigmaDetector : IDetector
+{
+    private readonly DetectionSession _session;
+    private readonly List<SigmaRule> _detections = [];
+    private readonly List<CorrelationAlert> _correlations = [];
+
+    public SigmaDetector(RuleSet rules, FieldMappingPipeline? pipeline = null, CorrelationOptions? correlationOptions = null)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        _session = new DetectionSession(rules, pipeline, correlationOptions);
+        RuleCount = _session.Compiled.RuleCount;
+        CorrelationCount = _session.Correlations.Rules.Count;
+        Problems = [.. rules.Errors, .. _session.Compiled.CompileErrors, .. _session.UnresolvedReferences];
+    }
+
+    public int RuleCount { get; }
+    public int CorrelationCount { get; }
+
+    /// <summary>Rules that did not load or compile, and correlations that can never fire; the rest still run.</summary>
+    public IReadOnlyList<RuleLoadError> Problems { get; }
+
+    /// <summary>Loads every rule file under <paramref name="ruleDirs"/> and the field-mapping pipeline (optional).</summary>
+    public static SigmaDetector Load(IEnumerable<string> ruleDirs, string? pipelinePath, CorrelationOptions? correlationOptions = null)
+    {
+        var set = RuleLoader.Load(ruleDirs);
+        var pipeline = pipelinePath != null ? FieldMappingPipeline.Load(pipelinePath) : null;
+        return new SigmaDetector(set, pipeline, correlationOptions);
+    }
+
+    public void Detect(LogEvent e, List<DetectionHit> output)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        ArgumentNullException.ThrowIfNull(output);
+        _detections.Clear();
+        _correlations.Clear();
+        _session.Process(e, _detections, _correlations);
+        foreach (var rule in _detections) output.Add(FromDetection(rule, e));
+        foreach (var alert in _correlations) output.Add(FromCorrelation(alert));
+    }
+
+    public void Flush(List<DetectionHit> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        _correlations.Clear();
+        _session.Flush(_correlations);
+        foreach (var alert in _correlations) output.Add(FromCorrelation(alert));
+    }
+
+    private static DetectionHit FromDetection(SigmaRule rule, LogEvent e)
+    {
+        var group = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (e.Get(EcsFields.HostName) is { Length: > 0 } host) group[EcsFields.HostName] = host;
+        if (e.Get(EcsFields.SourceIp) is { Length: > 0 } ip) group[EcsFields.SourceIp] = ip;
+        else if (e.Get(EcsFields.UserName) is { Length: > 0 } user) group[EcsFields.UserName] = user;
+        return new DetectionHit
+        {
+            RuleId = rule.Id,
+            Title = rule.Title,
+            Level = string.IsNullOrEmpty(rule.Level) ? "medium" : rule.Level,
+            Description = rule.Description,
+            Tags = rule.Tags,
+            GroupBy = group,
+            RecordIds = [e.RecordId],
+            Fields = AlertContext.From(e),
+            First = e.Timestamp,
+            Last = e.Timestamp,
+        };
+    }
+
+    private static DetectionHit FromCorrelation(CorrelationAlert alert) => new()
+    {
+        RuleId = alert.Rule.Key,
+        Title = alert.Rule.Title,
+        Level = alert.Rule.Level,
+        Kind = "correlation",
+        Description = alert.Rule.Description,
+        Tags = alert.Rule.Tags,
+        GroupBy = alert.GroupBy.Where(kv => kv.Value != null).ToDictionary(kv => kv.Key, kv => kv.Value!, StringComparer.Ordinal),
+        RecordIds = alert.RecordIds,
+        Fields = alert.Events.Count > 0 ? AlertContext.From(alert.Events[0]) : new Dictionary<string, string>(),
+        First = alert.First,
+        Last = alert.Last,
+    };
+}

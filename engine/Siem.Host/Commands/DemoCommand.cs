@@ -1,0 +1,34 @@
+using System.CommandLine;
+using Siem.Host.Demo;
+
+namespace Siem.Host.Commands;
+
+/// <summary><c>siem demo [--once] [--nats URL] [--input FILE]... [--data DIR] [--rules DIR]... [--json]</c>: agent → NATS → engine → SQLite on one machine.</summary>
+internal static class DemoCommand
+{
+    public static Command Create()
+    {
+        var once = new Option<bool>("--once") { Description = "Stop when every input line is indexed and print a JSON summary" };
+        var nats = new Option<string?>("--nats") { Description = "Use this NATS server (nats://host:port) instead of starting a private nats-server" };
+        var input = new Option<string[]>("--input") { Description = "Log file to ship (repeatable; default: deploy/samples/*.log)", AllowMultipleArgumentsPerToken = false };
+        var data = new Option<string>("--data") { Description = "Data directory (index, engine keys, agent state, broker store)", DefaultValueFactory = _ => Path.Combine(".siem", "data") };
+        var rules = new Option<string[]>("--rules") { Description = "Extra Sigma rule file or directory, loaded with rules/packs (repeatable)" };
+        var json = new Option<bool>("--json") { Description = "Print each alert as one JSON line" };
+        var cmd = new Command("demo", "Run agent, broker, engine and index on this machine over sample or given logs, printing alerts.");
+        foreach (var o in new Option[] { once, nats, input, data, rules, json }) cmd.Options.Add(o);
+        cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
+        {
+            var options = new DemoOptions
+            {
+                Once = pr.GetValue(once),
+                NatsUrl = pr.GetValue(nats),
+                Inputs = pr.GetValue(input) ?? [],
+                DataDir = pr.GetValue(data)!,
+                RuleDirs = pr.GetValue(rules) ?? [],
+                Json = pr.GetValue(json),
+            };
+            return await DemoRunner.RunAsync(options, Console.Out, Console.Error, ct).ConfigureAwait(false);
+        });
+        return cmd;
+    }
+}

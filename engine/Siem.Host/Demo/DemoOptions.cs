@@ -1,0 +1,16 @@
+namespace Siem.Host.Demo;
+
+/// <summary>What <c>siem demo</c> runs: see <see cref="Commands.DemoCommand"/>.</summary>
+internal sealed record DemoOptions
+{
+    public bool Once { get; init; }
+    /// <summary>An existing NATS server; null = start a private nats-server with its store under the data dir.</summary>
+    public string? NatsUrl { get; init; }
+    public IReadOnlyList<string> Inputs { get; init; } = [];
+    public string DataDir { get; init; } = Path.Combine(".siem", "data");
+    /// <summary>Extra Sigma rule files or directories, loaded next to our pack.</summary>
+    public IReadOnlyList<string> RuleDirs { get; init; } = [];
+    public bool Json { get; init; }
+    /// <summary>--once gives up (exit 1) when the inputs are not indexed within this time.</summary>
+    public TimeSpan OnceTimeout { get; init; } = TimeSpan.FromMinutes(10);
+}
