@@ -17,8 +17,9 @@ internal static class JsonLineParser
         {
             document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = pipeline.Options.MaxJsonDepth });
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or ArgumentException)
         {
+            // ArgumentException: a lone UTF-16 surrogate cannot be transcoded (sources decode UTF-8, so only a caller bug makes one).
             var failed = pipeline.Failure(line, text);
             failed.Set("error.message", $"not a JSON object: {ex.Message}");
             return failed;

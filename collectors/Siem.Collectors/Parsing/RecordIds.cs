@@ -53,23 +53,22 @@ public static class RecordIds
     private static string Base32(ReadOnlySpan<byte> bytes)
     {
         // 128 bits → 26 characters (the last one carries 3 bits).
-        return string.Create(26, bytes.ToArray(), static (chars, data) =>
+        Span<char> chars = stackalloc char[26];
+        int bitBuffer = 0, bits = 0, c = 0;
+        foreach (byte b in bytes)
         {
-            int bitBuffer = 0, bits = 0, c = 0;
-            foreach (byte b in data)
+            bitBuffer = (bitBuffer << 8) | b;
+            bits += 8;
+            while (bits >= 5)
             {
-                bitBuffer = (bitBuffer << 8) | b;
-                bits += 8;
-                while (bits >= 5)
-                {
-                    chars[c++] = Alphabet[(bitBuffer >> (bits - 5)) & 31];
-                    bits -= 5;
-                }
+                chars[c++] = Alphabet[(bitBuffer >> (bits - 5)) & 31];
+                bits -= 5;
             }
-            if (bits > 0)
-            {
-                chars[c] = Alphabet[(bitBuffer << (5 - bits)) & 31];
-            }
-        });
+        }
+        if (bits > 0)
+        {
+            chars[c] = Alphabet[(bitBuffer << (5 - bits)) & 31];
+        }
+        return new string(chars);
     }
 }
