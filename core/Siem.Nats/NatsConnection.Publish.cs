@@ -26,6 +26,7 @@ public sealed partial class NatsConnection
         {
             ThrowIfNotUsable();
             ProtocolWriter.WritePub(_outbound.Writer, subject, replyTo, headers, headerBytes, data.Span);
+            CountOut(size);
             flush = _outbound.Writer.FlushAsync(cancellationToken);
         }
         catch
@@ -50,6 +51,7 @@ public sealed partial class NatsConnection
         {
             ThrowIfNotUsable();
             ProtocolWriter.WritePub(_outbound.Writer, subject, replyTo, headers, headerBytes, data.Span);
+            CountOut(headerBytes + (long)data.Length);
             var result = await _outbound.Writer.FlushAsync(cancellationToken);
             if (result.IsCompleted) throw ClosedException();
         }
@@ -57,6 +59,13 @@ public sealed partial class NatsConnection
         {
             _writeLock.Release();
         }
+    }
+
+    // Called under the write lock: one writer at a time, so plain adds; Volatile so readers see whole values.
+    private void CountOut(long bytes)
+    {
+        Volatile.Write(ref _outMsgs, _outMsgs + 1);
+        Volatile.Write(ref _outBytes, _outBytes + bytes);
     }
 
     private async ValueTask AwaitFlushAndReleaseAsync(ValueTask<FlushResult> flush)

@@ -68,6 +68,9 @@ public sealed partial class NatsConnection
     /// hands it to the subscription, or parks it when the subscription's channel is full.</summary>
     private void OnMsg(ReadOnlySpan<byte> subject, long sid, ReadOnlySpan<byte> replyTo, in ReadOnlySequence<byte> headers, in ReadOnlySequence<byte> payload)
     {
+        // Only the read loop writes these counters.
+        Volatile.Write(ref _inMsgs, _inMsgs + 1);
+        Volatile.Write(ref _inBytes, _inBytes + headers.Length + payload.Length);
         if (!_subs.TryGetValue(sid, out var sub)) return; // unsubscribed meanwhile: the server may still have sent some
         var hdrs = headers.Length > 0 ? NatsHeaders.Parse(headers) : null;
         var data = payload.Length == 0 ? ReadOnlyMemory<byte>.Empty : payload.ToArray();

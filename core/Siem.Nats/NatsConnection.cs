@@ -29,6 +29,12 @@ public sealed partial class NatsConnection : IAsyncDisposable
     private long _nextSid;
     private volatile NatsServerInfo? _serverInfo;
     private Exception? _closedReason;
+    private long _inMsgs;
+    private long _inBytes;
+    private long _outMsgs;
+    private long _outBytes;
+    private long _reconnects;
+    private long _disconnects;
 
     public NatsConnection(NatsOpts? opts = null)
     {
@@ -58,6 +64,11 @@ public sealed partial class NatsConnection : IAsyncDisposable
 
     /// <summary>Asynchronous errors: -ERR from the server (for example a permissions violation) and lost connections.</summary>
     public event EventHandler<NatsException>? Error;
+
+    /// <summary>Message/byte/reconnect counters (cheap to read; values are a consistent-enough snapshot).</summary>
+    public NatsConnectionStats Stats => new(
+        Interlocked.Read(ref _inMsgs), Interlocked.Read(ref _inBytes), Interlocked.Read(ref _outMsgs),
+        Interlocked.Read(ref _outBytes), Interlocked.Read(ref _reconnects), Interlocked.Read(ref _disconnects));
 
     /// <summary>Address of the server currently connected to (null while disconnected).</summary>
     public string? ConnectedUrl => _transport?.Server.ToString();

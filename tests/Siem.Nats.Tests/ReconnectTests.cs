@@ -48,6 +48,9 @@ public sealed class ReconnectTests
         await c.PublishAsync("rc.after", "x"u8.ToArray(), cancellationToken: ct);
         Assert.Equal("rc.after", (await sub.Msgs.ReadAsync(ct)).Subject);
         lock (states) Assert.Equal([NatsConnectionState.Reconnecting, NatsConnectionState.Open], states.Skip(2).Take(2));
+        Assert.Equal((1, 1), (c.Stats.Disconnects, c.Stats.Reconnects));
+        Assert.Equal(502, c.Stats.OutMsgs);
+        Assert.Equal(502, c.Stats.InMsgs);
     }
 
     [Fact]
