@@ -7,5 +7,6 @@ var root = new RootCommand("Siem: security log streaming, Sigma detection, searc
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(SearchCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(ScanCommand.Create());
 
 return await root.Parse(args).InvokeAsync();

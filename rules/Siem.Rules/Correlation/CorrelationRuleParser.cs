@@ -126,7 +126,8 @@ public static partial class CorrelationRuleParser
             (int)node.Start.Line, (int)node.Start.Column, unsupported: true),
     };
 
-    internal static string TypeName(CorrelationType type) => type switch
+    /// <summary>The spec spelling of a correlation type (event_count, ...).</summary>
+    public static string TypeName(CorrelationType type) => type switch
     {
         CorrelationType.EventCount => "event_count",
         CorrelationType.ValueCount => "value_count",
