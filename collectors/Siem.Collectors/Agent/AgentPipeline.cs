@@ -25,6 +25,9 @@ internal sealed class AgentPipeline(
     AgentMetrics metrics,
     Action<string> log)
 {
+    // Lines up to these resume offsets are already in spooled batches from before a crash: mark, do not batch again.
+    private readonly Dictionary<string, long> _covered = new(shipper.Coverage, StringComparer.Ordinal);
+
     private const int LineBuffer = 4096;
     private static readonly TimeSpan IdleFlush = TimeSpan.FromSeconds(1);
 
@@ -60,13 +63,23 @@ internal sealed class AgentPipeline(
                         events.Clear();
                         flushedSinceLastLine = true;
                     }
-                    if (builder.Records > 0 && now - builder.StartedAt >= lingerMs) await CutAsync(builder, hardStop).ConfigureAwait(false);
+                    if ((builder.Records > 0 && now - builder.StartedAt >= lingerMs) || (builder.Records == 0 && builder.HasMarks && now - lastLineAt >= lingerMs))
+                        await CutAsync(builder, hardStop).ConfigureAwait(false);
                     continue;
                 }
                 metrics.LineRead();
                 lastLineAt = Environment.TickCount64;
                 flushedSinceLastLine = false;
                 var line = item.Line;
+                if (_covered.Count > 0 && _covered.TryGetValue(line.SourceKey, out var covered))
+                {
+                    if (line.NextOffset <= covered)
+                    {
+                        builder.Mark(item.Source, line);
+                        continue;
+                    }
+                    _covered.Remove(line.SourceKey);
+                }
                 parser.Parse(line, events);
                 builder.Add(events);
                 events.Clear();
@@ -79,13 +92,14 @@ internal sealed class AgentPipeline(
         await ticker.ConfigureAwait(false);
         parser.Flush(events);
         builder.Add(events);
-        if (builder.Records > 0) await CutAsync(builder, hardStop).ConfigureAwait(false);
+        if (builder.Records > 0 || builder.HasMarks) await CutAsync(builder, hardStop).ConfigureAwait(false);
     }
 
     private async Task CutAsync(BatchBuilder builder, CancellationToken cancellationToken)
     {
         var (plaintext, records, marks) = builder.Take();
-        var envelope = sealer.Seal(sequence.Next(), plaintext);
+        // A batch without records only carries checkpoints forward; it takes no sequence number and is never published.
+        var envelope = records > 0 ? sealer.Seal(sequence.Next(), plaintext) : null;
         await shipper.SendAsync(new OutgoingBatch(subject, envelope, records, marks), cancellationToken).ConfigureAwait(false);
     }
 

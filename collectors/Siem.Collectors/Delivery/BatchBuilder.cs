@@ -22,6 +22,7 @@ internal sealed class BatchBuilder
     }
 
     public int Records { get; private set; }
+    public bool HasMarks => _marks.Count > 0;
     public int Bytes => _buffer.WrittenCount;
 
     /// <summary><see cref="Environment.TickCount64"/> when the first record went in.</summary>

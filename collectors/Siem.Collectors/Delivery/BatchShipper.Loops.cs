@@ -5,16 +5,94 @@ namespace Siem.Collectors.Delivery;
 
 internal sealed partial class BatchShipper
 {
-    private long _spoolGeneration;
+    private readonly record struct Pending(SpoolEntry Entry, Task Ack, long Generation);
 
-    /// <summary>Completes batches strictly in order: acked → commit; failed or routed to the spool → append (fsync) → commit.</summary>
-    private async Task CompleteLoopAsync()
+    /// <summary>Publishes from the spool with a bounded window, completes acks in order, rewinds on failure.</summary>
+    private async Task PumpLoopAsync()
     {
+        var inFlight = new Queue<Pending>();
+        var generation = 0L;
+        string? lastError = null;
         try
         {
-            while (await _fifo.Reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+            while (!_stop.IsCancellationRequested)
             {
-                while (_fifo.Reader.TryRead(out var item)) await CompleteAsync(item).ConfigureAwait(false);
+                lock (_gate)
+                {
+                    if (generation != _generation)
+                    {
+                        // drop-oldest removed entries we may have read ahead: start again from the new head
+                        inFlight.Clear();
+                        _spool.RewindReads();
+                        generation = _generation;
+                    }
+                }
+                string? failure = null;
+                while (inFlight.Count < _options.MaxInFlight)
+                {
+                    SpoolEntry? next;
+                    lock (_gate) next = _spool.ReadNext();
+                    if (next is null) break;
+                    if (next.IsMarksOnly)
+                    {
+                        inFlight.Enqueue(new Pending(next, Task.CompletedTask, generation));
+                        continue;
+                    }
+                    if (!_publisher.IsConnected)
+                    {
+                        failure = "not connected";
+                        lock (_gate) _spool.RewindReads();
+                        break;
+                    }
+                    try
+                    {
+                        var ack = await _publisher.PublishAsync(next.Subject, next.Envelope, _stop.Token).ConfigureAwait(false);
+                        inFlight.Enqueue(new Pending(next, ack, generation));
+                    }
+                    catch (NatsPayloadTooLargeException e)
+                    {
+                        inFlight.Enqueue(new Pending(next, Task.FromException(e), generation));
+                    }
+                    catch (NatsException e)
+                    {
+                        failure = e.Message;
+                        break;
+                    }
+                }
+                if (inFlight.Count == 0)
+                {
+                    // Nothing to do until a new batch arrives, or (while disconnected) a retry is due.
+                    await _wake.WaitAsync(failure is null ? Timeout.InfiniteTimeSpan : _options.RetryDelay, _stop.Token).ConfigureAwait(false);
+                    continue;
+                }
+                var head = inFlight.Peek();
+                try
+                {
+                    await head.Ack.WaitAsync(_stop.Token).ConfigureAwait(false);
+                    lastError = null;
+                }
+                catch (NatsPayloadTooLargeException e)
+                {
+                    // Re-sending can never succeed: count the records as lost and let the checkpoints move on.
+                    _metrics.Dropped(1, head.Entry.RecordCount);
+                    _metrics.Error();
+                    _log($"batch {head.Entry.Envelope.BatchSeq} dropped: {e.Message}");
+                    await CompleteHeadAsync(inFlight, acked: false).ConfigureAwait(false);
+                    continue;
+                }
+                catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e)
+                {
+                    _metrics.Error();
+                    if (lastError != e.Message) _log($"batch {head.Entry.Envelope.BatchSeq} not acknowledged ({e.GetType().Name}: {e.Message}); re-sending from the spool");
+                    lastError = e.Message;
+                    await RewindAsync(inFlight).ConfigureAwait(false);
+                    continue;
+                }
+                await CompleteHeadAsync(inFlight, acked: true).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -22,87 +100,14 @@ internal sealed partial class BatchShipper
         }
     }
 
-    private async Task CompleteAsync(InFlight item)
+    private async Task CompleteHeadAsync(Queue<Pending> inFlight, bool acked)
     {
-        var batch = item.Batch;
-        if (item.Ack != null)
-        {
-            try
-            {
-                await item.Ack.WaitAsync(_stop.Token).ConfigureAwait(false);
-                _metrics.Acked(batch.RecordCount);
-                await CommitAsync(batch).ConfigureAwait(false);
-                return;
-            }
-            catch (NatsPayloadTooLargeException)
-            {
-                _metrics.Dropped(1, batch.RecordCount);
-                await CommitAsync(batch).ConfigureAwait(false);
-                return;
-            }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-            {
-                throw;
-            }
-            catch (Exception e)
-            {
-                // Unknown outcome (timeout, disconnect, API error): the spool keeps it; if JetStream did store it,
-                // the re-send carries the same Nats-Msg-Id and is dropped as a duplicate.
-                _metrics.Error();
-                _log($"batch {batch.Envelope.BatchSeq} not acknowledged ({e.GetType().Name}: {e.Message}); spooling");
-            }
-        }
-        var kept = await AppendToSpoolAsync(batch).ConfigureAwait(false);
-        lock (_gate)
-        {
-            if (item.RoutedToSpool) _pendingSpoolAppends--;
-            _spooling = true;
-        }
-        _drainSignal.Release();
-        if (kept) _metrics.Spooled();
-        await CommitAsync(batch).ConfigureAwait(false);
-    }
-
-    /// <summary>Appends under the full policy; false when the batch itself was dropped (bigger than the whole spool).</summary>
-    private async Task<bool> AppendToSpoolAsync(OutgoingBatch batch)
-    {
-        var entry = new SpoolEntry(batch.Subject, batch.RecordCount, batch.Envelope);
-        var waitingLogged = false;
-        while (true)
-        {
-            bool empty;
-            lock (_gate)
-            {
-                if (_spool.TryAppend(entry)) return true;
-                empty = _spool.IsEmpty;
-                if (!empty && _spoolOptions.FullPolicy == SpoolFullPolicy.DropOldest)
-                {
-                    var (batches, records) = _spool.DropOldest();
-                    _spoolGeneration++;
-                    _metrics.Dropped(batches, records);
-                    _log($"spool full: dropped the oldest {batches} batches ({records} records)");
-                    continue;
-                }
-            }
-            if (empty)
-            {
-                _metrics.Dropped(1, batch.RecordCount);
-                _metrics.Error();
-                _log($"batch {batch.Envelope.BatchSeq} ({batch.Envelope.Body.Length} bytes) is larger than the whole spool; dropped");
-                return false;
-            }
-            if (!waitingLogged)
-            {
-                _log("spool full: pausing sources until the broker takes batches again");
-                waitingLogged = true;
-            }
-            await Task.Delay(50, _stop.Token).ConfigureAwait(false);
-        }
-    }
-
-    private async Task CommitAsync(OutgoingBatch batch)
-    {
-        foreach (var mark in batch.Marks)
+        var head = inFlight.Dequeue();
+        IReadOnlyList<CommitMark>? marks;
+        lock (_gate) _marks.Remove(head.Entry.Envelope.BatchSeq, out marks);
+        if (acked && !head.Entry.IsMarksOnly) _metrics.Acked(head.Entry.RecordCount);
+        // Commit before advancing: a crash in between re-sends a batch (deduplicated), never loses a checkpoint.
+        foreach (var mark in marks ?? [])
         {
             try
             {
@@ -119,76 +124,25 @@ internal sealed partial class BatchShipper
                 _log($"checkpoint of {mark.Source.Name} ({mark.UpTo.SourceKey}) at {mark.UpTo.NextOffset} failed: {e.Message}");
             }
         }
+        lock (_gate)
+        {
+            // After a drop-oldest the entry may be gone; the loop rewinds to the new head.
+            if (head.Generation == _generation) _spool.Advance(head.Entry);
+        }
     }
 
-    /// <summary>Publishes spooled batches oldest first, one at a time, each only after the previous was acknowledged.</summary>
-    private async Task DrainLoopAsync()
+    /// <summary>Lets the other in-flight acks settle (their outcome no longer matters), then re-reads from the oldest unacknowledged batch.</summary>
+    private async Task RewindAsync(Queue<Pending> inFlight)
     {
         try
         {
-            while (true)
-            {
-                await _drainSignal.WaitAsync(_stop.Token).ConfigureAwait(false);
-                await DrainAsync().ConfigureAwait(false);
-            }
+            await Task.WhenAll(inFlight.Select(p => p.Ack)).WaitAsync(_options.AckTimeout + _options.AckTimeout, _stop.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        catch (Exception e) when (e is not OperationCanceledException || !_stop.IsCancellationRequested)
         {
         }
-    }
-
-    private async Task DrainAsync()
-    {
-        string? lastError = null;
-        while (true)
-        {
-            SpoolEntry? entry;
-            long generation;
-            lock (_gate)
-            {
-                entry = _spool.Peek();
-                generation = _spoolGeneration;
-                if (entry == null)
-                {
-                    if (_pendingSpoolAppends == 0) _spooling = false;
-                    return;
-                }
-            }
-            if (!_publisher.IsConnected)
-            {
-                await Task.Delay(_options.RetryDelay, _stop.Token).ConfigureAwait(false);
-                continue;
-            }
-            try
-            {
-                var ack = await _publisher.PublishAsync(entry.Subject, entry.Envelope, _stop.Token).ConfigureAwait(false);
-                await ack.WaitAsync(_stop.Token).ConfigureAwait(false);
-                _metrics.Acked(entry.RecordCount);
-                _metrics.Drained();
-            }
-            catch (NatsPayloadTooLargeException e)
-            {
-                _metrics.Dropped(1, entry.RecordCount);
-                _log($"spooled batch {entry.Envelope.BatchSeq} dropped: {e.Message}");
-            }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-            {
-                throw;
-            }
-            catch (Exception e)
-            {
-                _metrics.Error();
-                if (lastError != e.Message) _log($"spool drain: batch {entry.Envelope.BatchSeq} not acknowledged ({e.Message}); retrying");
-                lastError = e.Message;
-                await Task.Delay(_options.RetryDelay, _stop.Token).ConfigureAwait(false);
-                continue;
-            }
-            lastError = null;
-            lock (_gate)
-            {
-                // A drop-oldest since the peek removed this entry already; advancing would skip a different one.
-                if (generation == _spoolGeneration) _spool.Advance();
-            }
-        }
+        inFlight.Clear();
+        lock (_gate) _spool.RewindReads();
+        await Task.Delay(_options.RetryDelay, _stop.Token).ConfigureAwait(false);
     }
 }

@@ -1,17 +1,19 @@
-using System.Threading.Channels;
 using Siem.Collectors.Agent;
 using Siem.Collectors.Spool;
-using Siem.Nats;
+using Siem.Core.Envelope;
 
 namespace Siem.Collectors.Delivery;
 
 /// <summary>
-/// Publishes sealed batches with many PubAcks in flight and advances source checkpoints strictly in batch
-/// order, only once a batch is durable: acknowledged by JetStream, or fsynced in the disk spool.
-/// While the broker is unreachable (or the spool still holds older batches) new batches go to the spool, so
-/// the spool drains in order; a drained batch keeps its Nats-Msg-Id, so one that was both published and
-/// spooled is deduplicated by JetStream. The in-flight queue is bounded: when full, <see cref="SendAsync"/>
-/// waits, which stops the pipeline and therefore the sources (backpressure).
+/// Delivery with the disk spool as a write-ahead queue: every batch is appended to the spool (already sealed, so
+/// the spool never holds plaintext), then published from there with up to <see cref="ShipperOptions.MaxInFlight"/>
+/// PubAcks in flight. Acks are taken strictly in order; for each: commit the batch's source checkpoints, then
+/// advance the spool cursor. A failed/timed-out ack rewinds to the oldest unacknowledged batch and re-sends from
+/// there after <see cref="ShipperOptions.RetryDelay"/> — re-sent batches keep their Nats-Msg-Id, so JetStream drops
+/// those it already stored. While the broker is unreachable batches simply accumulate in the spool (bounded:
+/// <see cref="SpoolFullPolicy"/>); when it returns they drain in order. After kill -9 the spool still holds every
+/// unacknowledged batch; <see cref="Coverage"/> tells the pipeline which re-read lines are already in it, so no
+/// line is batched twice.
 /// </summary>
 internal sealed partial class BatchShipper : IAsyncDisposable
 {
@@ -21,15 +23,13 @@ internal sealed partial class BatchShipper : IAsyncDisposable
     private readonly ShipperOptions _options;
     private readonly AgentMetrics _metrics;
     private readonly Action<string> _log;
-    private readonly Channel<InFlight> _fifo;
     private readonly object _gate = new();
-    private readonly SemaphoreSlim _drainSignal = new(0);
-    private readonly SemaphoreSlim _spaceSignal = new(0);
+    private readonly SemaphoreSlim _wake = new(0);
     private readonly CancellationTokenSource _stop = new();
-    private readonly Task _completer;
-    private readonly Task _drainer;
-    private bool _spooling;
-    private int _pendingSpoolAppends;
+    private readonly Dictionary<ulong, IReadOnlyList<CommitMark>> _marks = [];
+    private readonly Task _pump;
+    private long _generation;
+    private ulong _marksOnlySeq;
 
     public BatchShipper(IBatchPublisher publisher, DiskSpool spool, SpoolOptions spoolOptions, ShipperOptions options, AgentMetrics metrics, Action<string>? log = null)
     {
@@ -39,88 +39,102 @@ internal sealed partial class BatchShipper : IAsyncDisposable
         _options = options;
         _metrics = metrics;
         _log = log ?? (_ => { });
-        _fifo = Channel.CreateBounded<InFlight>(new BoundedChannelOptions(options.MaxInFlight) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
-        _spooling = !spool.IsEmpty; // leftovers from the last run drain before anything new is published
-        _completer = Task.Run(CompleteLoopAsync);
-        _drainer = Task.Run(DrainLoopAsync);
-        if (_spooling) _drainSignal.Release();
+        Coverage = ComputeCoverage(spool);
+        _pump = Task.Run(PumpLoopAsync);
     }
+
+    /// <summary>Per source key, the resume offset up to which lines are already in unacknowledged spooled batches (from before a restart).</summary>
+    public IReadOnlyDictionary<string, long> Coverage { get; }
 
     public long SpoolBytes { get { lock (_gate) return _spool.PendingBytes; } }
     public long SpoolBatches { get { lock (_gate) return _spool.PendingBatches; } }
-    public bool Spooling { get { lock (_gate) return _spooling; } }
 
-    /// <summary>Hands over the next batch (callers send in sequence order). Waits when the in-flight window is full.</summary>
+    /// <summary>
+    /// Appends the next batch to the spool (callers send in sequence order) and wakes the publisher. When the spool
+    /// is full: backpressure waits here (so the pipeline and the sources stop); drop-oldest deletes the oldest segment.
+    /// </summary>
     public async ValueTask SendAsync(OutgoingBatch batch, CancellationToken cancellationToken)
     {
-        bool toSpool;
-        lock (_gate)
+        var envelope = batch.Envelope ?? new SealedEnvelope([], [], "") { BatchSeq = Interlocked.Increment(ref _marksOnlySeq) | (1UL << 63) };
+        var entry = new SpoolEntry(batch.Subject, batch.RecordCount, envelope)
         {
-            toSpool = _spooling || !_publisher.IsConnected;
-            if (toSpool) _pendingSpoolAppends++;
-        }
-        Task? ack = null;
-        if (!toSpool)
+            Coverage = [.. batch.Marks.Select(m => new KeyValuePair<string, long>(m.UpTo.SourceKey, m.UpTo.NextOffset))],
+        };
+        var waitingLogged = false;
+        while (true)
         {
-            try
+            bool empty;
+            lock (_gate)
             {
-                ack = await _publisher.PublishAsync(batch.Subject, batch.Envelope, cancellationToken).ConfigureAwait(false);
+                if (_spool.TryAppend(entry))
+                {
+                    _marks[envelope.BatchSeq] = batch.Marks;
+                    if (!_publisher.IsConnected && !entry.IsMarksOnly) _metrics.Spooled();
+                    break;
+                }
+                empty = _spool.IsEmpty;
+                if (!empty && _spoolOptions.FullPolicy == SpoolFullPolicy.DropOldest)
+                {
+                    var (batches, records) = _spool.DropOldest();
+                    _generation++;
+                    _metrics.Dropped(batches, records);
+                    _log($"spool full: dropped the oldest {batches} batches ({records} records)");
+                    continue;
+                }
             }
-            catch (NatsPayloadTooLargeException e)
+            if (empty)
             {
-                // Retrying can never succeed: count the records as dropped and let the checkpoints move on.
-                _log($"batch {batch.Envelope.BatchSeq} dropped: {e.Message}");
+                _metrics.Dropped(1, batch.RecordCount);
                 _metrics.Error();
-                ack = Task.FromException(e);
+                _log($"batch {envelope.BatchSeq} ({envelope.Body.Length} bytes) is larger than the whole spool; dropped");
+                return;
             }
-            catch (NatsException e)
+            if (!waitingLogged)
             {
-                _log($"publish of batch {batch.Envelope.BatchSeq} failed ({e.Message}); spooling");
-                lock (_gate) _pendingSpoolAppends++;
-                toSpool = true;
+                _log("spool full: pausing sources until the broker takes batches again");
+                waitingLogged = true;
             }
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
         }
-        await _fifo.Writer.WriteAsync(new InFlight(batch, ack, toSpool), cancellationToken).ConfigureAwait(false);
+        _wake.Release();
     }
 
     /// <summary>
-    /// Graceful shutdown: waits until every handed-over batch is acknowledged or spooled (and its checkpoints
-    /// committed), then tries to drain the spool until <paramref name="cancellationToken"/> fires. What is
-    /// left stays in the spool for the next run.
+    /// Graceful shutdown: waits until the spool is empty (everything acknowledged and committed) or
+    /// <paramref name="cancellationToken"/> fires; what is left stays spooled for the next run.
     /// </summary>
     public async Task FlushAndStopAsync(CancellationToken cancellationToken)
     {
-        _fifo.Writer.TryComplete();
-        await _completer.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            while (SpoolBatches > 0 && _publisher.IsConnected)
-            {
-                await Task.Delay(20, cancellationToken).ConfigureAwait(false);
-            }
+            while (SpoolBatches > 0) await Task.Delay(20, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
         }
         await _stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _drainer.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        await _pump.ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
     {
-        _fifo.Writer.TryComplete();
         await _stop.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(_completer, _drainer).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        await _pump.ConfigureAwait(false);
         _stop.Dispose();
-        _drainSignal.Dispose();
-        _spaceSignal.Dispose();
+        _wake.Dispose();
     }
 
-    private sealed record InFlight(OutgoingBatch Batch, Task? Ack, bool RoutedToSpool);
+    private static Dictionary<string, long> ComputeCoverage(DiskSpool spool)
+    {
+        var coverage = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var entry in spool.ReadAllPending())
+        {
+            foreach (var (key, next) in entry.Coverage)
+            {
+                coverage[key] = Math.Max(next, coverage.GetValueOrDefault(key, long.MinValue));
+            }
+        }
+        spool.Sync(); // the coverage decides which lines are skipped: the entries behind it must be on disk
+        return coverage;
+    }
 }

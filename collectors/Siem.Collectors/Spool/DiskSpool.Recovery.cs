@@ -37,6 +37,7 @@ internal sealed partial class DiskSpool
             _segments.Add(segment);
         }
         ReadCursor();
+        RewindReads();
     }
 
     private void ReadCursor()

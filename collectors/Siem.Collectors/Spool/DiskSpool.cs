@@ -23,6 +23,8 @@ internal sealed partial class DiskSpool : IDisposable
     private long _cursorOffset;
     private int _cursorRecords;
     private int _peekedSize;
+    private int _readSegment;
+    private long _readOffset;
 
     public DiskSpool(string dir, SpoolOptions options)
     {
@@ -78,12 +80,51 @@ internal sealed partial class DiskSpool : IDisposable
                 fs.Position = _cursorOffset;
                 var payload = ReadRecord(fs, head.Length) ?? throw new InvalidDataException($"{head.Path}: record at {_cursorOffset} is corrupt");
                 _peekedSize = RecordHeader + payload.Length;
-                return SpoolEntry.Decode(payload);
+                return SpoolEntry.Decode(payload, _peekedSize);
             }
             if (_segments.Count == 1) return null;
             DeleteHead();
         }
         return null;
+    }
+
+    /// <summary>
+    /// Reads the next entry after the last one read (read-ahead for publishing with many acks in flight);
+    /// null when everything appended has been read. <see cref="RewindReads"/> goes back to the oldest unacknowledged one.
+    /// </summary>
+    public SpoolEntry? ReadNext()
+    {
+        while (_readSegment < _segments.Count)
+        {
+            var segment = _segments[_readSegment];
+            var start = _readSegment == 0 ? Math.Max(_readOffset, _cursorOffset) : _readOffset;
+            if (start < segment.Length)
+            {
+                using var fs = new FileStream(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                fs.Position = start;
+                var payload = ReadRecord(fs, segment.Length) ?? throw new InvalidDataException($"{segment.Path}: record at {start} is corrupt");
+                _readOffset = start + RecordHeader + payload.Length;
+                return SpoolEntry.Decode(payload, RecordHeader + payload.Length);
+            }
+            if (_readSegment == _segments.Count - 1) return null;
+            _readSegment++;
+            _readOffset = 0;
+        }
+        return null;
+    }
+
+    public void RewindReads()
+    {
+        _readSegment = 0;
+        _readOffset = _cursorOffset;
+    }
+
+    /// <summary>Marks the oldest unacknowledged entry (returned by <see cref="Peek"/> or <see cref="ReadNext"/>) as acknowledged.</summary>
+    public void Advance(SpoolEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        _peekedSize = entry.StoredSize;
+        Advance();
     }
 
     /// <summary>Marks the batch returned by <see cref="Peek"/> as acknowledged.</summary>
@@ -119,6 +160,22 @@ internal sealed partial class DiskSpool : IDisposable
         else DeleteHead();
         WriteCursor();
         return (batches, records);
+    }
+
+    /// <summary>Forces appended entries to disk (used before trusting them after a restart).</summary>
+    public void Sync() => _writer?.Flush(flushToDisk: true);
+
+    /// <summary>Every pending entry, oldest first, without moving any cursor (crash recovery reads the coverage).</summary>
+    public List<SpoolEntry> ReadAllPending()
+    {
+        var saveSegment = _readSegment;
+        var saveOffset = _readOffset;
+        RewindReads();
+        var all = new List<SpoolEntry>();
+        while (ReadNext() is { } e) all.Add(e);
+        _readSegment = saveSegment;
+        _readOffset = saveOffset;
+        return all;
     }
 
     public void Dispose()
@@ -169,6 +226,8 @@ internal sealed partial class DiskSpool : IDisposable
         _segments.RemoveAt(0);
         _cursorOffset = 0;
         _cursorRecords = 0;
+        if (_readSegment > 0) _readSegment--;
+        else _readOffset = 0;
     }
 
     /// <summary>Everything acknowledged: start a fresh segment so the spool does not grow a long-dead prefix.</summary>

@@ -5,20 +5,31 @@ using Siem.Core.Envelope;
 namespace Siem.Collectors.Spool;
 
 /// <summary>
-/// One spooled batch: the subject, the record count (so drops can be counted in records) and the already
-/// sealed envelope — the spool never holds plaintext.
+/// One spooled batch: the subject, the record count (so drops can be counted in records), the already
+/// sealed envelope — the spool never holds plaintext — and its coverage: per source stream the resume offset
+/// after its last line, so that after a crash lines already in the spool are not batched a second time.
+/// A batch with no records (<see cref="IsMarksOnly"/>) only carries checkpoints forward and is never published.
 /// Payload layout (little endian): u8 version=1 | u64 seq | u32 records | u16 subject len | subject | u8 header count |
-/// (u16 len | name | u16 len | value)* | body.
+/// (u16 len | name | u16 len | value)* | u16 coverage count | (u16 len | source key | i64 next offset)* | body.
 /// </summary>
 internal sealed record SpoolEntry(string Subject, int RecordCount, SealedEnvelope Envelope)
 {
     private const byte Version = 1;
 
+    public IReadOnlyList<KeyValuePair<string, long>> Coverage { get; init; } = [];
+
+    public bool IsMarksOnly => RecordCount == 0 && Envelope.Body.Length == 0;
+
+    /// <summary>Bytes this entry occupies in its segment (set when read back; not serialised).</summary>
+    public int StoredSize { get; init; }
+
     public byte[] Encode()
     {
         var subject = Encoding.UTF8.GetBytes(Subject);
         var headers = Envelope.Headers.Select(h => (Encoding.UTF8.GetBytes(h.Key), Encoding.UTF8.GetBytes(h.Value))).ToArray();
-        var length = 1 + 8 + 4 + 2 + subject.Length + 1 + headers.Sum(h => 4 + h.Item1.Length + h.Item2.Length) + Envelope.Body.Length;
+        var coverage = Coverage.Select(c => (Encoding.UTF8.GetBytes(c.Key), c.Value)).ToArray();
+        var length = 1 + 8 + 4 + 2 + subject.Length + 1 + headers.Sum(h => 4 + h.Item1.Length + h.Item2.Length)
+            + 2 + coverage.Sum(c => 2 + c.Item1.Length + 8) + Envelope.Body.Length;
         var buffer = new byte[length];
         var span = buffer.AsSpan();
         span[0] = Version;
@@ -32,12 +43,20 @@ internal sealed record SpoolEntry(string Subject, int RecordCount, SealedEnvelop
             WriteChunk(span, ref pos, name);
             WriteChunk(span, ref pos, value);
         }
+        BinaryPrimitives.WriteUInt16LittleEndian(span[pos..], checked((ushort)coverage.Length));
+        pos += 2;
+        foreach (var (key, next) in coverage)
+        {
+            WriteChunk(span, ref pos, key);
+            BinaryPrimitives.WriteInt64LittleEndian(span[pos..], next);
+            pos += 8;
+        }
         Envelope.Body.CopyTo(span[pos..]);
         return buffer;
     }
 
     /// <summary>Decodes a payload whose CRC already matched; a structurally bad one is <see cref="InvalidDataException"/>.</summary>
-    public static SpoolEntry Decode(ReadOnlySpan<byte> payload)
+    public static SpoolEntry Decode(ReadOnlySpan<byte> payload, int storedSize = 0)
     {
         try
         {
@@ -54,8 +73,17 @@ internal sealed record SpoolEntry(string Subject, int RecordCount, SealedEnvelop
                 headers[i] = new(ReadChunk(payload, ref pos), ReadChunk(payload, ref pos));
                 if (headers[i].Key == EnvelopeFormat.HeaderMsgId) msgId = headers[i].Value;
             }
-            var envelope = new SealedEnvelope(headers, payload[pos..].ToArray(), msgId ?? throw new InvalidDataException("spool record has no Nats-Msg-Id")) { BatchSeq = seq };
-            return new SpoolEntry(subject, records, envelope);
+            var coverageCount = BinaryPrimitives.ReadUInt16LittleEndian(payload[pos..]);
+            pos += 2;
+            var coverage = new KeyValuePair<string, long>[coverageCount];
+            for (var i = 0; i < coverageCount; i++)
+            {
+                var key = ReadChunk(payload, ref pos);
+                coverage[i] = new(key, BinaryPrimitives.ReadInt64LittleEndian(payload[pos..]));
+                pos += 8;
+            }
+            var envelope = new SealedEnvelope(headers, payload[pos..].ToArray(), msgId ?? "") { BatchSeq = seq };
+            return new SpoolEntry(subject, records, envelope) { Coverage = coverage, StoredSize = storedSize };
         }
         catch (ArgumentOutOfRangeException e)
         {

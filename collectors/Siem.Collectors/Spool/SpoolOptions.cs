@@ -19,8 +19,10 @@ public sealed record SpoolOptions
     public SpoolFullPolicy FullPolicy { get; init; } = SpoolFullPolicy.Backpressure;
 
     /// <summary>
-    /// fsync each append before the batch's source checkpoints advance (default true). With false a power loss
-    /// can lose spooled batches whose lines were already checkpointed; a process crash alone cannot.
+    /// fsync each append (default false). Not needed for safety: every batch goes through the spool (write-ahead),
+    /// and a source checkpoint only advances after the JetStream PubAck, so a power loss can only lose spooled
+    /// batches whose lines were not yet checkpointed — they are read again. The page cache already survives a
+    /// process crash (kill -9). Turn it on to make the spool itself survive power loss.
     /// </summary>
-    public bool FsyncOnAppend { get; init; } = true;
+    public bool FsyncOnAppend { get; init; }
 }
