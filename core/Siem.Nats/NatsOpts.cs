@@ -67,6 +67,8 @@ public sealed record NatsOpts
     /// <summary>Messages buffered per subscription (a bounded channel). When a subscription's channel is full the
     /// connection's read loop waits until the subscriber reads (backpressure through TCP to the server), so no message
     /// is dropped by the client — but one slow subscriber delays every other subscription on the connection, and a
-    /// server that cannot write for long enough closes the connection as a slow consumer. Default 1024.</summary>
+    /// server that cannot write for long enough closes the connection as a slow consumer. A subscriber that awaits a
+    /// RequestAsync on the same connection while its own channel is full waits for a reply the parked read loop cannot
+    /// deliver (until the request times out): give such handlers their own connection or enough capacity. Default 1024.</summary>
     public int SubscriptionCapacity { get; init; } = 1024;
 }
