@@ -76,7 +76,7 @@ internal static class PamParser
     }
 
     /// <summary>ECS names for the PAM key/values: the account tried is <c>user</c>, the peer is <c>rhost</c>.</summary>
-    private static void Promote(LogEvent e)
+    internal static void Promote(LogEvent e)
     {
         if (e.Get("pam.user") is { } user)
         {

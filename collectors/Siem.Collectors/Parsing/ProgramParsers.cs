@@ -19,6 +19,7 @@ internal static class ProgramParsers
             "useradd" or "usermod" or "userdel" or "groupadd" or "groupdel" or "groupmod" or "passwd" or "chpasswd" or "gpasswd"
                 => AccountParser.TryParse(message, e),
             "CRON" or "cron" or "crond" => CronParser.TryParse(message, e),
+            "systemd-logind" => LogindParser.TryParse(message, e),
             _ => false,
         };
     }

@@ -58,6 +58,43 @@ internal static class SshdParser
             Session(e, "ssh_disconnect");
             return colon > port && port > 0 && Endpoint(rest[..colon], e);
         }
+        if (m.StartsWith("Disconnecting "))
+        {
+            // "Disconnecting authenticating user root 203.0.113.45 port 57821: Too many authentication failures"
+            var rest = m[14..];
+            int port = rest.LastIndexOf(" port ");
+            int colon = port < 0 ? -1 : rest[port..].IndexOf(": ") + port;
+            if (colon <= port)
+            {
+                return false;
+            }
+            var reason = rest[(colon + 2)..];
+            e.Set("system.auth.ssh.disconnect_reason", reason.ToString());
+            if (reason.StartsWith("Too many authentication failures"))
+            {
+                Auth(e, "ssh_too_many_auth_failures", "info", success: false);
+            }
+            else
+            {
+                Session(e, "ssh_disconnect");
+            }
+            return PeerWithOptionalUser(rest[..colon], e);
+        }
+        if (m.StartsWith("PAM ") && m.IndexOf(" more authentication failure") is > 4 and var more
+            && SyslogTime.Digits(m[4..more], out _) && m.IndexOf("; ") is > 0 and var semi)
+        {
+            // "PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.45  user=root"
+            Auth(e, "authentication_failure", "info", success: false);
+            e.Set("pam.more_failures", m[4..more].ToString());
+            ProgramParsers.KeyValues(m[(semi + 2)..], e, "pam.");
+            PamParser.Promote(e);
+            return true;
+        }
+        if (m.StartsWith("Did not receive identification string from "))
+        {
+            Session(e, "ssh_no_identification");
+            return Endpoint(m[43..], e);
+        }
         if (m.StartsWith("error: maximum authentication attempts exceeded for "))
         {
             Auth(e, "ssh_login", "info", success: false);

@@ -169,4 +169,19 @@ public class AuthProgramTests
         Assert.Equal("   cd / && run-parts --report /etc/cron.hourly && (echo ok)", e.Get(EcsFields.ProcessCommandLine));
         Assert.Equal("3313", e.Get(EcsFields.ProcessPid));
     }
+
+    [Theory]
+    [InlineData("Nov 22 01:05:00 web01 systemd-logind[612]: New session 41 of user deploy.", "logind_session_new", "start", "deploy")]
+    [InlineData("Nov 22 01:05:40 web01 systemd-logind[612]: Session 41 logged out. Waiting for processes to exit.", "logind_session_logged_out", "end", null)]
+    [InlineData("Nov 22 01:05:40 web01 systemd-logind[612]: Removed session 41.", "logind_session_removed", "end", null)]
+    public void Logind_sessions(string line, string action, string type, string? user)
+    {
+        var e = Single(line);
+
+        Assert.Equal("session", e.Get(EcsFields.EventCategory));
+        Assert.Equal(action, e.Get(EcsFields.EventAction));
+        Assert.Equal(type, e.Get(EcsFields.EventType));
+        Assert.Equal("41", e.Get("session.id"));
+        Assert.Equal(user, e.Get(EcsFields.UserName));
+    }
 }

@@ -105,6 +105,39 @@ public class SshdParserTests
     }
 
     [Fact]
+    public void Disconnecting_after_too_many_authentication_failures()
+    {
+        var e = Single(Header + "Disconnecting authenticating user root 203.0.113.45 port 57821: Too many authentication failures [preauth]");
+
+        Assert.Equal("ssh_too_many_auth_failures", e.Get(EcsFields.EventAction));
+        Assert.Equal("failure", e.Get(EcsFields.EventOutcome));
+        Assert.Equal("root", e.Get(EcsFields.UserName));
+        Assert.Equal("203.0.113.45", e.Get(EcsFields.SourceIp));
+        Assert.Equal("57821", e.Get(EcsFields.SourcePort));
+        Assert.Equal("Too many authentication failures", e.Get("system.auth.ssh.disconnect_reason"));
+    }
+
+    [Fact]
+    public void Pam_more_authentication_failures_counts_them()
+    {
+        var e = Single(Header + "PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.45  user=root");
+
+        Assert.Equal("authentication_failure", e.Get(EcsFields.EventAction));
+        Assert.Equal("2", e.Get("pam.more_failures"));
+        Assert.Equal("root", e.Get(EcsFields.UserName));
+        Assert.Equal("203.0.113.45", e.Get(EcsFields.SourceIp));
+    }
+
+    [Fact]
+    public void Scanner_without_identification_string()
+    {
+        var e = Single(Header + "Did not receive identification string from 198.51.100.99 port 61000");
+
+        Assert.Equal("ssh_no_identification", e.Get(EcsFields.EventAction));
+        Assert.Equal("198.51.100.99", e.Get(EcsFields.SourceIp));
+    }
+
+    [Fact]
     public void Unknown_sshd_message_keeps_header_fields_only_and_is_not_a_failure()
     {
         var e = Single(Header + "Accepted something odd that is not a login line");
