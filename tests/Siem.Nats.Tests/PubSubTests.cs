@@ -46,6 +46,33 @@ public sealed class PubSubTests(NatsServerFixture fixture) : IClassFixture<NatsS
     }
 
     [Fact]
+    public async Task Concurrent_publishers_on_one_connection_keep_frames_intact_and_per_publisher_order()
+    {
+        var ct = Timeout();
+        await using var c = await ConnectAsync();
+        await using var sub = await c.SubscribeAsync("pubsub.conc.*", cancellationToken: ct);
+        await c.PingAsync(ct);
+        const int publishers = 8, each = 5000;
+        var tasks = Enumerable.Range(0, publishers).Select(p => Task.Run(async () =>
+        {
+            var headers = new NatsHeaders { ["P"] = p.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            for (int i = 0; i < each; i++)
+                await c.PublishAsync($"pubsub.conc.{p}", BitConverter.GetBytes(i), i % 2 == 0 ? headers : null, cancellationToken: ct);
+        }, ct)).ToList();
+        await Task.WhenAll(tasks);
+        var next = new int[publishers];
+        for (int n = 0; n < publishers * each; n++)
+        {
+            var m = await sub.Msgs.ReadAsync(ct);
+            int p = m.Subject[^1] - '0';
+            int i = BitConverter.ToInt32(m.Data.Span);
+            Assert.Equal(next[p]++, i);
+            Assert.Equal(i % 2 == 0 ? p.ToString(System.Globalization.CultureInfo.InvariantCulture) : null, m.Headers?["P"]);
+        }
+        Assert.All(next, n => Assert.Equal(each, n));
+    }
+
+    [Fact]
     public async Task Headers_round_trip_with_multiple_values_and_empty_payload()
     {
         var ct = Timeout();
