@@ -103,6 +103,7 @@ public sealed partial class NatsConnection
     private async Task ReadLoopAsync(Transport transport, CancellationToken cancellationToken)
     {
         var reader = transport.Reader;
+        _pendingPongs = 0; // PINGs of a previous connection are not answered on this one
         while (true)
         {
             var result = await reader.ReadAsync(cancellationToken);

@@ -114,8 +114,11 @@ public sealed partial class NatsConnection
 
     private void ThrowIfNotUsable()
     {
-        if (_closedReason is not null || Volatile.Read(ref _disposed) != 0 && ConnectionState == NatsConnectionState.Closed) throw ClosedException();
-        if (ConnectionState == NatsConnectionState.Closed) throw new NatsConnectionException("not connected; call ConnectAsync first");
+        if (_closedReason is not null) throw ClosedException();
+        if (ConnectionState == NatsConnectionState.Closed)
+        {
+            throw Volatile.Read(ref _disposed) != 0 ? ClosedException() : new NatsConnectionException("not connected; call ConnectAsync first");
+        }
     }
 
     private NatsConnectionException ClosedException() => new("the connection is closed", _closedReason);

@@ -54,6 +54,26 @@ public sealed class ReconnectTests
     }
 
     [Fact]
+    public async Task After_MaxReconnectAttempts_the_connection_closes_for_good_and_says_why()
+    {
+        var ct = Timeout();
+        await using var server = await NatsServer.StartAsync(jetStream: false);
+        await using var c = new NatsConnection(FastReconnect(server.Url) with { MaxReconnectAttempts = 2 });
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var errors = new List<NatsException>();
+        c.Error += (_, e) => { lock (errors) errors.Add(e); };
+        c.ConnectionStateChanged += (_, s) => { if (s == NatsConnectionState.Closed) closed.TrySetResult(); };
+        await c.ConnectAsync(ct);
+        var sub = await c.SubscribeAsync("gone", cancellationToken: ct);
+        server.Kill();
+        await closed.Task.WaitAsync(ct);
+        var e = await Assert.ThrowsAsync<NatsConnectionException>(async () => await c.PublishAsync("gone", new byte[1], cancellationToken: ct));
+        Assert.Contains("gave up reconnecting after 2 rounds", e.InnerException!.Message, StringComparison.Ordinal);
+        await sub.Msgs.Completion.WaitAsync(ct);
+        lock (errors) Assert.Contains(errors, x => x.Message.Contains("gave up reconnecting", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Publishing_while_disconnected_waits_when_the_reconnect_buffer_is_full_and_nothing_is_lost()
     {
         var ct = Timeout();
