@@ -1,6 +1,5 @@
+using System.Globalization;
 using System.Text;
-using System.Text.Json;
-using Siem.Nats.JetStream.Internal;
 
 namespace Siem.Nats.JetStream;
 
@@ -48,8 +47,9 @@ public sealed class NatsJSMsg
     public ValueTask NakAsync(TimeSpan? delay = null, CancellationToken cancellationToken = default)
     {
         if (delay is not { } d) return SendAsync(Nak, cancellationToken);
-        var body = Encoding.ASCII.GetBytes("-NAK ").Concat(JsonSerializer.SerializeToUtf8Bytes(new NakDelay(d.Ticks * 100), JetStreamJson.Default.NakDelay)).ToArray();
-        return SendAsync(body, cancellationToken);
+        ArgumentOutOfRangeException.ThrowIfLessThan(d, TimeSpan.Zero, nameof(delay));
+        // The server reads the JSON after "-NAK ": {"delay": nanoseconds}.
+        return SendAsync(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"-NAK {{\"delay\":{d.Ticks * 100}}}")), cancellationToken);
     }
 
     /// <summary>Resets the ack wait timer: the work is still going on.</summary>

@@ -59,5 +59,3 @@ internal sealed record MsgGetResponse : ApiResponse
 internal sealed record MsgDeleteRequest(ulong Seq, [property: JsonPropertyName("no_erase")] bool NoErase);
 
 internal sealed record PullRequest(int Batch, long? Expires, [property: JsonPropertyName("idle_heartbeat")] long? IdleHeartbeat, [property: JsonPropertyName("no_wait")] bool? NoWait, [property: JsonPropertyName("max_bytes")] long? MaxBytes);
-
-internal sealed record NakDelay(long Delay);

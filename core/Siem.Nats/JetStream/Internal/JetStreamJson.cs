@@ -18,5 +18,4 @@ namespace Siem.Nats.JetStream.Internal;
 [JsonSerializable(typeof(MsgGetResponse))]
 [JsonSerializable(typeof(MsgDeleteRequest))]
 [JsonSerializable(typeof(PullRequest))]
-[JsonSerializable(typeof(NakDelay))]
 internal sealed partial class JetStreamJson : JsonSerializerContext;
