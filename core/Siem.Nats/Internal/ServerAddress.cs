@@ -11,6 +11,8 @@ internal sealed record ServerAddress(string Host, int Port, bool Tls)
         if (!s.Contains("://", StringComparison.Ordinal)) s = "nats://" + s;
         if (!Uri.TryCreate(s, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
             throw new ArgumentException($"server URL '{url}' is not valid; expected nats://host:port or tls://host:port", nameof(url));
+        if (!string.IsNullOrEmpty(uri.UserInfo))
+            throw new ArgumentException($"server URL for {uri.Host}:{uri.Port} contains credentials; set NatsOpts.Username/Password or Token instead (URLs end up in logs)", nameof(url));
         bool tls = uri.Scheme switch
         {
             "nats" => false,
