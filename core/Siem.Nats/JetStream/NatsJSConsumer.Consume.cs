@@ -28,7 +28,9 @@ public sealed partial class NatsJSConsumer
         int repull = 0;
         void OnState(object? sender, NatsConnectionState state)
         {
-            if (state == NatsConnectionState.Open) Volatile.Write(ref repull, 1);
+            if (state != NatsConnectionState.Open) return;
+            Volatile.Write(ref repull, 1);
+            reader.Wake();
         }
         connection.ConnectionStateChanged += OnState;
         try
@@ -46,7 +48,8 @@ public sealed partial class NatsJSConsumer
                 if (outcome == ReadOutcome.Completed) yield break;
                 if (outcome == ReadOutcome.TimedOut)
                 {
-                    // Neither messages nor heartbeats: the pull is lost (server restarted, route gone).
+                    // Neither messages nor heartbeats (the pull is lost: server restarted, route gone), or a
+                    // reconnect woke us: pull afresh.
                     pending = 0;
                     continue;
                 }

@@ -62,7 +62,8 @@ public sealed class NatsKVStore
     /// <summary>
     /// The latest entry of every key matching <paramref name="keys"/> (a subject pattern, default all), then every
     /// change as it happens, deletes and purges included. <see cref="KvEntry.Delta"/> = 0 marks the point where the
-    /// watcher has caught up. Backed by an ephemeral ack-none push consumer removed when the enumeration ends.
+    /// watcher has caught up. Backed by an ephemeral ack-none push consumer with idle heartbeats; after a reconnect
+    /// or missed heartbeats it is recreated from the last revision seen, so no change is skipped or repeated.
     /// </summary>
     public async IAsyncEnumerable<KvEntry> WatchAsync(string keys = ">", [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -71,36 +72,86 @@ public sealed class NatsKVStore
         var inbox = connection.NewInbox();
         var sub = await connection.SubscribeAsync(inbox, cancellationToken: cancellationToken).ConfigureAwait(false);
         await using var subscription = sub.ConfigureAwait(false);
-        var consumer = await _js.CreateOrUpdateConsumerAsync(StreamName, new ConsumerConfig
+        using var reader = new TimedReader(sub.Msgs, cancellationToken);
+        int restart = 0;
+        void OnState(object? sender, NatsConnectionState state)
         {
-            DeliverSubject = inbox,
-            DeliverPolicy = DeliverPolicy.LastPerSubject,
-            AckPolicy = AckPolicy.None,
-            FilterSubject = _subjectPrefix + keys,
-            InactiveThreshold = TimeSpan.FromSeconds(30),
-        }, cancellationToken).ConfigureAwait(false);
+            if (state != NatsConnectionState.Open) return;
+            Volatile.Write(ref restart, 1);
+            reader.Wake();
+        }
+        connection.ConnectionStateChanged += OnState;
+        ulong lastRevision = 0;
+        string? consumer = await StartWatcherAsync(inbox, keys, lastRevision, null, throwOnError: true, cancellationToken).ConfigureAwait(false);
         try
         {
-            await foreach (var msg in sub.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            bool recreate = false;
+            while (true)
             {
-                if (NatsJSConsumer.IsStatus(msg, out _)) continue;
-                var js = new NatsJSMsg(msg, connection);
-                var meta = js.Metadata;
+                if ((Interlocked.Exchange(ref restart, 0) == 1 || recreate) && connection.ConnectionState == NatsConnectionState.Open)
+                {
+                    consumer = await StartWatcherAsync(inbox, keys, lastRevision, consumer, throwOnError: false, cancellationToken).ConfigureAwait(false);
+                    recreate = consumer is null;
+                }
+                var (outcome, msg) = await reader.ReadAsync(recreate ? TimeSpan.FromMilliseconds(250) : WatchHeartbeat * 3).ConfigureAwait(false);
+                if (outcome == ReadOutcome.Completed) yield break;
+                if (outcome == ReadOutcome.TimedOut)
+                {
+                    // Missed heartbeats, or a reconnect woke us: the push consumer may be gone with the old server.
+                    recreate = true;
+                    continue;
+                }
+                if (NatsJSConsumer.IsStatus(msg, out _)) continue; // idle heartbeat
+                var meta = new NatsJSMsg(msg, connection).Metadata;
+                if (meta.StreamSeq <= lastRevision) continue; // replayed by a recreated watcher
+                lastRevision = meta.StreamSeq;
                 var key = msg.Subject.StartsWith(_subjectPrefix, StringComparison.Ordinal) ? msg.Subject[_subjectPrefix.Length..] : msg.Subject;
                 yield return new KvEntry(Bucket, key, msg.Data, meta.StreamSeq, meta.Timestamp, Operation(msg.Headers), meta.NumPending);
             }
         }
         finally
         {
-            try
+            connection.ConnectionStateChanged -= OnState;
+            if (consumer is not null) await DeleteWatcherAsync(consumer).ConfigureAwait(false);
+        }
+    }
+
+    private static readonly TimeSpan WatchHeartbeat = TimeSpan.FromSeconds(5);
+
+    /// <summary>Creates the watcher's push consumer (replacing <paramref name="previous"/>); null when the server is not reachable yet.</summary>
+    private async Task<string?> StartWatcherAsync(string inbox, string keys, ulong lastRevision, string? previous, bool throwOnError, CancellationToken cancellationToken)
+    {
+        if (previous is not null) await DeleteWatcherAsync(previous).ConfigureAwait(false);
+        try
+        {
+            var consumer = await _js.CreateOrUpdateConsumerAsync(StreamName, new ConsumerConfig
             {
-                using var cleanup = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await _js.DeleteConsumerAsync(StreamName, consumer.Name, cleanup.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is NatsException or OperationCanceledException)
-            {
-                // Best effort: the server removes the idle ephemeral consumer itself after its inactive threshold.
-            }
+                DeliverSubject = inbox,
+                DeliverPolicy = lastRevision == 0 ? DeliverPolicy.LastPerSubject : DeliverPolicy.ByStartSequence,
+                OptStartSeq = lastRevision == 0 ? null : lastRevision + 1,
+                AckPolicy = AckPolicy.None,
+                FilterSubject = _subjectPrefix + keys,
+                IdleHeartbeat = WatchHeartbeat,
+                InactiveThreshold = TimeSpan.FromSeconds(30),
+            }, cancellationToken).ConfigureAwait(false);
+            return consumer.Name;
+        }
+        catch (NatsException) when (!throwOnError)
+        {
+            return null; // tried again after the next missed heartbeat window
+        }
+    }
+
+    private async Task DeleteWatcherAsync(string consumer)
+    {
+        try
+        {
+            using var cleanup = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await _js.DeleteConsumerAsync(StreamName, consumer, cleanup.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NatsException or OperationCanceledException)
+        {
+            // Best effort: the server removes an idle ephemeral consumer itself after its inactive threshold.
         }
     }
 

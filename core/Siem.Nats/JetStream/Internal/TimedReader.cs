@@ -15,12 +15,32 @@ internal enum ReadOutcome
 /// </summary>
 internal sealed class TimedReader(ChannelReader<NatsMsg> reader, CancellationToken cancellationToken) : IDisposable
 {
-    private CancellationTokenSource _timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+    private volatile CancellationTokenSource _timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+    private volatile bool _wake;
+
+    /// <summary>Ends the current (or next) wait early with <see cref="ReadOutcome.TimedOut"/>; safe from any thread.</summary>
+    public void Wake()
+    {
+        _wake = true;
+        try
+        {
+            _timer.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Replaced meanwhile: the flag is seen before the next wait.
+        }
+    }
 
     public async ValueTask<(ReadOutcome Outcome, NatsMsg Msg)> ReadAsync(TimeSpan wait)
     {
         while (true)
         {
+            if (_wake)
+            {
+                _wake = false;
+                return (ReadOutcome.TimedOut, default);
+            }
             if (reader.TryRead(out var msg)) return (ReadOutcome.Message, msg);
             if (!_timer.TryReset())
             {
@@ -34,6 +54,7 @@ internal sealed class TimedReader(ChannelReader<NatsMsg> reader, CancellationTok
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
+                _wake = false; // a Wake during this wait is answered by this timeout
                 return (ReadOutcome.TimedOut, default);
             }
         }
