@@ -12,8 +12,11 @@ public sealed record CompileOptions
     /// <summary>Match timeout of a single regex evaluation; a timeout counts as no match and is counted. Default 100 ms.</summary>
     public TimeSpan RegexTimeout { get; init; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>A selection with at least this many <c>contains</c> values is searched with one Aho–Corasick automaton. Default 6.</summary>
-    public int AhoCorasickThreshold { get; init; } = 6;
+    /// <summary>
+    /// An OR-list with at least this many contains (or startswith, endswith, exact) values is matched in one step:
+    /// a multi-string search (Teddy/Aho–Corasick via SearchValues) or hash lookups. Default 4.
+    /// </summary>
+    public int MultiStringThreshold { get; init; } = 4;
 
     /// <summary>When false every rule is evaluated for every event (no logsource index); for diagnosis. Default true.</summary>
     public bool IndexByLogsource { get; init; } = true;

@@ -6,7 +6,7 @@ namespace Siem.Rules;
 /// <summary>The per-event hot path.</summary>
 public sealed partial class CompiledRuleSet
 {
-    /// <summary>Most distinct (channel, event id, module) keys cached per thread; beyond it candidates are recomputed (and allocate).</summary>
+    /// <summary>Most distinct (channel, event id, module) (and field-set) keys cached per thread; when full the cache starts over.</summary>
     private const int MaxCachedKeys = 4096;
 
     /// <summary>Appends every rule that matches <paramref name="e"/> to <paramref name="matches"/> (in rule order).</summary>
@@ -33,6 +33,18 @@ public sealed partial class CompiledRuleSet
         return _rules.First(r => ReferenceEquals(r.Rule, rule)).Matches(ctx);
     }
 
+    private static bool AnyPresent(MatchContext ctx, int[] slots)
+    {
+        foreach (var s in slots)
+        {
+            if (ctx.Has(s))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private CompiledRule[] Candidates(MatchContext ctx)
     {
         if (!_options.IndexByLogsource)
@@ -44,12 +56,12 @@ public sealed partial class CompiledRuleSet
         var eventId = eventIdValue as string ?? ctx.Get(_winlogEventIdSlot) as string;
         var module = ctx.Get(_moduleSlot) as string;
         var osType = channel is null ? ctx.Get(_osTypeSlot) as string : null;
-        var key = (channel, eventIdValue is string[]? "\0multi" : eventId, module, osType);
+        var key = (channel, eventIdValue is string[]? "\0multi" : eventId, module, osType, ctx.PresenceSignature);
         if (ctx.Candidates.TryGetValue(key, out var cached))
         {
             return cached;
         }
-        var logsource = EventLogsource.Resolve(channel, eventId, module, osType);
+        var logsource = EventLogsource.Resolve(channel, eventId, module, osType, AnyPresent(ctx, _windowsMarkerSlots));
         var list = new List<CompiledRule>();
         foreach (var r in _rules)
         {
@@ -62,13 +74,19 @@ public sealed partial class CompiledRuleSet
             {
                 continue;
             }
+            if (r.RequiredSlots is { } slots && !AnyPresent(ctx, slots))
+            {
+                continue;
+            }
             list.Add(r);
         }
         var result = list.ToArray();
-        if (ctx.Candidates.Count < MaxCachedKeys)
+        if (ctx.Candidates.Count >= MaxCachedKeys)
         {
-            ctx.Candidates[key] = result;
+            // Hostile or very varied input: start over rather than grow without bound.
+            ctx.Candidates.Clear();
         }
+        ctx.Candidates[key] = result;
         return result;
     }
 
@@ -80,12 +98,18 @@ public sealed partial class CompiledRuleSet
         var result = new List<(SigmaRule, double)>();
         foreach (var rule in Candidates(ctx))
         {
-            var sw = System.Diagnostics.Stopwatch.StartNew();
-            for (var i = 0; i < repeat; i++)
+            // Minimum over batches: on a shared machine preemption only ever adds time.
+            var best = double.MaxValue;
+            for (var batch = 0; batch < 5; batch++)
             {
-                rule.Matches(ctx);
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                for (var i = 0; i < repeat; i++)
+                {
+                    rule.Matches(ctx);
+                }
+                best = Math.Min(best, sw.Elapsed.TotalMicroseconds / repeat);
             }
-            result.Add((rule.Rule, sw.Elapsed.TotalMicroseconds / repeat));
+            result.Add((rule.Rule, best));
         }
         return result;
     }

@@ -20,6 +20,7 @@ public sealed partial class CompiledRuleSet
     private readonly int _winlogEventIdSlot;
     private readonly int _moduleSlot;
     private readonly int _osTypeSlot;
+    private readonly int[] _windowsMarkerSlots;
 
     private CompiledRuleSet(CompiledRule[] rules, FieldTable fields, CompileOptions options, IReadOnlyList<RuleLoadError> errors)
     {
@@ -33,6 +34,7 @@ public sealed partial class CompiledRuleSet
         _winlogEventIdSlot = fields.Slot("winlog.event_id");
         _moduleSlot = fields.Slot("event.module");
         _osTypeSlot = fields.Slot("host.os.type");
+        _windowsMarkerSlots = [_channelSlot, _winlogChannelSlot, _eventIdSlot, _winlogEventIdSlot, fields.Slot("Provider_Name"), fields.Slot("winlog.provider_name")];
         fields.Freeze();
         _contexts = new ThreadLocal<MatchContext>(() => new MatchContext(_fields.Count));
     }
@@ -77,7 +79,8 @@ public sealed partial class CompiledRuleSet
                 var required = options.IndexByLogsource
                     ? RequiredValues.Of(rule.Detection, "EventID", f => mapper is null || mapper.Map(rule.Logsource, f) is [var only] && only == f)
                     : null;
-                compiled.Add(new CompiledRule(rule, compiled.Count, condition, filters, required));
+                var requiredSlots = options.IndexByLogsource ? compiler.RequiredSlots(rule.Detection, rule.Logsource) : null;
+                compiled.Add(new CompiledRule(rule, compiled.Count, condition, filters, required, requiredSlots));
             }
             catch (Exception ex) when (ex is RuleParseException or KeyNotFoundException or ArgumentException)
             {

@@ -24,9 +24,16 @@ public static partial class RuleLoader
                 var files = Directory.EnumerateFiles(entry, "*", SearchOption.AllDirectories)
                     .Where(f => f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase))
                     .Order(StringComparer.Ordinal);
-                foreach (var f in files)
+                // YAML parsing dominates loading; files are independent, so parse them in parallel and merge in order.
+                var parts = files.AsParallel().AsOrdered().Select(f =>
                 {
-                    LoadFile(f, acc);
+                    var part = new Accumulator();
+                    LoadFile(f, part);
+                    return part;
+                }).ToList();
+                foreach (var part in parts)
+                {
+                    acc.Add(part);
                 }
             }
             else if (File.Exists(entry))
@@ -143,6 +150,15 @@ public static partial class RuleLoader
         public List<RuleLoadError> Errors { get; } = [];
 
         public int Documents { get; set; }
+
+        public void Add(Accumulator other)
+        {
+            Rules.AddRange(other.Rules);
+            Correlations.AddRange(other.Correlations);
+            Filters.AddRange(other.Filters);
+            Errors.AddRange(other.Errors);
+            Documents += other.Documents;
+        }
 
         public RuleSet ToRuleSet() => new(Rules, Correlations, Filters, Errors, Documents);
     }

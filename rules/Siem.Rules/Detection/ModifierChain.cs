@@ -109,7 +109,7 @@ internal static partial class ModifierChain
             switch (typed)
             {
                 case "re":
-                    return [new ValueSpec { Kind = ValueKind.Regex, Regex = RegexFactory.Create(text, reOptions, v.Line, v.Column), Text = text }];
+                    return [new ValueSpec { Kind = ValueKind.Regex, Regex = RuleRegex.Create(text, reOptions, v.Line, v.Column), Text = text }];
                 case "cidr":
                     if (!IPNetwork.TryParse(text.Trim(), out var net))
                     {

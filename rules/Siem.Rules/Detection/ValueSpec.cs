@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.RegularExpressions;
 
 namespace Siem.Rules.Detection;
 
@@ -39,7 +38,7 @@ internal sealed class ValueSpec
     /// <summary>Case-sensitive comparison (<c>|cased</c>, and values produced by base64 encodings).</summary>
     public bool Cased { get; init; }
 
-    public Regex? Regex { get; init; }
+    public RuleRegex? Regex { get; init; }
 
     public IPNetwork Network { get; init; }
 

@@ -1,7 +1,7 @@
 namespace Siem.Rules.Evaluation;
 
 /// <summary>A rule ready to evaluate: its condition, the filters that apply to it, and what the index knows about it.</summary>
-internal sealed class CompiledRule(SigmaRule rule, int index, CNode condition, CNode[] filters, IReadOnlySet<string>? requiredEventIds)
+internal sealed class CompiledRule(SigmaRule rule, int index, CNode condition, CNode[] filters, IReadOnlySet<string>? requiredEventIds, int[]? requiredSlots)
 {
     public SigmaRule Rule { get; } = rule;
 
@@ -9,6 +9,9 @@ internal sealed class CompiledRule(SigmaRule rule, int index, CNode condition, C
 
     /// <summary>The rule can only match when EventID is one of these (case-insensitive); null = no constraint.</summary>
     public IReadOnlySet<string>? RequiredEventIds { get; } = requiredEventIds;
+
+    /// <summary>The rule can only match when the event has at least one of these fields; null = no constraint.</summary>
+    public int[]? RequiredSlots { get; } = requiredSlots;
 
     public bool Matches(MatchContext ctx)
     {

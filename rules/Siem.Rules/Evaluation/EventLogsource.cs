@@ -5,7 +5,9 @@ namespace Siem.Rules.Evaluation;
 /// exclude a rule. Windows: <c>Channel</c> (or <c>winlog.channel</c>) gives product windows and the service;
 /// the category comes from the event id for channels whose ids we know (Sysmon, Security, PowerShell), so a
 /// Sysmon event 1 gets process_creation and a Security 4624 gets no category (category rules cannot apply).
-/// Others: <c>event.module</c> names the service (auditd, sshd, ...) and <c>host.os.type</c> or a Linux module the product.
+/// Others: <c>event.module</c> names the service (auditd, sshd, ...) and <c>host.os.type</c> or a Linux module the product;
+/// an event with no Windows event-log field at all (Channel, EventID, Provider_Name, winlog.*) is not given
+/// product-windows rules.
 /// </summary>
 internal sealed record EventLogsource(string? Product, string? Service, IReadOnlySet<string>? Categories)
 {
@@ -93,10 +95,14 @@ internal sealed record EventLogsource(string? Product, string? Service, IReadOnl
         "auditd", "sshd", "sudo", "su", "cron", "syslog", "journald", "auth", "linux", "useradd", "groupadd", "passwd",
     };
 
+    /// <summary>Product of an event known not to be Windows but otherwise unknown: admits every rule but product-windows ones.</summary>
+    public const string NotWindows = "\0not-windows";
+
     public static EventLogsource Unknown { get; } = new(null, null, null);
 
     /// <summary>Derives the logsource from the raw values of <c>Channel</c>, <c>EventID</c> and <c>event.module</c> (+ os type).</summary>
-    public static EventLogsource Resolve(string? channel, string? eventId, string? module, string? osType)
+    /// <param name="windowsMarker">The event has a Windows event-log field (EventID, Provider_Name, ...) even without a channel.</param>
+    public static EventLogsource Resolve(string? channel, string? eventId, string? module, string? osType, bool windowsMarker)
     {
         if (channel is not null)
         {
@@ -117,17 +123,21 @@ internal sealed record EventLogsource(string? Product, string? Service, IReadOnl
             }
             return new EventLogsource("windows", service, categories);
         }
-        var product = osType?.ToLowerInvariant();
+        // No Windows event-log field at all: not a Windows event, so product-windows rules cannot apply.
+        var product = osType?.ToLowerInvariant() ?? (windowsMarker ? null : NotWindows);
         if (module is not null)
         {
-            product ??= _linuxModules.Contains(module) ? "linux" : null;
+            if (_linuxModules.Contains(module))
+            {
+                product = "linux";
+            }
             return new EventLogsource(product, module.ToLowerInvariant(), null);
         }
         return new EventLogsource(product, null, null);
     }
 
     public bool Admits(SigmaLogsource rule) =>
-        (rule.Product is null || Product is null || rule.Product == Product)
+        (rule.Product is null || Product is null || rule.Product == Product || (Product == NotWindows && rule.Product != "windows"))
         && (rule.Service is null || Service is null || rule.Service == Service)
         && (rule.Category is null || Categories is null || Categories.Contains(rule.Category));
 }

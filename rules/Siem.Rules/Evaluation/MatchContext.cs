@@ -23,11 +23,18 @@ internal sealed class MatchContext
     public LogEvent Event { get; private set; } = null!;
 
     /// <summary>Candidate rule lists by event logsource key (channel, event id, module); per thread so no locks.</summary>
-    public Dictionary<(string?, string?, string?, string?), CompiledRule[]> Candidates { get; } = [];
+    public Dictionary<(string?, string?, string?, string?, ulong), CompiledRule[]> Candidates { get; } = [];
+
+    /// <summary>XOR of the slot keys of the fields this event has (see <see cref="FieldTable.SlotKeys"/>).</summary>
+    public ulong PresenceSignature { get; private set; }
+
+    public bool Has(int slot) => _generation[slot] == _current;
 
     public void Load(LogEvent e, FieldTable table)
     {
         Event = e;
+        PresenceSignature = 0;
+        var keys = table.SlotKeys;
         _current++;
         if (_current == int.MaxValue)
         {
@@ -44,6 +51,10 @@ internal sealed class MatchContext
             {
                 // Exact field name wins over a case-insensitive match (Windows names are exact; JSON may vary case).
                 var exact = string.Equals(slotName, name, StringComparison.Ordinal);
+                if (_generation[slot] != _current)
+                {
+                    PresenceSignature ^= keys[slot];
+                }
                 if (_generation[slot] != _current || (exact && !_exact[slot]))
                 {
                     _generation[slot] = _current;

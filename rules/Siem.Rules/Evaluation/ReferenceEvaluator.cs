@@ -101,7 +101,7 @@ internal sealed class ReferenceEvaluator(IFieldMapper? mapper = null, CompileOpt
             case ValueKind.Glob:
                 return GlobMatch(s.Glob!, v, s.Cased);
             case ValueKind.Regex:
-                return ValueSemantics.RegexIsMatch(s.Regex!, v);
+                return ValueSemantics.RegexIsMatch(s.Regex!.Regex, v);
             case ValueKind.Cidr:
                 return ValueSemantics.CidrContains(s.Network, v);
             case ValueKind.Compare:

@@ -64,20 +64,28 @@ internal sealed class RuleCompiler(FieldTable fields, IFieldMapper? mapper, Comp
             foreach (var cased in new[] { false, true })
             {
                 var equals = rest.Where(s => s.Kind == ValueKind.Glob && s.Cased == cased && s.Glob!.IsLiteral).ToList();
-                if (equals.Count >= 4)
+                if (equals.Count >= options.MultiStringThreshold)
                 {
                     result.Add((0, new EqualsSetMatcher(equals.Select(s => s.Glob!.LiteralText), cased)));
                     rest.RemoveAll(equals.Contains);
                 }
             }
-            var contains = rest.Where(s => s.Kind == ValueKind.Glob && !s.Cased && IsContains(s.Glob!, out _)).ToList();
-            if (contains.Count >= options.AhoCorasickThreshold)
+            foreach (var cased in new[] { false, true })
             {
-                var texts = contains.Select(s => { IsContains(s.Glob!, out var t); return t; }).ToList();
-                if (texts.SelectMany(t => t).Select(char.ToUpperInvariant).Distinct().Count() <= 250)
+                var contains = rest.Where(s => s.Kind == ValueKind.Glob && s.Cased == cased && IsContains(s.Glob!, out _)).ToList();
+                if (contains.Count >= options.MultiStringThreshold)
                 {
-                    result.Add((4, new ContainsAnyMatcher(texts)));
+                    result.Add((4, new ContainsAnyMatcher([.. contains.Select(s => { IsContains(s.Glob!, out var t); return t; })], cased)));
                     rest.RemoveAll(contains.Contains);
+                }
+                foreach (var suffix in new[] { true, false })
+                {
+                    var affix = rest.Where(s => s.Kind == ValueKind.Glob && s.Cased == cased && IsAffix(s.Glob!, suffix, out _)).ToList();
+                    if (affix.Count >= options.MultiStringThreshold)
+                    {
+                        result.Add((2, new AffixSetMatcher(affix.Select(s => { IsAffix(s.Glob!, suffix, out var t); return t; }), suffix, cased)));
+                        rest.RemoveAll(affix.Contains);
+                    }
                 }
             }
         }
@@ -126,6 +134,18 @@ internal sealed class RuleCompiler(FieldTable fields, IFieldMapper? mapper, Comp
         }
     }
 
+    private static bool IsAffix(GlobPattern p, bool suffix, out string text)
+    {
+        var t = p.Tokens;
+        if (t.Count == 2 && t[suffix ? 0 : 1].Kind == GlobTokenKind.Star && t[suffix ? 1 : 0].Kind == GlobTokenKind.Literal)
+        {
+            text = t[suffix ? 1 : 0].Text;
+            return true;
+        }
+        text = "";
+        return false;
+    }
+
     private static bool IsContains(GlobPattern p, out string text)
     {
         var t = p.Tokens;
@@ -136,5 +156,50 @@ internal sealed class RuleCompiler(FieldTable fields, IFieldMapper? mapper, Comp
         }
         text = "";
         return false;
+    }
+
+    /// <summary>
+    /// Slots of which the event must have at least one for the detection to be true (any positive field test needs
+    /// its field), or null when the condition can hold without any field (keywords, null, not, neq).
+    /// </summary>
+    public int[]? RequiredSlots(SigmaDetection d, SigmaLogsource ls) => Required(d.Condition, d, ls)?.Order().ToArray();
+
+    private HashSet<int>? Required(ConditionNode n, SigmaDetection d, SigmaLogsource ls) => n switch
+    {
+        AndNode a => Smallest(a.Children.Select(c => Required(c, d, ls))),
+        OrNode o => UnionAll(o.Children.Select(c => Required(c, d, ls))),
+        IdentifierNode i => RequiredOf(d.Identifiers[i.Name], ls),
+        OfNode of when of.Count >= of.Names.Count => Smallest(of.Names.Select(x => RequiredOf(d.Identifiers[x], ls))),
+        OfNode of => UnionAll(of.Names.Select(x => RequiredOf(d.Identifiers[x], ls))),
+        _ => null,
+    };
+
+    private HashSet<int>? RequiredOf(SearchIdentifier id, SigmaLogsource ls) =>
+        UnionAll(id.Groups.Select(g => Smallest(g.Select(item => RequiredOf(item, ls)))));
+
+    private HashSet<int>? RequiredOf(DetectionItem item, SigmaLogsource ls)
+    {
+        if (item.Field is null || item.Negate || item.Values.Any(v => v.Kind is ValueKind.Null || (v.Kind == ValueKind.Exists && !v.ExistsValue)))
+        {
+            return null;
+        }
+        return [.. Slots(item.Field, ls)];
+    }
+
+    private static HashSet<int>? Smallest(IEnumerable<HashSet<int>?> sets) =>
+        sets.Where(s => s is not null).OrderBy(s => s!.Count).FirstOrDefault();
+
+    private static HashSet<int>? UnionAll(IEnumerable<HashSet<int>?> sets)
+    {
+        var acc = new HashSet<int>();
+        foreach (var s in sets)
+        {
+            if (s is null)
+            {
+                return null;
+            }
+            acc.UnionWith(s);
+        }
+        return acc;
     }
 }

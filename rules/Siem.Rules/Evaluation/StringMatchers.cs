@@ -1,5 +1,5 @@
+using System.Buffers;
 using System.Net;
-using System.Text.RegularExpressions;
 using Siem.Rules.Detection;
 
 namespace Siem.Rules.Evaluation;
@@ -38,17 +38,52 @@ internal sealed class EqualsSetMatcher(IEnumerable<string> values, bool cased) :
     public override bool Match(string value, MatchContext ctx) => _set.Contains(value);
 }
 
-/// <summary>Many OR-linked <c>contains</c> values: one pass of an Aho–Corasick automaton.</summary>
-internal sealed class ContainsAnyMatcher(IReadOnlyList<string> values) : ValueMatcher
+/// <summary>
+/// Many OR-linked <c>contains</c> values: one pass of the BCL's multi-string search (<see cref="SearchValues{T}"/>:
+/// vectorised Teddy, falling back to Aho–Corasick), case-insensitive like OrdinalIgnoreCase.
+/// </summary>
+internal sealed class ContainsAnyMatcher(IReadOnlyList<string> values, bool cased) : ValueMatcher
 {
-    private readonly AhoCorasick _automaton = new(values);
+    private readonly SearchValues<string> _values = SearchValues.Create([.. values], cased ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
 
-    public override bool Match(string value, MatchContext ctx) => _automaton.ContainsAny(value);
+    public override bool Match(string value, MatchContext ctx) => value.AsSpan().IndexOfAny(_values) >= 0;
 }
 
-internal sealed class RegexMatcher(Regex regex) : ValueMatcher
+/// <summary>Many OR-linked <c>startswith</c>/<c>endswith</c> values: one hash lookup per distinct value length.</summary>
+internal sealed class AffixSetMatcher : ValueMatcher
 {
-    public override bool Match(string value, MatchContext ctx) => ValueSemantics.RegexIsMatch(regex, value);
+    private readonly (int Length, HashSet<string>.AlternateLookup<ReadOnlySpan<char>> Set)[] _byLength;
+    private readonly bool _suffix;
+
+    public AffixSetMatcher(IEnumerable<string> values, bool suffix, bool cased)
+    {
+        _suffix = suffix;
+        var comparer = cased ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase;
+        _byLength = [.. values.GroupBy(v => v.Length).OrderBy(g => g.Key)
+            .Select(g => (g.Key, new HashSet<string>(g, comparer).GetAlternateLookup<ReadOnlySpan<char>>()))];
+    }
+
+    public override bool Match(string value, MatchContext ctx)
+    {
+        var span = value.AsSpan();
+        foreach (var (length, set) in _byLength)
+        {
+            if (length > span.Length)
+            {
+                return false;
+            }
+            if (set.Contains(_suffix ? span[^length..] : span[..length]))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}
+
+internal sealed class RegexMatcher(RuleRegex regex) : ValueMatcher
+{
+    public override bool Match(string value, MatchContext ctx) => ValueSemantics.RegexIsMatch(regex.Regex, value);
 }
 
 internal sealed class CidrMatcher(IPNetwork network) : ValueMatcher
