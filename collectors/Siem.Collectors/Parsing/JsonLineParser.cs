@@ -41,6 +41,11 @@ internal static class JsonLineParser
                 return e;
             }
             JsonFlattener.Flatten(root, "", e);
+            if (JournaldJson.IsJournalEntry(root))
+            {
+                JournaldJson.Map(root, e);
+                return e;
+            }
             foreach (string name in TimeFields)
             {
                 if (root.TryGetProperty(name, out var t) && TryTime(t, pipeline.Time, out var instant))

@@ -127,18 +127,8 @@ public sealed partial class ParserPipeline
         output.Add(e);
     }
 
-    private static void ParseProgram(string? program, ReadOnlySpan<char> message, LogEvent e)
-    {
-        int fieldsBefore = e.Fields.Count;
-        if (!ProgramParsers.TryParse(program, message, e) && e.Fields.Count != fieldsBefore)
-        {
-            // A message parser gave up half-way: keep only what the header said, not a half-truth.
-            foreach (var key in e.Fields.Keys.Where(k => !HeaderFields.Contains(k) && !k.StartsWith(EcsFields.LogSyslogStructuredDataPrefix, StringComparison.Ordinal)).ToList())
-            {
-                e.Fields.Remove(key);
-            }
-        }
-    }
+    private static void ParseProgram(string? program, ReadOnlySpan<char> message, LogEvent e) =>
+        ProgramParsers.TryParseInto(program, message, e);
 
     private static bool TryRepeat(ReadOnlySpan<char> m, out int count, out ReadOnlySpan<char> inner)
     {
@@ -193,11 +183,4 @@ public sealed partial class ParserPipeline
     internal ParserOptions Options => _options;
 
     internal SyslogTime Time => _time;
-
-    private static readonly HashSet<string> HeaderFields =
-    [
-        EcsFields.Message, EcsFields.EventKind, EcsFields.HostName, EcsFields.LogSyslogHostname, EcsFields.LogSyslogAppName,
-        EcsFields.LogSyslogFacility, EcsFields.LogSyslogSeverity, EcsFields.ProcessName, EcsFields.ProcessPid, EcsFields.LogSyslogProcId,
-        EcsFields.LogSyslogMsgId, EcsFields.LogSyslogVersion, EcsFields.LogFilePath, EcsFields.Tags, "log.syslog.structured_data_ids",
-    ];
 }

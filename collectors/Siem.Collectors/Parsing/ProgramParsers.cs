@@ -5,7 +5,29 @@ namespace Siem.Collectors.Parsing;
 /// <summary>Picks the message parser by syslog tag; PAM module lines are recognised whatever program logs them.</summary>
 internal static class ProgramParsers
 {
-    public static bool TryParse(string? program, ReadOnlySpan<char> message, LogEvent e)
+    // Message parsers write into a scratch event that is copied over only on success, so a parser that gives up
+    // half-way leaves no half-truth behind.
+    [ThreadStatic]
+    private static LogEvent? t_scratch;
+
+    /// <summary>Adds the fields of the program's message to <paramref name="e"/>; false (and nothing added) if not understood.</summary>
+    public static bool TryParseInto(string? program, ReadOnlySpan<char> message, LogEvent e)
+    {
+        var scratch = t_scratch ??= new LogEvent { RecordId = "" };
+        scratch.Fields.Clear();
+        bool parsed = TryParse(program, message, scratch);
+        if (parsed)
+        {
+            foreach (var (key, value) in scratch.Fields)
+            {
+                e.Fields[key] = value;
+            }
+        }
+        scratch.Fields.Clear();
+        return parsed;
+    }
+
+    private static bool TryParse(string? program, ReadOnlySpan<char> message, LogEvent e)
     {
         if (message.StartsWith("pam_unix("))
         {

@@ -76,4 +76,30 @@ public class JsonLineTests
         Assert.Contains(EcsFields.ParseFailureTag, Tags(e));
         Assert.Equal(line, e.Original);
     }
+
+    [Fact]
+    public void Journald_entry_maps_syslog_identity_and_runs_the_program_parser_on_message()
+    {
+        var e = Single("""{"__CURSOR":"s=abc;i=1a2b","__REALTIME_TIMESTAMP":"1763780400123456","_HOSTNAME":"web01","SYSLOG_IDENTIFIER":"sshd","_PID":"4242","PRIORITY":"6","SYSLOG_FACILITY":"4","_COMM":"sshd","MESSAGE":"Failed password for invalid user admin from 203.0.113.5 port 40001 ssh2"}""");
+
+        Assert.Equal(Instant.FromUnixTimeTicks(1763780400123456 * 10), e.Timestamp);
+        Assert.Equal("web01", e.Get(EcsFields.HostName));
+        Assert.Equal("sshd", e.Get(EcsFields.ProcessName));
+        Assert.Equal("4242", e.Get(EcsFields.ProcessPid));
+        Assert.Equal("6", e.Get(EcsFields.LogSyslogSeverity));
+        Assert.Equal("ssh_login", e.Get(EcsFields.EventAction));
+        Assert.Equal("failure", e.Get(EcsFields.EventOutcome));
+        Assert.Equal("admin", e.Get(EcsFields.UserName));
+        Assert.Equal("203.0.113.5", e.Get(EcsFields.SourceIp));
+        Assert.Equal("Failed password for invalid user admin from 203.0.113.5 port 40001 ssh2", e.Get(EcsFields.Message));
+        Assert.Equal("s=abc;i=1a2b", e.Get("__CURSOR"));
+    }
+
+    [Fact]
+    public void Journald_message_given_as_bytes_is_decoded()
+    {
+        var e = Single("""{"__REALTIME_TIMESTAMP":"1763780400000000","SYSLOG_IDENTIFIER":"app","MESSAGE":[104,105,255]}""");
+
+        Assert.Equal("hi\uFFFD", e.Get(EcsFields.Message));
+    }
 }

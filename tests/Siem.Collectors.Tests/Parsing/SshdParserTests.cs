@@ -137,14 +137,20 @@ public class SshdParserTests
         Assert.Equal("198.51.100.99", e.Get(EcsFields.SourceIp));
     }
 
-    [Fact]
-    public void Unknown_sshd_message_keeps_header_fields_only_and_is_not_a_failure()
+    [Theory]
+    [InlineData("Accepted something odd that is not a login line")]
+    [InlineData("Accepted password for alice from 192.0.2.10 port notaport ssh2")]
+    [InlineData("Server listening on 0.0.0.0 port 22.")]
+    public void Unknown_or_half_matching_sshd_message_keeps_header_fields_only_and_is_not_a_failure(string message)
     {
-        var e = Single(Header + "Accepted something odd that is not a login line");
+        var e = Single(Header + message);
 
         Assert.Equal("sshd", e.Get(EcsFields.ProcessName));
         Assert.Null(e.Get(EcsFields.EventCategory));
         Assert.Null(e.Get("system.auth.ssh.method"));
+        Assert.Null(e.Get(EcsFields.UserName));
+        Assert.Null(e.Get(EcsFields.EventOutcome));
+        Assert.Equal(message, e.Get(EcsFields.Message));
         Assert.Empty(Tags(e));
     }
 }
