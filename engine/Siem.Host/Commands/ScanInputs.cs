@@ -16,6 +16,11 @@ internal sealed class ScanInputs(ParserOptions options, TextWriter errors)
     /// <summary>An event and where it came from (the input as given, 1-based line).</summary>
     public readonly record struct Located(LogEvent Event, string Input, int Line);
 
+    private static readonly HashSet<string> _notLogs = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ".yml", ".yaml", ".md", ".gz", ".zip", ".bz2", ".xz", ".7z", ".tar", ".evtx", ".exe", ".dll", ".png", ".jpg", ".pdf",
+    };
+
     public long BytesRead { get; private set; }
 
     public long TotalBytes { get; private set; }
@@ -30,7 +35,10 @@ internal sealed class ScanInputs(ParserOptions options, TextWriter errors)
         {
             if (Directory.Exists(input))
             {
-                files.AddRange(Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Select(f => (f, f)));
+                // A directory is searched for logs: rule files, docs and archives next to them are not events.
+                files.AddRange(Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)
+                    .Where(f => !_notLogs.Contains(Path.GetExtension(f)))
+                    .Order(StringComparer.Ordinal).Select(f => (f, f)));
             }
             else if (File.Exists(input))
             {
