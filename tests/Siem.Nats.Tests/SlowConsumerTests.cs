@@ -30,6 +30,11 @@ public sealed class SlowConsumerTests(NatsServerFixture fixture) : IClassFixture
             await producer.PingAsync(ct);
         }, ct);
 
+        // Not reading at all: the channel fills to its capacity and stays there (the read loop waits, nothing piles up).
+        while (sub.Msgs.Count < capacity) await Task.Delay(5, ct);
+        await Task.Delay(100, ct);
+        Assert.Equal(capacity, sub.Msgs.Count);
+
         int maxBuffered = 0;
         for (int i = 0; i < total; i++)
         {
