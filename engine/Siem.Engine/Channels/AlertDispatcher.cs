@@ -1,0 +1,115 @@
+using System.Text.Json;
+using Polly;
+using Polly.Retry;
+using Siem.Engine.Alerts;
+
+namespace Siem.Engine.Channels;
+
+/// <summary>
+/// Routes an alert to every channel whose <see cref="AlertRoute"/> matches and delivers it with retries (Polly:
+/// exponential backoff with jitter, transient failures only). An alert a channel could not take — a permanent
+/// failure, or attempts exhausted — is written to the dead-letter file with the reason, and every outcome is
+/// returned and counted. Channels are independent: one failing does not hold back the others.
+/// </summary>
+public sealed class AlertDispatcher
+{
+    private readonly IReadOnlyList<(IAlertChannel Channel, AlertRoute Route)> _channels;
+    private readonly AlertDispatchOptions _options;
+    private readonly Action<string> _log;
+    private readonly ResiliencePipeline _retry;
+    private readonly SemaphoreSlim _deadLetterLock = new(1, 1);
+    private long _delivered, _deadLettered, _retries;
+
+    public AlertDispatcher(IEnumerable<(IAlertChannel Channel, AlertRoute Route)> channels, AlertDispatchOptions? options = null, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(channels);
+        _channels = [.. channels];
+        _options = options ?? AlertDispatchOptions.Default;
+        _log = log ?? (_ => { });
+        _retry = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<AlertDeliveryException>(e => e.Transient),
+                MaxRetryAttempts = Math.Max(0, _options.MaxAttempts - 1),
+                Delay = _options.BaseDelay,
+                MaxDelay = _options.MaxDelay,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                OnRetry = args =>
+                {
+                    Interlocked.Increment(ref _retries);
+                    _log($"alert delivery retry {args.AttemptNumber + 1} in {args.RetryDelay.TotalMilliseconds:0} ms: {args.Outcome.Exception?.Message}");
+                    return default;
+                },
+            })
+            .Build();
+    }
+
+    public long Delivered => Interlocked.Read(ref _delivered);
+    public long DeadLettered => Interlocked.Read(ref _deadLettered);
+    public long Retries => Interlocked.Read(ref _retries);
+
+    public async Task<IReadOnlyList<DeliveryOutcome>> DispatchAsync(AlertDocument alert, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        var routed = _channels.Where(c => c.Route.Matches(alert)).Select(c => DeliverAsync(c.Channel, alert, cancellationToken));
+        return await Task.WhenAll(routed).ConfigureAwait(false);
+    }
+
+    private async Task<DeliveryOutcome> DeliverAsync(IAlertChannel channel, AlertDocument alert, CancellationToken cancellationToken)
+    {
+        int attempts = 0;
+        try
+        {
+            await _retry.ExecuteAsync(async token =>
+            {
+                attempts++;
+                await channel.DeliverAsync(alert, token).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _delivered);
+            return new DeliveryOutcome(alert.AlertId, channel.Name, true, attempts, null, DateTimeOffset.UtcNow);
+        }
+        catch (AlertDeliveryException ex)
+        {
+            var outcome = new DeliveryOutcome(alert.AlertId, channel.Name, false, attempts, ex.Message, DateTimeOffset.UtcNow);
+            await DeadLetterAsync(outcome, alert).ConfigureAwait(false);
+            return outcome;
+        }
+    }
+
+    private async Task DeadLetterAsync(DeliveryOutcome outcome, AlertDocument alert)
+    {
+        Interlocked.Increment(ref _deadLettered);
+        _log($"alert {alert.AlertId} dead-lettered for channel '{outcome.Channel}' after {outcome.Attempts} attempt(s): {outcome.Error}");
+        if (_options.DeadLetterPath == null) return;
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("at", outcome.At);
+            w.WriteString("channel", outcome.Channel);
+            w.WriteString("alert_id", outcome.AlertId);
+            w.WriteNumber("attempts", outcome.Attempts);
+            w.WriteString("error", outcome.Error);
+            w.WritePropertyName("alert");
+            AlertJson.Write(w, alert);
+            w.WriteEndObject();
+        }
+        buffer.WriteByte((byte)'\n');
+        await _deadLetterLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            bool created = !File.Exists(_options.DeadLetterPath);
+            await using (var file = new FileStream(_options.DeadLetterPath, FileMode.Append, FileAccess.Write, FileShare.Read))
+            {
+                await file.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)).ConfigureAwait(false);
+                await file.FlushAsync().ConfigureAwait(false);
+            }
+            if (created && !OperatingSystem.IsWindows()) File.SetUnixFileMode(_options.DeadLetterPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        finally
+        {
+            _deadLetterLock.Release();
+        }
+    }
+}

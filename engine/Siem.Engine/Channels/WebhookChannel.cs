@@ -1,0 +1,62 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using Siem.Engine.Alerts;
+
+namespace Siem.Engine.Channels;
+
+/// <summary>
+/// Generic webhook: POSTs the alert document (<see cref="AlertJson"/>) as application/json. With a secret, the request
+/// carries <c>X-Siem-Timestamp</c> (unix seconds) and <c>X-Siem-Signature: sha256=&lt;hex HMAC-SHA256(secret,
+/// timestamp + "." + body)&gt;</c>, so the receiver can check origin and integrity and refuse old replays.
+/// </summary>
+public sealed class WebhookChannel : IAlertChannel
+{
+    public const string SignatureHeader = "X-Siem-Signature";
+    public const string TimestampHeader = "X-Siem-Timestamp";
+    public const string AlertIdHeader = "X-Siem-Alert-Id";
+
+    private readonly HttpClient _http;
+    private readonly Uri _url;
+    private readonly byte[]? _secret;
+    private readonly TimeProvider _time;
+
+    public WebhookChannel(string name, HttpClient http, Uri url, string? secret = null, TimeProvider? time = null)
+    {
+        Name = name;
+        _http = http ?? throw new ArgumentNullException(nameof(http));
+        _url = url ?? throw new ArgumentNullException(nameof(url));
+        _secret = string.IsNullOrEmpty(secret) ? null : Encoding.UTF8.GetBytes(secret);
+        _time = time ?? TimeProvider.System;
+    }
+
+    public string Name { get; }
+
+    public Task DeliverAsync(AlertDocument alert, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        var body = AlertJson.Serialize(alert);
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        string timestamp = _time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        return HttpDelivery.PostAsync(_http, Name, _url, content, request =>
+        {
+            request.Headers.Add(AlertIdHeader, alert.AlertId);
+            if (_secret == null) return;
+            request.Headers.Add(TimestampHeader, timestamp);
+            request.Headers.Add(SignatureHeader, "sha256=" + Sign(_secret, timestamp, body));
+        }, cancellationToken);
+    }
+
+    /// <summary>hex(HMAC-SHA256(secret, timestamp + "." + body)), lower case; receivers compute the same and compare in constant time.</summary>
+    public static string Sign(byte[] secret, string timestamp, ReadOnlySpan<byte> body)
+    {
+        ArgumentNullException.ThrowIfNull(timestamp);
+        var prefix = Encoding.UTF8.GetBytes(timestamp + ".");
+        var message = new byte[prefix.Length + body.Length];
+        prefix.CopyTo(message, 0);
+        body.CopyTo(message.AsSpan(prefix.Length));
+        return Convert.ToHexStringLower(HMACSHA256.HashData(secret, message));
+    }
+}
