@@ -43,7 +43,7 @@ public sealed partial class FileTailSource
 
             return 0;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
             Stats.AddError();
             LastError = $"reading '{file.Path}' at byte {file.Splitter.Position}: {e.Message}";

@@ -22,6 +22,7 @@ public sealed partial class FileTailSource : ILogSource
     private CommitLedger? _ledger;
     private bool _firstStart;
     private int _reading;
+    private volatile bool _disposed;
     private volatile bool _scanRequested = true;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -69,7 +70,7 @@ public sealed partial class FileTailSource : ILogSource
         var lines = new List<SplitLine>();
         var buffer = new byte[_options.ReadBufferBytes];
         var nextScan = _time.GetTimestamp();
-        while (true)
+        while (!_disposed)
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (_scanRequested || _time.GetTimestamp() >= nextScan)
@@ -154,6 +155,8 @@ public sealed partial class FileTailSource : ILogSource
 
     public ValueTask DisposeAsync()
     {
+        _disposed = true; // a reader still running ends its enumeration
+        _wake.TrySetResult();
         foreach (var watcher in _watchers)
         {
             watcher.Dispose();

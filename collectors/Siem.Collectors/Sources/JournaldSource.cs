@@ -21,6 +21,7 @@ public sealed class JournaldSource : ILogSource
 
     private readonly JournaldOptions _options;
     private readonly SemaphoreSlim _commitGate = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
     private readonly long _sequenceBase = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() << 20;
     private long _sequence;
     private Process? _process;
@@ -47,16 +48,19 @@ public sealed class JournaldSource : ILogSource
         _committedCursor = cursor;
         var buffer = new byte[64 * 1024];
         var lines = new List<SplitLine>();
-        while (true)
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+        var token = linked.Token;
+        while (!_stopping.IsCancellationRequested)
         {
             using var splitter = new LineSplitter(_options.MaxLineBytes);
             var stderr = new Queue<string>();
             var process = StartJournalctl(cursor, stderr);
+            var disposed = false;
             try
             {
                 var stdout = process.StandardOutput.BaseStream;
                 int read;
-                while ((read = await stdout.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                while ((read = await ReadOrStopAsync(stdout, buffer, token).ConfigureAwait(false)) > 0)
                 {
                     splitter.Push(buffer.AsSpan(0, read), lines);
                     foreach (var line in lines)
@@ -69,22 +73,56 @@ public sealed class JournaldSource : ILogSource
                     lines.Clear();
                 }
 
-                await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-                string tail;
-                lock (stderr)
+                disposed = _stopping.IsCancellationRequested;
+                if (!disposed)
                 {
-                    tail = string.Join(" | ", stderr);
+                    await process.WaitForExitAsync(token).ConfigureAwait(false);
+                    ReportExit(process, stderr);
                 }
-
-                Stats.AddError();
-                LastError = $"'{_options.JournalctlPath}' exited with code {process.ExitCode}: {tail}";
             }
             finally
             {
                 Stop(process);
             }
 
-            await Task.Delay(_options.RestartDelay, cancellationToken).ConfigureAwait(false);
+            if (disposed)
+            {
+                yield break;
+            }
+
+            try
+            {
+                await Task.Delay(_options.RestartDelay, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
+                yield break;
+            }
+        }
+    }
+
+    private void ReportExit(Process process, Queue<string> stderr)
+    {
+        string tail;
+        lock (stderr)
+        {
+            tail = string.Join(" | ", stderr);
+        }
+
+        Stats.AddError();
+        LastError = $"'{_options.JournalctlPath}' exited with code {process.ExitCode}: {tail}";
+    }
+
+    // Disposing the source ends the enumeration instead of failing it.
+    private async ValueTask<int> ReadOrStopAsync(Stream stdout, byte[] buffer, CancellationToken token)
+    {
+        try
+        {
+            return await stdout.ReadAsync(buffer, token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (_stopping.IsCancellationRequested && e is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            return 0;
         }
     }
 
@@ -120,6 +158,7 @@ public sealed class JournaldSource : ILogSource
 
     public ValueTask DisposeAsync()
     {
+        _stopping.Cancel();
         if (_process is { } process)
         {
             Stop(process);

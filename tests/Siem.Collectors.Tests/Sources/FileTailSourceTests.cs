@@ -235,4 +235,33 @@ public sealed class FileTailSourceTests
         Assert.Equal(21, line.NextOffset);
         Assert.Equal(" and more", more.Text);
     }
+
+    [Fact]
+    public async Task A_deleted_file_is_read_to_its_end_then_closed_and_disposing_ends_a_waiting_reader()
+    {
+        using var dir = new TempDir();
+        using var cts = Timeout();
+        var log = dir.File("gone.log");
+        Append(log, "one\n");
+        var source = new FileTailSource(FastOptions(dir, "*.log"));
+        await using var reader = source.ReadAsync(cts.Token).GetAsyncEnumerator(cts.Token);
+        await reader.TakeAsync(1);
+        var next = reader.MoveNextAsync();
+        using (var writer = new FileStream(log, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
+        {
+            File.Delete(log);
+            await writer.WriteAsync("written after the unlink\n"u8.ToArray(), cts.Token);
+        }
+
+        Assert.True(await next);
+        Assert.Equal("written after the unlink", reader.Current.Text);
+        var waiting = reader.MoveNextAsync();
+        while (source.OpenFiles.Count > 0)
+        {
+            await Task.Delay(20, cts.Token);
+        }
+
+        await source.DisposeAsync();
+        Assert.False(await waiting);
+    }
 }

@@ -82,6 +82,23 @@ public sealed class JournaldSourceTests
     }
 
     [Fact]
+    public async Task Disposing_the_source_ends_a_waiting_reader_and_stops_journalctl()
+    {
+        using var dir = new TempDir();
+        using var cts = Timeout();
+        WriteEntries(dir, 1, 1);
+        var source = new JournaldSource(new JournaldOptions { JournalctlPath = WriteStandIn(dir), CursorPath = dir.File("cursor") });
+        await using var reader = source.ReadAsync(cts.Token).GetAsyncEnumerator(cts.Token);
+        await reader.TakeAsync(1);
+        var waiting = reader.MoveNextAsync();
+
+        await source.DisposeAsync();
+
+        Assert.False(await waiting);
+        Assert.Single(File.ReadAllLines(dir.File("args.log")));
+    }
+
+    [Fact]
     public void The_sequence_number_is_read_from_the_cursor()
     {
         Assert.Equal(0x1a2b, JournaldSource.SequenceNumber("s=739ad463348b4ceca5a9e69c95a3c93f;i=1a2b;b=6f2c8a3e;m=2e1f;t=5f0a;x=9c"));
