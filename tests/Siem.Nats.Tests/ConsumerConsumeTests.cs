@@ -69,6 +69,22 @@ public sealed class ConsumerConsumeTests(NatsServerFixture fixture) : IClassFixt
         Assert.Equal(new[] { "m1", "m2", "m3", "m4", "m5" }, got);
     }
 
+    [Fact]
+    public async Task Consume_refuses_a_batch_larger_than_the_subscription_capacity()
+    {
+        var ct = Timeout();
+        await using var nc = await ConnectAsync(fixture.Url, ct);
+        var js = new NatsJSContext(nc);
+        var stream = Name("BIGBATCH");
+        await js.CreateStreamAsync(new StreamConfig(stream, $"{stream}.>"), ct);
+        var consumer = await js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig("big"), ct);
+        var e = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () =>
+        {
+            await foreach (var _ in consumer.ConsumeAsync(batchSize: nc.Opts.SubscriptionCapacity + 1, cancellationToken: ct)) { }
+        });
+        Assert.Contains("SubscriptionCapacity", e.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>Completes once the connection has left Open and come back to it.</summary>
     internal static async Task ReconnectedAsync(NatsConnection nc, CancellationToken ct)
     {

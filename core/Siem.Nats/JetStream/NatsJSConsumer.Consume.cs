@@ -11,15 +11,20 @@ public sealed partial class NatsJSConsumer
     /// after <paramref name="expires"/> (default 30 s) and asks for idle heartbeats at half that (at most 30 s).
     /// Three missed heartbeats or a reconnect start a fresh pull, because the server may have lost the old one.
     /// Ends only by cancellation, connection close or a fatal consumer status (deleted).
+    /// <paramref name="batchSize"/> may not exceed <see cref="NatsOpts.SubscriptionCapacity"/>: a whole batch then always
+    /// fits in the subscription's channel, so a loop that awaits <see cref="NatsJSMsg.AckSyncAsync"/> (a request on
+    /// the same connection) never parks the connection's read loop behind its own unread messages.
     /// </summary>
     public async IAsyncEnumerable<NatsJSMsg> ConsumeAsync(int batchSize = 500, TimeSpan? expires = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var connection = _js.Connection;
+        if (batchSize > connection.Opts.SubscriptionCapacity)
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"consumer {Stream}/{Name}: batch size may not exceed NatsOpts.SubscriptionCapacity ({connection.Opts.SubscriptionCapacity})");
         var exp = expires ?? TimeSpan.FromSeconds(30);
         ArgumentOutOfRangeException.ThrowIfLessThan(exp, TimeSpan.FromSeconds(1), nameof(expires));
         var heartbeat = TimeSpan.FromTicks(Math.Min(exp.Ticks / 2, TimeSpan.FromSeconds(30).Ticks));
         int refillAt = Math.Max(1, batchSize / 2);
-        var connection = _js.Connection;
         var inbox = connection.NewInbox();
         var sub = await connection.SubscribeAsync(inbox, cancellationToken: cancellationToken).ConfigureAwait(false);
         await using var subscription = sub.ConfigureAwait(false);
