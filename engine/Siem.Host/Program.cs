@@ -5,6 +5,7 @@ using Siem.Host.Commands;
 // Each command lives in Commands/<Name>Command.cs and exposes a static Create().
 var root = new RootCommand("Siem: security log streaming, Sigma detection, search and right-to-be-forgotten purges.");
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(RulesCommand.Create());
 root.Subcommands.Add(SearchCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(ScanCommand.Create());

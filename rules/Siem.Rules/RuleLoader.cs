@@ -76,16 +76,23 @@ public static partial class RuleLoader
     private static void LoadText(string text, string path, Accumulator acc)
     {
         var stream = new YamlStream();
+        var parser = new Parser(new StringReader(text));
         RuleLoadError? syntaxError = null;
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
         }
         catch (YamlException ex)
         {
             // Documents before the broken one are kept by YamlStream and still load.
             var msg = ex.InnerException is null ? ex.Message : $"{ex.Message} {ex.InnerException.Message}";
             syntaxError = new RuleLoadError(path, (int)ex.Start.Line, (int)ex.Start.Column, null, $"invalid YAML: {msg}", false);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet's scanner sometimes fails without a YamlException; report where parsing got to.
+            var at = parser.Current?.End;
+            syntaxError = new RuleLoadError(path, (int)(at?.Line ?? 0), (int)(at?.Column ?? 0), null, $"invalid YAML after this point: {ex.Message}", false);
         }
         var index = 0;
         foreach (var doc in stream.Documents)
