@@ -40,7 +40,7 @@ public sealed class PackTests
 
         var exit = RulesTestCommand.Run(PackPaths.Pack, PackPaths.DefaultPipeline, stdout, stderr);
 
-        Assert.Equal(0, exit);
+        Assert.True(exit == 0, stdout.ToString());
         Assert.Equal("", stderr.ToString());
         var lines = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(6, lines.Count(l => l.StartsWith("PASS  ", StringComparison.Ordinal)));
