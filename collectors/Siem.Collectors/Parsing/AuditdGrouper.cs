@@ -55,7 +55,7 @@ internal sealed class AuditdGrouper(ParserPipeline pipeline)
     }
 
     public long? OldestPendingOffset(string sourceKey) =>
-        _pending.TryGetValue(sourceKey, out var group) ? group.First.Offset : null;
+        _pending.TryGetValue(sourceKey ?? "", out var group) ? group.First.Offset : null;
 
     private void Emit(string key, Pending group, List<Siem.Core.Events.LogEvent> output)
     {
