@@ -47,6 +47,10 @@ public static class SourceFactory
                 });
                 syslog.Start();
                 return syslog;
+            case "journald":
+                return new JournaldSource(new JournaldOptions { CursorPath = Path.Combine(stateDir, "checkpoints", s.Name + ".cursor") });
+            case "stdin":
+                return new StdinSource();
             default:
                 throw new NotSupportedException($"{s.Location}: source type '{s.Type}' is not available in this build of the agent");
         }

@@ -18,7 +18,7 @@ internal sealed class BatchBuilder
 
     public BatchBuilder()
     {
-        _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true });
+        _writer = new Utf8JsonWriter(_buffer, LogEventJson.BatchWriterOptions);
     }
 
     public int Records { get; private set; }

@@ -13,7 +13,16 @@ namespace Siem.Core.Events;
 public static class LogEventJson
 {
     private static readonly InstantPattern TimestampPattern = InstantPattern.ExtendedIso;
-    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true, Indented = false };
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        SkipValidation = true,
+        Indented = false,
+        // Internal transport, never embedded in HTML: escaping only what JSON requires keeps log lines readable and is much cheaper.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>Writer options used for batches (shared with the agent's batch builder).</summary>
+    public static JsonWriterOptions BatchWriterOptions => WriterOptions;
 
     public static byte[] EncodeBatch(IReadOnlyList<LogEvent> events)
     {

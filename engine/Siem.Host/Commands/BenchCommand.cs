@@ -10,6 +10,7 @@ internal static class BenchCommand
         var bench = new Command("bench", "Run a benchmark and print its figures.");
         bench.Subcommands.Add(Bench.TransportBench.CreateCommand());
         bench.Subcommands.Add(Bench.RulesBench.CreateCommand());
+        bench.Subcommands.Add(Bench.AgentBench.CreateCommand());
         return bench;
     }
 }
