@@ -53,7 +53,8 @@ public static partial class WindowsEventJson
     public static IReadOnlyList<LogEvent> ReadDocuments(string json, string sourceKey, string agentId = "", string? defaultHost = null)
     {
         ArgumentNullException.ThrowIfNull(json);
-        var bytes = Encoding.UTF8.GetBytes(json);
+        // A BOM left in the text (read without BOM detection) is not JSON: skip it, offsets then count from after it.
+        var bytes = Encoding.UTF8.GetBytes(json.TrimStart('\uFEFF'));
         var events = new List<LogEvent>();
         var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { AllowMultipleValues = true, CommentHandling = JsonCommentHandling.Skip });
         while (reader.Read())

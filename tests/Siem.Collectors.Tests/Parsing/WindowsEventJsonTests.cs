@@ -96,6 +96,14 @@ public class WindowsEventJsonTests
     }
 
     [Fact]
+    public void Documents_text_with_a_leading_bom_reads()
+    {
+        var e = Assert.Single(WindowsEventJson.ReadDocuments("\uFEFF{\"EventID\":4624,\"Channel\":\"Security\"}", "x"));
+
+        Assert.Equal("4624", e.Get(EcsFields.EventCode));
+    }
+
+    [Fact]
     public void Every_regression_document_parses_with_event_id_and_channel()
     {
         int documents = 0;
