@@ -28,4 +28,6 @@ public sealed record AlertDocument
     public Instant FirstSeen { get; init; }
     public Instant LastSeen { get; init; }
     public long Count { get; init; } = 1;
+    /// <summary>True for alerts produced by <c>siem rules replay</c> over stored history, not live.</summary>
+    public bool Backfill { get; init; }
 }

@@ -43,6 +43,7 @@ public static class AlertJson
         w.WriteString("first_seen", FormatInstant(a.FirstSeen));
         w.WriteString("last_seen", FormatInstant(a.LastSeen));
         w.WriteNumber("count", a.Count);
+        if (a.Backfill) w.WriteBoolean("backfill", true);
         w.WriteStartArray("record_ids");
         foreach (var r in a.RecordIds) w.WriteStringValue(r);
         w.WriteEndArray();
@@ -73,6 +74,7 @@ public static class AlertJson
             FirstSeen = InstantPattern.ExtendedIso.Parse(Str("first_seen")).GetValueOrThrow(),
             LastSeen = InstantPattern.ExtendedIso.Parse(Str("last_seen")).GetValueOrThrow(),
             Count = root.TryGetProperty("count", out var c) ? c.GetInt64() : 1,
+            Backfill = root.TryGetProperty("backfill", out var b) && b.ValueKind == JsonValueKind.True,
         };
     }
 

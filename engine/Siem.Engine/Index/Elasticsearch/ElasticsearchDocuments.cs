@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using NodaTime;
+using NodaTime.Text;
+using Siem.Core.Events;
+using Siem.Engine.Alerts;
+
+namespace Siem.Engine.Index.Elasticsearch;
+
+/// <summary>
+/// The JSON documents the sink indexes. An event is its flat dotted fields plus <c>@timestamp</c>, <c>siem.id</c>
+/// (record id, also the <c>_id</c>), <c>siem.agent_id</c> and <c>event.original</c>; an alert is its searchable flat
+/// fields (<see cref="SqliteIndexSink.AlertFields"/>) plus the whole alert document under <c>siem.alert</c> (stored, not indexed).
+/// </summary>
+internal static class ElasticsearchDocuments
+{
+    public const string IdField = "siem.id";
+    public const string AgentField = "siem.agent_id";
+    public const string KindField = "siem.kind";
+    public const string AlertField = "siem.alert";
+    public const string OriginalField = "event.original";
+
+    private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal) { "@timestamp", IdField, AgentField, KindField, OriginalField, AlertField };
+
+    public static string IndexFor(string prefix, Instant ts) =>
+        prefix + "-" + ts.InUtc().Date.ToString("yyyy.MM.dd", CultureInfo.InvariantCulture);
+
+    public static string FormatTime(Instant i) => InstantPattern.ExtendedIso.Format(i);
+
+    public static void WriteEvent(Utf8JsonWriter w, LogEvent e)
+    {
+        w.WriteStartObject();
+        w.WriteString("@timestamp", FormatTime(e.Timestamp));
+        w.WriteString(IdField, e.RecordId);
+        w.WriteString(AgentField, e.AgentId);
+        w.WriteString(KindField, "event");
+        w.WriteString(OriginalField, e.Original);
+        WriteFields(w, e.Fields);
+        w.WriteEndObject();
+    }
+
+    public static void WriteAlert(Utf8JsonWriter w, AlertDocument a)
+    {
+        w.WriteStartObject();
+        w.WriteString("@timestamp", FormatTime(a.LastSeen));
+        w.WriteString(IdField, a.AlertId);
+        w.WriteString(KindField, "alert");
+        w.WriteString("first_seen", FormatTime(a.FirstSeen));
+        w.WriteNumber("count", a.Count);
+        if (a.Backfill) w.WriteBoolean("backfill", true);
+        WriteFields(w, SqliteIndexSink.AlertFields(a));
+        w.WritePropertyName(AlertField);
+        AlertJson.Write(w, a);
+        w.WriteEndObject();
+    }
+
+    private static void WriteFields(Utf8JsonWriter w, Dictionary<string, object> fields)
+    {
+        foreach (var kv in fields)
+        {
+            if (Reserved.Contains(kv.Key)) continue;
+            if (kv.Value is string[] arr)
+            {
+                w.WriteStartArray(kv.Key);
+                foreach (var x in arr) w.WriteStringValue(x);
+                w.WriteEndArray();
+            }
+            else
+            {
+                w.WriteString(kv.Key, kv.Value as string ?? Convert.ToString(kv.Value, CultureInfo.InvariantCulture));
+            }
+        }
+    }
+
+    public static LogEvent ReadEvent(JsonElement source)
+    {
+        var e = new LogEvent
+        {
+            RecordId = Str(source, IdField),
+            AgentId = Str(source, AgentField),
+            Original = Str(source, OriginalField),
+            Timestamp = InstantPattern.ExtendedIso.Parse(Str(source, "@timestamp")).GetValueOrThrow(),
+        };
+        foreach (var p in source.EnumerateObject())
+        {
+            if (Reserved.Contains(p.Name)) continue;
+            e.Fields[p.Name] = p.Value.ValueKind == JsonValueKind.Array
+                ? p.Value.EnumerateArray().Select(x => x.ToString()).ToArray()
+                : p.Value.ToString();
+        }
+        return e;
+    }
+
+    public static AlertDocument ReadAlert(JsonElement source) =>
+        AlertJson.Deserialize(Encoding.UTF8.GetBytes(source.GetProperty(AlertField).GetRawText()));
+
+    private static string Str(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
+}
