@@ -165,7 +165,10 @@ internal sealed class ReferenceEvaluator(IFieldMapper? mapper = null, CompileOpt
         }
     }
 
-    /// <summary>Textbook dynamic-programming wildcard match, char by char (invariant upper-casing when not cased).</summary>
+    /// <summary>
+    /// Textbook wildcard match over chars (two pointers, back up to the last star on a mismatch), with invariant
+    /// upper-casing when not cased.
+    /// </summary>
     internal static bool GlobMatch(GlobPattern p, string v, bool cased)
     {
         var pat = new List<(GlobTokenKind Kind, char C)>();
@@ -180,21 +183,35 @@ internal sealed class ReferenceEvaluator(IFieldMapper? mapper = null, CompileOpt
                 pat.Add((t.Kind, '\0'));
             }
         }
-        var dp = new bool[pat.Count + 1, v.Length + 1];
-        dp[0, 0] = true;
-        for (var i = 1; i <= pat.Count; i++)
+        int pi = 0, vi = 0, starP = -1, starV = 0;
+        while (vi < v.Length)
         {
-            var (kind, c) = pat[i - 1];
-            for (var j = 0; j <= v.Length; j++)
+            if (pi < pat.Count && pat[pi].Kind == GlobTokenKind.Star)
             {
-                dp[i, j] = kind switch
-                {
-                    GlobTokenKind.Star => dp[i - 1, j] || (j > 0 && dp[i, j - 1]),
-                    GlobTokenKind.Question => j > 0 && dp[i - 1, j - 1],
-                    _ => j > 0 && dp[i - 1, j - 1] && (cased ? v[j - 1] == c : char.ToUpperInvariant(v[j - 1]) == char.ToUpperInvariant(c)),
-                };
+                starP = pi++;
+                starV = vi;
+            }
+            else if (pi < pat.Count && (pat[pi].Kind == GlobTokenKind.Question || Same(pat[pi].C, v[vi], cased)))
+            {
+                pi++;
+                vi++;
+            }
+            else if (starP >= 0)
+            {
+                pi = starP + 1;
+                vi = ++starV;
+            }
+            else
+            {
+                return false;
             }
         }
-        return dp[pat.Count, v.Length];
+        while (pi < pat.Count && pat[pi].Kind == GlobTokenKind.Star)
+        {
+            pi++;
+        }
+        return pi == pat.Count;
     }
+
+    private static bool Same(char a, char b, bool cased) => cased ? a == b : char.ToUpperInvariant(a) == char.ToUpperInvariant(b);
 }
