@@ -11,6 +11,7 @@ public sealed partial class NatsConnection
     private int _pendingPongs;
     private NatsSubscription? _blockedSub;
     private NatsMsg _blockedMsg;
+    private volatile bool _readParked;
 
     private void StartSupervisor(Transport transport)
     {
@@ -108,6 +109,8 @@ public sealed partial class NatsConnection
         {
             var result = await reader.ReadAsync(cancellationToken);
             var buffer = result.Buffer;
+            // Bytes arriving prove the server is alive; PONGs can lag far behind a large backlog of messages.
+            if (!buffer.IsEmpty) Volatile.Write(ref _pingsOut, 0);
             ParseBuffer(ref buffer);
             if (_blockedSub is { } sub)
             {
@@ -118,7 +121,15 @@ public sealed partial class NatsConnection
                 _blockedMsg = default;
                 // Only disposal cancels this wait: a message already taken off the socket is not dropped because the
                 // connection died meanwhile (reconnecting waits for the subscriber instead).
-                await sub.DeliverAsync(msg, _disposeCts.Token);
+                _readParked = true;
+                try
+                {
+                    await sub.DeliverAsync(msg, _disposeCts.Token);
+                }
+                finally
+                {
+                    _readParked = false;
+                }
                 if (_completeAfterBlocked)
                 {
                     _completeAfterBlocked = false;
@@ -201,6 +212,12 @@ public sealed partial class NatsConnection
         using var timer = new PeriodicTimer(Opts.PingInterval);
         while (await timer.WaitForNextTickAsync(cancellationToken))
         {
+            if (_readParked)
+            {
+                // PONGs wait behind the parked message: a slow subscriber must not look like a dead server.
+                Volatile.Write(ref _pingsOut, 0);
+                continue;
+            }
             if (Volatile.Read(ref _pingsOut) >= Opts.MaxPingsOut)
                 throw new NatsConnectionException($"stale connection: {Opts.MaxPingsOut} PINGs without PONG");
             Interlocked.Increment(ref _pingsOut);
