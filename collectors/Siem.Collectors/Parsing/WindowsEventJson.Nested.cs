@@ -101,7 +101,21 @@ public static partial class WindowsEventJson
         {
             name = n.ValueKind == JsonValueKind.String ? n.GetString() : null;
             item.TryGetProperty("#text", out value);
-            return name is not null;
+            // <EventData Name="TaskDisabled"><TaskName>..</TaskName></EventData> also carries a Name attribute,
+            // but it is a container: its child elements are the fields, not one named value.
+            return name is not null && !HasChildElements(item);
+        }
+        return false;
+    }
+
+    private static bool HasChildElements(JsonElement item)
+    {
+        foreach (var p in item.EnumerateObject())
+        {
+            if (p.Name != "#text" && p.Name != "#attributes" && !p.Name.StartsWith('@'))
+            {
+                return true;
+            }
         }
         return false;
     }

@@ -160,4 +160,15 @@ public class WindowsEventJsonTests
         Assert.Equal("bob", e.Get(EcsFields.UserName));
         Assert.Equal("Security", e.Get(EcsFields.WinlogChannel));
     }
+
+    [Fact]
+    public void Event_data_element_with_a_name_attribute_keeps_its_child_fields()
+    {
+        string dir = Path.Combine(Regression, "rules/windows/builtin/taskscheduler/win_taskscheduler_susp_schtasks_delete_or_disable");
+        var e = Assert.Single(WindowsEventJson.ReadDocuments(File.ReadAllText(Directory.GetFiles(dir, "*.json").Single()), "x"));
+
+        Assert.Equal("\\Microsoft\\Windows\\SystemRestore\\SR", e.Get("TaskName"));
+        Assert.Equal("System", e.Get("UserName"));
+        Assert.Null(e.Get("TaskDisabled"));
+    }
 }
