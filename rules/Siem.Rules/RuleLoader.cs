@@ -6,7 +6,8 @@ using YamlDotNet.RepresentationModel;
 namespace Siem.Rules;
 
 /// <summary>
-/// Loads Sigma YAML (files or directories, recursively <c>*.yml</c>/<c>*.yaml</c>; multi-document files allowed).
+/// Loads Sigma YAML (files or directories, recursively <c>*.yml</c>/<c>*.yaml</c> except rule unit tests
+/// <c>*.tests.yml</c>; multi-document files allowed; field-mapping pipeline documents are skipped).
 /// Each document is one of: a correlation rule (has <c>correlation:</c>; handed to
 /// <see cref="CorrelationRuleParser.TryParse"/>), a filter (has <c>filter:</c>), or a detection rule. A broken
 /// document becomes a <see cref="RuleLoadError"/> naming file, line, column and field; the others still load.
@@ -23,6 +24,8 @@ public static partial class RuleLoader
             {
                 var files = Directory.EnumerateFiles(entry, "*", SearchOption.AllDirectories)
                     .Where(f => f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase))
+                    // Rule unit tests (foo.tests.yml beside foo.yml) are not rules.
+                    .Where(f => !f.EndsWith(".tests.yml", StringComparison.OrdinalIgnoreCase) && !f.EndsWith(".tests.yaml", StringComparison.OrdinalIgnoreCase))
                     .Order(StringComparer.Ordinal);
                 // YAML parsing dominates loading; files are independent, so parse them in parallel and merge in order.
                 var parts = files.AsParallel().AsOrdered().Select(f =>
@@ -98,6 +101,11 @@ public static partial class RuleLoader
         foreach (var doc in stream.Documents)
         {
             index++;
+            if (doc.RootNode is YamlMappingNode m && m.Children.ContainsKey(new YamlScalarNode("transformations")) && !m.Children.ContainsKey(new YamlScalarNode("detection")))
+            {
+                // A field-mapping pipeline kept beside the rules (rules/packs/pipelines): not a rule document.
+                continue;
+            }
             acc.Documents++;
             if (doc.RootNode is not YamlMappingNode root)
             {

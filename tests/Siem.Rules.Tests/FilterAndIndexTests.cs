@@ -1,0 +1,125 @@
+using Siem.Core.Events;
+using static Siem.Rules.Tests.DetectionTestKit;
+
+namespace Siem.Rules.Tests;
+
+public sealed class FilterAndIndexTests
+{
+    private const string ProcessRule = """
+        title: Whoami
+        id: 33333333-3333-3333-3333-333333333333
+        name: whoami_run
+        logsource:
+            category: process_creation
+            product: windows
+        detection:
+            sel:
+                Image|endswith: '\whoami.exe'
+            condition: sel
+        level: medium
+        """;
+
+    private const string AdminFilter = """
+        title: Filter admin accounts
+        logsource:
+            category: process_creation
+            product: windows
+        filter:
+            rules:
+                - whoami_run
+            selection:
+                User|startswith: 'adm_'
+            condition: selection
+        """;
+
+    private static LogEvent Sysmon(string eventId, string image, string user = "bob") =>
+        Ev(("Channel", "Microsoft-Windows-Sysmon/Operational"), ("EventID", eventId), ("Image", image), ("User", user));
+
+    private static List<SigmaRule> Run(RuleSet set, LogEvent e)
+    {
+        var matches = new List<SigmaRule>();
+        CompiledRuleSet.Compile(set).Match(e, matches);
+        return matches;
+    }
+
+    [Fact]
+    public void A_filter_excludes_matches_of_the_rules_it_names()
+    {
+        var set = RuleLoader.LoadYaml(ProcessRule + "\n---\n" + AdminFilter, "f.yml");
+        Assert.Empty(set.Errors);
+        Assert.Single(set.Filters);
+        Assert.Single(Run(set, Sysmon("1", "C:\\Windows\\System32\\whoami.exe", "alice")));
+        Assert.Empty(Run(set, Sysmon("1", "C:\\Windows\\System32\\whoami.exe", "adm_alice")));
+    }
+
+    [Fact]
+    public void A_filter_without_rules_is_an_error()
+    {
+        var error = Assert.Single(RuleLoader.LoadYaml(AdminFilter.Replace("    rules:\n        - whoami_run\n", "", StringComparison.Ordinal), "f.yml").Errors);
+        Assert.Contains("'rules' must name at least one rule", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Logsource_category_comes_from_the_sysmon_event_id()
+    {
+        var set = RuleLoader.LoadYaml(ProcessRule, "p.yml");
+        Assert.Single(Run(set, Sysmon("1", "C:\\x\\whoami.exe")));
+        // Same fields, but event 11 is file_event: a process_creation rule does not apply.
+        Assert.Empty(Run(set, Sysmon("11", "C:\\x\\whoami.exe")));
+        // Security 4688 is process creation too.
+        Assert.Single(Run(set, Ev(("Channel", "Security"), ("EventID", "4688"), ("Image", "C:\\x\\whoami.exe"))));
+    }
+
+    [Fact]
+    public void Without_any_logsource_hint_rules_are_not_filtered_except_windows_ones_on_non_windows_events()
+    {
+        var linux = RuleLoader.LoadYaml(ProcessRule.Replace("product: windows", "product: linux", StringComparison.Ordinal), "l.yml");
+        var windows = RuleLoader.LoadYaml(ProcessRule, "w.yml");
+        // A flat event with Windows native fields but no channel: nothing to infer, so no filtering.
+        Assert.Single(Run(windows, Ev(("EventID", "1"), ("Image", "C:\\x\\whoami.exe"))));
+        // No Windows event-log field at all: product windows cannot apply, others still do.
+        Assert.Empty(Run(windows, Ev(("Image", "C:\\x\\whoami.exe"))));
+        Assert.Single(Run(linux, Ev(("Image", "C:\\x\\whoami.exe"))));
+    }
+
+    [Fact]
+    public void Service_comes_from_the_channel()
+    {
+        var set = RuleLoader.LoadYaml(Rule("sel:\n    EventID: 4624\ncondition: sel", "product: windows\n    service: security"), "s.yml");
+        Assert.Single(Run(set, Ev(("Channel", "Security"), ("EventID", "4624"))));
+        Assert.Empty(Run(set, Ev(("Channel", "System"), ("EventID", "4624"))));
+        // An unknown channel says nothing about the service.
+        Assert.Single(Run(set, Ev(("Channel", "Some-Vendor/Operational"), ("EventID", "4624"))));
+    }
+
+    [Fact]
+    public void Event_id_and_presence_prefilters_never_hide_a_match()
+    {
+        var set = RuleLoader.LoadYaml(Rule("sel:\n    EventID:\n        - 4624\n        - 4625\nfilter:\n    LogonType: 3\ncondition: sel and not filter", "product: windows"), "e.yml");
+        Assert.Single(Run(set, Ev(("Channel", "Security"), ("EventID", "4625"))));
+        Assert.Empty(Run(set, Ev(("Channel", "Security"), ("EventID", "4634"))));
+        Assert.Empty(Run(set, Ev(("Channel", "Security"), ("EventID", "4625"), ("LogonType", "3"))));
+        // The same (channel, id) key with a different field set is cached separately.
+        Assert.Single(Run(set, Ev(("Channel", "Security"), ("EventID", "4625"), ("LogonType", "2"))));
+    }
+
+    [Fact]
+    public void Match_allocates_nothing_per_event_once_warm()
+    {
+        var compiled = DetectionTestData.CompiledCorpus;
+        var events = DetectionTestData.OtrfEvents().Take(300).ToList();
+        var matches = new List<SigmaRule>(64);
+        foreach (var e in events)
+        {
+            compiled.Match(e, matches);
+            matches.Clear();
+        }
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        foreach (var e in events)
+        {
+            compiled.Match(e, matches);
+            matches.Clear();
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
