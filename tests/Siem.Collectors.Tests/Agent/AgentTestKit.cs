@@ -97,10 +97,13 @@ internal sealed class AgentTestKit : IAsyncDisposable
         return result;
     }
 
-    /// <summary>Asserts the stream holds lines [0, count) exactly once each, and in file order when sorted by batch sequence.</summary>
+    /// <summary>Asserts the stream holds lines [0, count) exactly once each, batches in sequence order, lines in file order.</summary>
     public async Task AssertExactlyOnceInOrderAsync(int count)
     {
         var batches = await ReadStreamAsync();
+        // The engine's replay check relies on the stream holding an agent's batches in batch-sequence order.
+        var streamOrder = batches.Select(b => b.BatchSeq).ToList();
+        Assert.Equal(streamOrder.Order(), streamOrder);
         var originals = batches.OrderBy(b => b.BatchSeq).SelectMany(b => b.Events).Select(e => e.Original).ToList();
         var ids = batches.SelectMany(b => b.Events).Select(e => e.RecordId).ToList();
         Assert.Equal(count, ids.Distinct(StringComparer.Ordinal).Count());
