@@ -80,7 +80,7 @@ public sealed class ConsumerTests(NatsServerFixture fixture) : IClassFixture<Nat
         await using var _ = nc;
         var consumer = await js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig("idle"), ct);
         var got = new List<NatsJSMsg>();
-        await foreach (var m in consumer.FetchAsync(10, TimeSpan.FromSeconds(1.5), TimeSpan.FromMilliseconds(300), ct)) got.Add(m);
+        await foreach (var m in consumer.FetchAsync(10, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(1), ct)) got.Add(m);
         Assert.Empty(got);
     }
 
