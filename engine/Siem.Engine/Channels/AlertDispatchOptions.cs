@@ -12,4 +12,6 @@ public sealed record AlertDispatchOptions
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>JSON-lines file (mode 0600) for alerts no channel attempt could deliver; null = not written (still counted and logged).</summary>
     public string? DeadLetterPath { get; init; }
+    /// <summary>JSON-lines file (mode 0600) recording every delivery outcome (delivered or not); null = not written.</summary>
+    public string? DeliveryLogPath { get; init; }
 }

@@ -53,7 +53,48 @@ public sealed class AlertDispatcher
     {
         ArgumentNullException.ThrowIfNull(alert);
         var routed = _channels.Where(c => c.Route.Matches(alert)).Select(c => DeliverAsync(c.Channel, alert, cancellationToken));
-        return await Task.WhenAll(routed).ConfigureAwait(false);
+        var outcomes = await Task.WhenAll(routed).ConfigureAwait(false);
+        if (_options.DeliveryLogPath != null && outcomes.Length > 0) await LogOutcomesAsync(_options.DeliveryLogPath, outcomes).ConfigureAwait(false);
+        return outcomes;
+    }
+
+    private async Task LogOutcomesAsync(string path, DeliveryOutcome[] outcomes)
+    {
+        using var buffer = new MemoryStream();
+        foreach (var o in outcomes)
+        {
+            using (var w = new Utf8JsonWriter(buffer))
+            {
+                w.WriteStartObject();
+                w.WriteString("at", o.At);
+                w.WriteString("alert_id", o.AlertId);
+                w.WriteString("channel", o.Channel);
+                w.WriteBoolean("delivered", o.Delivered);
+                w.WriteNumber("attempts", o.Attempts);
+                if (o.Error != null) w.WriteString("error", o.Error);
+                w.WriteEndObject();
+            }
+            buffer.WriteByte((byte)'\n');
+        }
+        await AppendPrivateAsync(path, buffer).ConfigureAwait(false);
+    }
+
+    /// <summary>Appends to a JSON-lines file created with mode 0600 (it names alerts and delivery errors).</summary>
+    private async Task AppendPrivateAsync(string path, MemoryStream buffer)
+    {
+        await _deadLetterLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var mode = new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.Read };
+            if (!OperatingSystem.IsWindows()) mode.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            await using var file = new FileStream(path, mode);
+            await file.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)).ConfigureAwait(false);
+            await file.FlushAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _deadLetterLock.Release();
+        }
     }
 
     private async Task<DeliveryOutcome> DeliverAsync(IAlertChannel channel, AlertDocument alert, CancellationToken cancellationToken)

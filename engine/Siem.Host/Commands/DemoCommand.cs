@@ -14,8 +14,9 @@ internal static class DemoCommand
         var data = new Option<string>("--data") { Description = "Data directory (index, engine keys, agent state, broker store)", DefaultValueFactory = _ => Path.Combine(".siem", "data") };
         var rules = new Option<string[]>("--rules") { Description = "Extra Sigma rule file or directory, loaded with rules/packs (repeatable)" };
         var json = new Option<bool>("--json") { Description = "Print each alert as one JSON line" };
+        var elasticsearch = new Option<string?>("--elasticsearch") { Description = "Index into this Elasticsearch/OpenSearch URL instead of SQLite (auth: SIEM_ES_USERNAME/SIEM_ES_PASSWORD or SIEM_ES_API_KEY)" };
         var cmd = new Command("demo", "Run agent, broker, engine and index on this machine over sample or given logs, printing alerts.");
-        foreach (var o in new Option[] { once, nats, input, data, rules, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { once, nats, input, data, rules, json, elasticsearch }) cmd.Options.Add(o);
         cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
             var options = new DemoOptions
@@ -26,6 +27,7 @@ internal static class DemoCommand
                 DataDir = pr.GetValue(data)!,
                 RuleDirs = pr.GetValue(rules) ?? [],
                 Json = pr.GetValue(json),
+                ElasticsearchUrl = pr.GetValue(elasticsearch),
             };
             return await DemoRunner.RunAsync(options, Console.Out, Console.Error, ct).ConfigureAwait(false);
         });

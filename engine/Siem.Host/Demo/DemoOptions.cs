@@ -11,6 +11,8 @@ internal sealed record DemoOptions
     /// <summary>Extra Sigma rule files or directories, loaded next to our pack.</summary>
     public IReadOnlyList<string> RuleDirs { get; init; } = [];
     public bool Json { get; init; }
+    /// <summary>Index into this Elasticsearch/OpenSearch node instead of SQLite (credentials from SIEM_ES_USERNAME/SIEM_ES_PASSWORD or SIEM_ES_API_KEY).</summary>
+    public string? ElasticsearchUrl { get; init; }
     /// <summary>--once gives up (exit 1) when the inputs are not indexed within this time.</summary>
     public TimeSpan OnceTimeout { get; init; } = TimeSpan.FromMinutes(10);
 }

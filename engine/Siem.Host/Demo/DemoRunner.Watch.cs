@@ -112,6 +112,7 @@ internal sealed partial class DemoRunner
     private void OnAlert(AlertDocument alert, bool isNew)
     {
         if (!isNew) return;
+        Dispatch(alert);
         lock (_printLock)
         {
             _out.WriteLine(_o.Json ? AlertJson.SerializeToString(alert) : Readable(alert));
@@ -126,7 +127,7 @@ internal sealed partial class DemoRunner
         return $"ALERT {a.Level.ToUpperInvariant(),-8} {a.Title}  {context}  at {AlertJson.FormatInstant(a.FirstSeen)}  rule={a.RuleId}{tags}";
     }
 
-    private async Task ReportAsync(AgentHost agent, EventPipeline pipeline, SqliteIndexSink index, List<string> inputs, TimeSpan elapsed, string dataDir)
+    private async Task ReportAsync(AgentHost agent, EventPipeline pipeline, IIndexSink index, List<string> inputs, TimeSpan elapsed, string dataDir)
     {
         // Indexed = what the index holds for these files from the demo agent (distinct by record id).
         QueryNode files = inputs.Select(p => (QueryNode)new FieldNode(EcsFields.LogFilePath, p, false)).Aggregate((a, b) => new OrNode(a, b));

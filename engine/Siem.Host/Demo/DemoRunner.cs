@@ -8,6 +8,7 @@ using Siem.Core.Security;
 using Siem.Engine.Detection;
 using Siem.Engine.Enrollment;
 using Siem.Engine.Index;
+using Siem.Engine.Index.Elasticsearch;
 using Siem.Engine.Pipeline;
 using Siem.Host.Infrastructure;
 using Siem.Nats;
@@ -142,7 +143,9 @@ internal sealed partial class DemoRunner
             Err($"demo: agent '{state.AgentId}' enrolled; it publishes on {state.Subject} (encrypted to engine key {state.EngineKeyId})");
         }
 
-        await using var index = SqliteIndexSink.Open(dataDir);
+        await using var index = OpenIndex(dataDir);
+        using var alertHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+        _dispatcher = CreateDispatcher(alertHttp, dataDir);
         using var sequences = new BatchSequenceTracker(dataDir);
         var opener = new EnvelopeOpener(new Dictionary<string, EngineKeyPair> { [key.KeyId] = key }, registry);
         var pipeline = new EventPipeline(connection, index, opener, sequences, detector, EngineOptions.Default with { Log = _err });
@@ -180,6 +183,8 @@ internal sealed partial class DemoRunner
         }
         // Input ended: decide the correlation windows still open (they raise their alerts now).
         await pipeline.FlushDetectionsAsync(CancellationToken.None).ConfigureAwait(false);
+        await DrainDeliveriesAsync().ConfigureAwait(false);
+        if (index is ElasticsearchIndexSink es) await es.RefreshAsync(CancellationToken.None).ConfigureAwait(false);
         var elapsed = clock.Elapsed;
         await ReportAsync(agent, pipeline, index, inputs, elapsed, dataDir).ConfigureAwait(false);
         await agent.DisposeAsync().ConfigureAwait(false);
