@@ -16,7 +16,6 @@ internal static class RulesCommand
         var rules = new Command("rules", "Sigma rule tools: validate (and test) rules.");
         rules.Subcommands.Add(CreateValidate());
         rules.Subcommands.Add(RulesTestCommand.Create());
-        rules.Subcommands.Add(RulesTestCommand.Create());
         return rules;
     }
 
