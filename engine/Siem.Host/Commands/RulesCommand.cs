@@ -16,6 +16,7 @@ internal static class RulesCommand
         var rules = new Command("rules", "Sigma rule tools: validate (and test) rules.");
         rules.Subcommands.Add(CreateValidate());
         rules.Subcommands.Add(RulesTestCommand.Create());
+        rules.Subcommands.Add(RulesReplayCommand.Create());
         return rules;
     }
 
