@@ -160,4 +160,33 @@ public sealed class ChannelProviderTests : IDisposable
         var bad = Assert.Throws<ArgumentException>(() => AlertChannelConfig.FromEnvironment(n => n == "SIEM_SMTP_HOST" ? "mail" : null, _http));
         Assert.Equal("SIEM_SMTP_HOST is set but SIEM_SMTP_FROM (sender address) is not", bad.Message);
     }
+
+    [Fact]
+    public async Task A_channel_file_routes_by_tag_and_rule_and_takes_secrets_from_named_environment_variables()
+    {
+        using var slack = new HttpReceiver();
+        using var hook = new HttpReceiver();
+        string file = Path.Combine(_dir, "alert-channels.json");
+        File.WriteAllText(file, $$"""
+            {"channels": [
+              // brute force only
+              {"type": "slack", "name": "soc-slack", "url_env": "MY_SLACK", "tags": ["attack.t1110"]},
+              {"type": "webhook", "url": "{{hook.Url}}", "secret_env": "MY_SECRET", "rules": ["other-rule"]},
+            ]}
+            """);
+        var env = new Dictionary<string, string> { ["MY_SLACK"] = slack.Url.ToString(), ["MY_SECRET"] = "s3cret" };
+        var channels = AlertChannelFile.Load(file, n => env.GetValueOrDefault(n), _http);
+        var dispatcher = new AlertDispatcher(channels, Fast(_dir));
+
+        var brute = await dispatcher.DispatchAsync(Alert, _timeout.Token);
+        var other = await dispatcher.DispatchAsync(Alert with { AlertId = "o1", RuleId = "other-rule", Tags = [] }, _timeout.Token);
+
+        Assert.Equal(["soc-slack"], brute.Select(o => o.Channel));
+        Assert.Equal(["webhook"], other.Select(o => o.Channel));
+        Assert.True(Assert.Single(hook.Requests).Headers.ContainsKey(WebhookChannel.SignatureHeader));
+        Assert.Single(slack.Requests);
+        env.Remove("MY_SLACK");
+        var ex = Assert.Throws<FormatException>(() => AlertChannelFile.Load(file, n => env.GetValueOrDefault(n), _http));
+        Assert.Equal($"{file}: channel 'soc-slack': environment variable MY_SLACK (url_env) is not set", ex.Message);
+    }
 }

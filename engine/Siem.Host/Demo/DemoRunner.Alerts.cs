@@ -31,7 +31,10 @@ internal sealed partial class DemoRunner
 
     private AlertDispatcher? CreateDispatcher(HttpClient http, string dataDir)
     {
-        var channels = AlertChannelConfig.FromEnvironment(Environment.GetEnvironmentVariable, http);
+        string file = Environment.GetEnvironmentVariable("SIEM_ALERT_CHANNELS_FILE") is { Length: > 0 } f ? f : Path.Combine(dataDir, "alert-channels.json");
+        var channels = File.Exists(file)
+            ? AlertChannelFile.Load(file, Environment.GetEnvironmentVariable, http)
+            : AlertChannelConfig.FromEnvironment(Environment.GetEnvironmentVariable, http);
         if (channels.Count == 0) return null;
         Err($"demo: alert channels: {string.Join(", ", channels.Select(c => c.Channel.Name + (c.Route.MinLevel is { } l ? $" (>= {l})" : "")))}; delivery log {Path.Combine(dataDir, "alert-deliveries.jsonl")}");
         return new AlertDispatcher(channels, new AlertDispatchOptions
