@@ -5,6 +5,14 @@ namespace Siem.Engine.Channels;
 /// <summary>Shared HTTP POST for webhook-style channels: maps outcomes to <see cref="AlertDeliveryException"/> without echoing the URL.</summary>
 internal static class HttpDelivery
 {
+    /// <summary>POSTs a UTF-8 JSON body.</summary>
+    public static Task PostJsonAsync(HttpClient http, string channel, Uri url, byte[] json, Action<HttpRequestMessage>? configure, CancellationToken cancellationToken)
+    {
+        var content = new ByteArrayContent(json);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        return PostAsync(http, channel, url, content, configure, cancellationToken);
+    }
+
     public static async Task PostAsync(HttpClient http, string channel, Uri url, HttpContent content, Action<HttpRequestMessage>? configure, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };

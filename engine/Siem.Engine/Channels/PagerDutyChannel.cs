@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Text.Json;
 using Siem.Engine.Alerts;
 
@@ -37,9 +36,7 @@ public sealed class PagerDutyChannel : IAlertChannel
     private Task SendAsync(AlertDocument alert, string action, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(alert);
-        var content = new ByteArrayContent(Payload(alert, _routingKey, action));
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        return HttpDelivery.PostAsync(_http, Name, _url, content, null, cancellationToken);
+        return HttpDelivery.PostJsonAsync(_http, Name, _url, Payload(alert, _routingKey, action), null, cancellationToken);
     }
 
     /// <summary>Sigma level → PagerDuty severity.</summary>

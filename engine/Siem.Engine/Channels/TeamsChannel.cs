@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Text.Json;
 using Siem.Engine.Alerts;
 
@@ -27,9 +26,7 @@ public sealed class TeamsChannel : IAlertChannel
     public Task DeliverAsync(AlertDocument alert, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(alert);
-        var content = new ByteArrayContent(Payload(alert));
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        return HttpDelivery.PostAsync(_http, Name, _url, content, null, cancellationToken);
+        return HttpDelivery.PostJsonAsync(_http, Name, _url, Payload(alert), null, cancellationToken);
     }
 
     public static byte[] Payload(AlertDocument a)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using Siem.Engine.Alerts;
@@ -37,10 +36,8 @@ public sealed class WebhookChannel : IAlertChannel
     {
         ArgumentNullException.ThrowIfNull(alert);
         var body = AlertJson.Serialize(alert);
-        var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         string timestamp = _time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        return HttpDelivery.PostAsync(_http, Name, _url, content, request =>
+        return HttpDelivery.PostJsonAsync(_http, Name, _url, body, request =>
         {
             request.Headers.Add(AlertIdHeader, alert.AlertId);
             if (_secret == null) return;
