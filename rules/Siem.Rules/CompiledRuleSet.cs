@@ -22,7 +22,7 @@ public sealed partial class CompiledRuleSet
     private readonly int _osTypeSlot;
     private readonly int[] _windowsMarkerSlots;
 
-    private CompiledRuleSet(CompiledRule[] rules, FieldTable fields, CompileOptions options, IReadOnlyList<RuleLoadError> errors)
+    private CompiledRuleSet(CompiledRule[] rules, FieldTable fields, KeywordIndex keywords, CompileOptions options, IReadOnlyList<RuleLoadError> errors)
     {
         _rules = rules;
         _fields = fields;
@@ -36,7 +36,8 @@ public sealed partial class CompiledRuleSet
         _osTypeSlot = fields.Slot("host.os.type");
         _windowsMarkerSlots = [_channelSlot, _winlogChannelSlot, _eventIdSlot, _winlogEventIdSlot, fields.Slot("Provider_Name"), fields.Slot("winlog.provider_name")];
         fields.Freeze();
-        _contexts = new ThreadLocal<MatchContext>(() => new MatchContext(_fields.Count));
+        keywords.Freeze();
+        _contexts = new ThreadLocal<MatchContext>(() => new MatchContext(_fields.Count, keywords.Count));
     }
 
     /// <summary>Rules that could not be compiled (e.g. an undefined <c>|expand</c> placeholder); the others still run.</summary>
@@ -89,7 +90,7 @@ public sealed partial class CompiledRuleSet
                     Unsupported: ex is KeyNotFoundException || pe?.Unsupported == true));
             }
         }
-        return new CompiledRuleSet([.. compiled], fields, options, errors);
+        return new CompiledRuleSet([.. compiled], fields, compiler.Keywords, options, errors);
     }
 
     private static IEnumerable<SigmaFilter> FiltersFor(SigmaRule rule, Dictionary<string, List<SigmaFilter>> byRule)

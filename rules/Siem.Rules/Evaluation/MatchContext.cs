@@ -11,10 +11,13 @@ internal sealed class MatchContext
     private readonly object?[] _values;
     private readonly int[] _generation;
     private readonly bool[] _exact;
+    private readonly int[] _keywordHits;
+    private int _keywordsScanned;
     private int _current;
 
-    public MatchContext(int slotCount)
+    public MatchContext(int slotCount, int keywordCount = 0)
     {
+        _keywordHits = new int[keywordCount];
         _values = new object?[slotCount];
         _generation = new int[slotCount];
         _exact = new bool[slotCount];
@@ -39,6 +42,8 @@ internal sealed class MatchContext
         if (_current == int.MaxValue)
         {
             Array.Clear(_generation);
+            Array.Clear(_keywordHits);
+            _keywordsScanned = 0;
             _current = 1;
         }
         foreach (var (name, value) in e.Fields)
@@ -64,6 +69,15 @@ internal sealed class MatchContext
             }
         }
     }
+
+    /// <summary>The shared keyword scan (see <see cref="KeywordIndex"/>) has run for the current event.</summary>
+    public bool KeywordsScanned => _keywordsScanned == _current;
+
+    public void MarkKeywordsScanned() => _keywordsScanned = _current;
+
+    public bool KeywordHit(int id) => _keywordHits[id] == _current;
+
+    public void SetKeywordHit(int id) => _keywordHits[id] = _current;
 
     /// <summary>The value in a slot (string or string[]), or null when the event does not have the field.</summary>
     public object? Get(int slot) => _generation[slot] == _current ? _values[slot] : null;

@@ -140,10 +140,15 @@ internal sealed class FieldItem(int[] slots, ValueMatcher[] matchers, bool all, 
 }
 
 /// <summary>Field-less values: searched in every string value of the event.</summary>
-internal sealed class KeywordItem(ValueMatcher[] matchers, bool all, bool negate) : CNode
+internal sealed class KeywordItem(ValueMatcher[] matchers, bool all, bool negate, KeywordIndex? index = null, int[]? literalIds = null) : CNode
 {
     public override bool Eval(MatchContext ctx)
     {
+        // No necessary literal in the event: every matcher fails, so the item is false (with |all too: matchers are non-empty).
+        if (index is not null && literalIds is not null && !index.AnyHit(ctx, literalIds))
+        {
+            return negate;
+        }
         var r = true;
         if (all)
         {

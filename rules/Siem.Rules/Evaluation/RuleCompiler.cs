@@ -5,6 +5,9 @@ namespace Siem.Rules.Evaluation;
 /// <summary>Turns parsed detections into <see cref="CNode"/> trees with specialised matchers.</summary>
 internal sealed class RuleCompiler(FieldTable fields, IFieldMapper? mapper, CompileOptions options)
 {
+    /// <summary>The literals of all keyword items, searched once per event.</summary>
+    public KeywordIndex Keywords { get; } = new();
+
     public CNode Compile(SigmaDetection d, SigmaLogsource ls) => Compile(d.Condition, d, ls);
 
     private CNode Compile(ConditionNode node, SigmaDetection d, SigmaLogsource ls) => node switch
@@ -33,7 +36,8 @@ internal sealed class RuleCompiler(FieldTable fields, IFieldMapper? mapper, Comp
         var specs = item.Values.Any(v => v.Kind == ValueKind.Placeholder) ? Placeholders.Resolve(item.Values, options) : item.Values;
         if (item.Field is null)
         {
-            return new KeywordItem(Matchers(specs, item.All, ls), item.All, item.Negate);
+            var matchers = Matchers(specs, item.All, ls);
+            return new KeywordItem(matchers, item.All, item.Negate, Keywords, Keywords.Register(matchers));
         }
         var slots = Slots(item.Field, ls);
         if (item.TimePart != TimePart.None)

@@ -8,26 +8,40 @@ namespace Siem.Rules.Evaluation;
 internal abstract class ValueMatcher
 {
     public abstract bool Match(string value, MatchContext ctx);
+
+    /// <summary>
+    /// Strings of which one occurs (case-insensitively) in every value this matcher accepts, or null when there is
+    /// no such list (see <see cref="KeywordIndex"/>).
+    /// </summary>
+    public virtual IReadOnlyList<string>? NecessaryLiterals() => null;
 }
 
 internal sealed class EqualsMatcher(string text, StringComparison cmp) : ValueMatcher
 {
     public override bool Match(string value, MatchContext ctx) => string.Equals(value, text, cmp);
+
+    public override IReadOnlyList<string>? NecessaryLiterals() => [text];
 }
 
 internal sealed class StartsWithMatcher(string text, StringComparison cmp) : ValueMatcher
 {
     public override bool Match(string value, MatchContext ctx) => value.StartsWith(text, cmp);
+
+    public override IReadOnlyList<string>? NecessaryLiterals() => [text];
 }
 
 internal sealed class EndsWithMatcher(string text, StringComparison cmp) : ValueMatcher
 {
     public override bool Match(string value, MatchContext ctx) => value.EndsWith(text, cmp);
+
+    public override IReadOnlyList<string>? NecessaryLiterals() => [text];
 }
 
 internal sealed class ContainsMatcher(string text, StringComparison cmp) : ValueMatcher
 {
     public override bool Match(string value, MatchContext ctx) => value.Contains(text, cmp);
+
+    public override IReadOnlyList<string>? NecessaryLiterals() => [text];
 }
 
 /// <summary>Many OR-linked exact values: one hash lookup.</summary>
@@ -36,6 +50,8 @@ internal sealed class EqualsSetMatcher(IEnumerable<string> values, bool cased) :
     private readonly HashSet<string> _set = new(values, cased ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase);
 
     public override bool Match(string value, MatchContext ctx) => _set.Contains(value);
+
+    public override IReadOnlyList<string>? NecessaryLiterals() => [.. _set];
 }
 
 /// <summary>
@@ -44,6 +60,8 @@ internal sealed class EqualsSetMatcher(IEnumerable<string> values, bool cased) :
 /// </summary>
 internal sealed class ContainsAnyMatcher(IReadOnlyList<string> values, bool cased) : ValueMatcher
 {
+    public override IReadOnlyList<string>? NecessaryLiterals() => values;
+
     private readonly SearchValues<string> _values = SearchValues.Create([.. values], cased ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
 
     public override bool Match(string value, MatchContext ctx) => value.AsSpan().IndexOfAny(_values) >= 0;
@@ -62,6 +80,8 @@ internal sealed class AffixSetMatcher : ValueMatcher
         _byLength = [.. values.GroupBy(v => v.Length).OrderBy(g => g.Key)
             .Select(g => (g.Key, new HashSet<string>(g, comparer).GetAlternateLookup<ReadOnlySpan<char>>()))];
     }
+
+    public override IReadOnlyList<string>? NecessaryLiterals() => [.. _byLength.SelectMany(b => b.Set.Set)];
 
     public override bool Match(string value, MatchContext ctx)
     {
@@ -182,6 +202,10 @@ internal sealed class GlobMatcher : ValueMatcher
 
     public override bool Match(string value, MatchContext ctx) => Match(value.AsSpan());
 
+    /// <summary>The longest segment without <c>?</c>: it must occur in any matching value.</summary>
+    public override IReadOnlyList<string>? NecessaryLiterals() =>
+        _segments.Where(s => !s.HasAny && s.Text.Length > 0).OrderByDescending(s => s.Text.Length).Select(s => s.Text).Take(1).ToArray() is [var t] ? [t] : null;
+
     internal bool Match(ReadOnlySpan<char> v)
     {
         var pos = 0;
@@ -220,6 +244,8 @@ internal sealed class GlobMatcher : ValueMatcher
     private sealed class Segment(string text, bool[] any)
     {
         private readonly bool _hasAny = any.Contains(true);
+
+        public bool HasAny => _hasAny;
 
         public string Text { get; } = text;
 
