@@ -8,7 +8,9 @@ namespace Siem.Core.Events;
 /// <summary>
 /// The batch plaintext inside an envelope: JSON lines, one <see cref="LogEvent"/> per line:
 /// <c>{"record_id","agent_id","@timestamp" (ISO-8601 UTC),"original","fields":{name: string | [string,...]}}</c>.
-/// Decoding is strict: anything else is an <see cref="InvalidDataException"/> naming the record and field.
+/// The <c>message</c> field is usually a tail of <c>original</c> (the syslog body): then it is written as a number,
+/// the UTF-16 offset where it starts in <c>original</c>, so the wire carries the text once; decoding restores the
+/// exact string at the same position in the fields. Decoding is strict: anything else is an <see cref="InvalidDataException"/> naming the record and field.
 /// </summary>
 public static class LogEventJson
 {
@@ -71,13 +73,16 @@ public static class LogEventJson
         w.WriteStartObject();
         w.WriteString("record_id"u8, e.RecordId);
         w.WriteString("agent_id"u8, e.AgentId);
-        w.WriteString("@timestamp"u8, TimestampPattern.Format(e.Timestamp));
+        WriteTimestamp(w, e.Timestamp);
         w.WriteString("original"u8, e.Original);
         w.WriteStartObject("fields"u8);
         foreach (var (name, value) in e.Fields)
         {
             switch (value)
             {
+                case string s when name == EcsFields.Message && IsTailOf(s, e.Original, out var offset):
+                    w.WriteNumber(name, offset);
+                    break;
                 case string s:
                     w.WriteString(name, s);
                     break;
@@ -92,6 +97,61 @@ public static class LogEventJson
         }
         w.WriteEndObject();
         w.WriteEndObject();
+    }
+
+    /// <summary>True when <paramref name="message"/> is exactly <paramref name="original"/> from some offset on.</summary>
+    private static bool IsTailOf(string message, string original, out int offset)
+    {
+        offset = original.Length - message.Length;
+        return offset >= 0 && original.AsSpan(offset).SequenceEqual(message);
+    }
+
+    /// <summary>Same text as <c>InstantPattern.ExtendedIso</c> (trailing zero fraction digits trimmed), without a string per event.</summary>
+    private static void WriteTimestamp(Utf8JsonWriter w, Instant timestamp)
+    {
+        var utc = timestamp.InUtc();
+        if (utc.Year is < 1 or > 9999)
+        {
+            w.WriteString("@timestamp"u8, TimestampPattern.Format(timestamp));
+            return;
+        }
+        Span<byte> buf = stackalloc byte[30];
+        Digits(buf, 0, utc.Year, 4);
+        buf[4] = (byte)'-';
+        Digits(buf, 5, utc.Month, 2);
+        buf[7] = (byte)'-';
+        Digits(buf, 8, utc.Day, 2);
+        buf[10] = (byte)'T';
+        Digits(buf, 11, utc.Hour, 2);
+        buf[13] = (byte)':';
+        Digits(buf, 14, utc.Minute, 2);
+        buf[16] = (byte)':';
+        Digits(buf, 17, utc.Second, 2);
+        var n = 19;
+        var nanos = utc.NanosecondOfSecond;
+        if (nanos != 0)
+        {
+            buf[n++] = (byte)'.';
+            var digits = 9;
+            while (nanos % 10 == 0)
+            {
+                nanos /= 10;
+                digits--;
+            }
+            Digits(buf, n, nanos, digits);
+            n += digits;
+        }
+        buf[n++] = (byte)'Z';
+        w.WriteString("@timestamp"u8, buf[..n]);
+    }
+
+    private static void Digits(Span<byte> buf, int at, int value, int width)
+    {
+        for (var i = at + width - 1; i >= at; i--)
+        {
+            buf[i] = (byte)('0' + value % 10);
+            value /= 10;
+        }
     }
 
     /// <summary>Reads one event; the reader must be positioned on its StartObject token and ends on its EndObject.</summary>
@@ -128,7 +188,19 @@ public static class LogEventJson
         var e = new LogEvent { RecordId = recordId, AgentId = agentId ?? "", Original = original ?? "", Timestamp = timestamp };
         if (fields != null)
         {
-            foreach (var (k, v) in fields) e.Fields[k] = v;
+            foreach (var (k, v) in fields)
+            {
+                if (v is int offset)
+                {
+                    // "message" written as an offset into original: restore the text, in the same position.
+                    if (offset > e.Original.Length) throw new InvalidDataException($"event {recordId}: fields.message offset {offset} is beyond original ({e.Original.Length} chars)");
+                    e.Fields[k] = e.Original[offset..];
+                }
+                else
+                {
+                    e.Fields[k] = v;
+                }
+            }
         }
         return e;
     }
@@ -155,6 +227,11 @@ public static class LogEventJson
                     values.Add(r.GetString()!);
                 }
                 fields[name] = values.ToArray();
+            }
+            else if (r.TokenType == JsonTokenType.Number && name == EcsFields.Message)
+            {
+                if (!r.TryGetInt32(out var messageOffset) || messageOffset < 0) throw Bad("fields.message: expected a non-negative offset into original", r);
+                fields[name] = messageOffset; // resolved against original once the whole object is read
             }
             else
             {
