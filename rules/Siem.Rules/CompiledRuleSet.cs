@@ -12,6 +12,8 @@ public sealed partial class CompiledRuleSet
 {
     private readonly CompiledRule[] _rules;
     private readonly FieldTable _fields;
+    private readonly KeywordIndex _keywords;
+    private readonly KeywordScanner _allScanner;
     private readonly CompileOptions _options;
     private readonly ThreadLocal<MatchContext> _contexts;
     private readonly int _channelSlot;
@@ -36,7 +38,9 @@ public sealed partial class CompiledRuleSet
         _osTypeSlot = fields.Slot("host.os.type");
         _windowsMarkerSlots = [_channelSlot, _winlogChannelSlot, _eventIdSlot, _winlogEventIdSlot, fields.Slot("Provider_Name"), fields.Slot("winlog.provider_name")];
         fields.Freeze();
+        _keywords = keywords;
         keywords.Freeze();
+        _allScanner = keywords.ScannerFor(rules.SelectMany(r => r.KeywordLiterals));
         _contexts = new ThreadLocal<MatchContext>(() => new MatchContext(_fields.Count, keywords.Count));
     }
 
@@ -81,10 +85,11 @@ public sealed partial class CompiledRuleSet
                     ? RequiredValues.Of(rule.Detection, "EventID", f => mapper is null || mapper.Map(rule.Logsource, f) is [var only] && only == f)
                     : null;
                 var requiredSlots = options.IndexByLogsource ? compiler.RequiredSlots(rule.Detection, rule.Logsource) : null;
-                compiled.Add(new CompiledRule(rule, compiled.Count, condition, filters, required, requiredSlots));
+                compiled.Add(new CompiledRule(rule, compiled.Count, condition, filters, required, requiredSlots, compiler.Keywords.TakeRegistered()));
             }
             catch (Exception ex) when (ex is RuleParseException or KeyNotFoundException or ArgumentException)
             {
+                compiler.Keywords.TakeRegistered();
                 var pe = ex as RuleParseException;
                 errors.Add(new RuleLoadError(rule.SourcePath, pe?.Line ?? rule.Line, pe?.Column ?? 1, rule.Id, ex.Message,
                     Unsupported: ex is KeyNotFoundException || pe?.Unsupported == true));

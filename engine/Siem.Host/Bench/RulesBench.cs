@@ -135,6 +135,8 @@ internal static class RulesBench
             }
             whole += best;
         }
+        var overhead = data.Select(e => compiled.ProfileOverhead(e, 20)).ToList();
+        Console.WriteLine($"profile: load+candidates {overhead.Average(o => o.LoadUs):F1} us/event, shared keyword scan {overhead.Average(o => o.KeywordUs):F1} us/event");
         Console.WriteLine($"profile: {total / data.Count:F1} us/event on average over {data.Count} events in rule evaluation, {whole / data.Count:F1} us/event for the whole Match (best of 5 batches)");
         foreach (var g in perEvent.GroupBy(p => $"{p.Event.Get("Channel")}/{p.Event.Get("EventID")}").OrderByDescending(g => g.Sum(p => p.Us)).Take(12))
         {

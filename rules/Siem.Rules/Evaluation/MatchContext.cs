@@ -26,7 +26,7 @@ internal sealed class MatchContext
     public LogEvent Event { get; private set; } = null!;
 
     /// <summary>Candidate rule lists by event logsource key (channel, event id, module); per thread so no locks.</summary>
-    public Dictionary<(string?, string?, string?, string?, ulong), CompiledRule[]> Candidates { get; } = [];
+    public Dictionary<(string?, string?, string?, string?, ulong), (CompiledRule[] Rules, KeywordScanner Scanner)> Candidates { get; } = [];
 
     /// <summary>XOR of the slot keys of the fields this event has (see <see cref="FieldTable.SlotKeys"/>).</summary>
     public ulong PresenceSignature { get; private set; }
@@ -36,6 +36,7 @@ internal sealed class MatchContext
     public void Load(LogEvent e, FieldTable table)
     {
         Event = e;
+        Scanner = null;
         PresenceSignature = 0;
         var keys = table.SlotKeys;
         _current++;
@@ -72,6 +73,9 @@ internal sealed class MatchContext
 
     /// <summary>The shared keyword scan (see <see cref="KeywordIndex"/>) has run for the current event.</summary>
     public bool KeywordsScanned => _keywordsScanned == _current;
+
+    /// <summary>Scans for the keyword literals of the rules being evaluated; null = all literals.</summary>
+    public KeywordScanner? Scanner { get; set; }
 
     public void MarkKeywordsScanned() => _keywordsScanned = _current;
 
