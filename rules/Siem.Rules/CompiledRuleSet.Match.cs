@@ -16,10 +16,19 @@ public sealed partial class CompiledRuleSet
         ArgumentNullException.ThrowIfNull(matches);
         var ctx = _contexts.Value!;
         ctx.Load(e, _fields);
-        var (candidates, scanner) = Candidates(ctx);
+        var (candidates, scanner, fieldScanners) = Candidates(ctx);
         ctx.Scanner = scanner;
+        foreach (var (slot, fieldScanner) in fieldScanners)
+        {
+            fieldScanner.ScanValue(ctx.Get(slot), ctx);
+        }
         foreach (var rule in candidates)
         {
+            // None of the literals the rule needs occurs in its fields: it cannot match.
+            if (rule.LiteralClause is { } clause && !ctx.AnyFieldHit(clause))
+            {
+                continue;
+            }
             if (rule.Matches(ctx))
             {
                 matches.Add(rule.Rule);
@@ -47,11 +56,11 @@ public sealed partial class CompiledRuleSet
         return false;
     }
 
-    private (CompiledRule[] Rules, KeywordScanner Scanner) Candidates(MatchContext ctx)
+    private (CompiledRule[] Rules, KeywordScanner Scanner, (int Slot, KeywordScanner Scanner)[] Fields) Candidates(MatchContext ctx)
     {
         if (!_options.IndexByLogsource)
         {
-            return (_rules, _allScanner);
+            return (_rules, _allScanner, _allFieldScanners);
         }
         var channel = ctx.Get(_channelSlot) as string ?? ctx.Get(_winlogChannelSlot) as string;
         var eventIdValue = ctx.Get(_eventIdSlot);
@@ -83,7 +92,7 @@ public sealed partial class CompiledRuleSet
             list.Add(r);
         }
         // The keyword scan looks only for the literals of these rules (Windows events skip the Linux keyword lists).
-        var result = (list.ToArray(), _keywords.ScannerFor(list.SelectMany(r => r.KeywordLiterals)));
+        var result = (list.ToArray(), _keywords.ScannerFor(list.SelectMany(r => r.KeywordLiterals)), _prefilter.ScannersFor(list.SelectMany(r => r.LiteralClause ?? [])));
         if (ctx.Candidates.Count >= MaxCachedKeys)
         {
             // Hostile or very varied input: start over rather than grow without bound.
@@ -120,7 +129,7 @@ public sealed partial class CompiledRuleSet
         var ctx = _contexts.Value!;
         ctx.Load(e, _fields);
         var result = new List<(SigmaRule, double)>();
-        var (candidates, scanner) = Candidates(ctx);
+        var (candidates, scanner, _) = Candidates(ctx);
         ctx.Scanner = scanner;
         foreach (var rule in candidates)
         {

@@ -14,6 +14,8 @@ public sealed partial class CompiledRuleSet
     private readonly FieldTable _fields;
     private readonly KeywordIndex _keywords;
     private readonly KeywordScanner _allScanner;
+    private readonly LiteralPrefilter _prefilter;
+    private readonly (int Slot, KeywordScanner Scanner)[] _allFieldScanners;
     private readonly CompileOptions _options;
     private readonly ThreadLocal<MatchContext> _contexts;
     private readonly int _channelSlot;
@@ -24,7 +26,7 @@ public sealed partial class CompiledRuleSet
     private readonly int _osTypeSlot;
     private readonly int[] _windowsMarkerSlots;
 
-    private CompiledRuleSet(CompiledRule[] rules, FieldTable fields, KeywordIndex keywords, CompileOptions options, IReadOnlyList<RuleLoadError> errors)
+    private CompiledRuleSet(CompiledRule[] rules, FieldTable fields, KeywordIndex keywords, LiteralPrefilter prefilter, CompileOptions options, IReadOnlyList<RuleLoadError> errors)
     {
         _rules = rules;
         _fields = fields;
@@ -41,7 +43,9 @@ public sealed partial class CompiledRuleSet
         _keywords = keywords;
         keywords.Freeze();
         _allScanner = keywords.ScannerFor(rules.SelectMany(r => r.KeywordLiterals));
-        _contexts = new ThreadLocal<MatchContext>(() => new MatchContext(_fields.Count, keywords.Count));
+        _prefilter = prefilter;
+        _allFieldScanners = prefilter.ScannersFor(rules.SelectMany(r => r.LiteralClause ?? []));
+        _contexts = new ThreadLocal<MatchContext>(() => new MatchContext(_fields.Count, keywords.Count, prefilter.Count));
     }
 
     /// <summary>Rules that could not be compiled (e.g. an undefined <c>|expand</c> placeholder); the others still run.</summary>
@@ -61,6 +65,7 @@ public sealed partial class CompiledRuleSet
         options ??= CompileOptions.Default;
         var fields = new FieldTable();
         var compiler = new RuleCompiler(fields, mapper, options);
+        var prefilter = new LiteralPrefilter();
         var errors = new List<RuleLoadError>();
         var compiled = new List<CompiledRule>();
         var filtersByRule = new Dictionary<string, List<SigmaFilter>>(StringComparer.Ordinal);
@@ -85,7 +90,7 @@ public sealed partial class CompiledRuleSet
                     ? RequiredValues.Of(rule.Detection, "EventID", f => mapper is null || mapper.Map(rule.Logsource, f) is [var only] && only == f)
                     : null;
                 var requiredSlots = options.IndexByLogsource ? compiler.RequiredSlots(rule.Detection, rule.Logsource) : null;
-                compiled.Add(new CompiledRule(rule, compiled.Count, condition, filters, required, requiredSlots, compiler.Keywords.TakeRegistered()));
+                compiled.Add(new CompiledRule(rule, compiled.Count, condition, filters, required, requiredSlots, compiler.Keywords.TakeRegistered(), prefilter.Register(condition)));
             }
             catch (Exception ex) when (ex is RuleParseException or KeyNotFoundException or ArgumentException)
             {
@@ -95,7 +100,7 @@ public sealed partial class CompiledRuleSet
                     Unsupported: ex is KeyNotFoundException || pe?.Unsupported == true));
             }
         }
-        return new CompiledRuleSet([.. compiled], fields, compiler.Keywords, options, errors);
+        return new CompiledRuleSet([.. compiled], fields, compiler.Keywords, prefilter, options, errors);
     }
 
     private static IEnumerable<SigmaFilter> FiltersFor(SigmaRule rule, Dictionary<string, List<SigmaFilter>> byRule)

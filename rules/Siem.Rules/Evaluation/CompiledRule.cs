@@ -1,7 +1,7 @@
 namespace Siem.Rules.Evaluation;
 
 /// <summary>A rule ready to evaluate: its condition, the filters that apply to it, and what the index knows about it.</summary>
-internal sealed class CompiledRule(SigmaRule rule, int index, CNode condition, CNode[] filters, IReadOnlySet<string>? requiredEventIds, int[]? requiredSlots, int[] keywordLiterals)
+internal sealed class CompiledRule(SigmaRule rule, int index, CNode condition, CNode[] filters, IReadOnlySet<string>? requiredEventIds, int[]? requiredSlots, int[] keywordLiterals, int[]? literalClause)
 {
     public SigmaRule Rule { get; } = rule;
 
@@ -15,6 +15,9 @@ internal sealed class CompiledRule(SigmaRule rule, int index, CNode condition, C
 
     /// <summary>Ids (in the <see cref="KeywordIndex"/>) of the keyword literals its condition and filters look for.</summary>
     public int[] KeywordLiterals { get; } = keywordLiterals;
+
+    /// <summary>Ids (in the <see cref="LiteralPrefilter"/>) of which one must be found for the condition to hold; null = no prefilter.</summary>
+    public int[]? LiteralClause { get; } = literalClause;
 
     public bool Matches(MatchContext ctx)
     {

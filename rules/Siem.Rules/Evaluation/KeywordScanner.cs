@@ -12,9 +12,12 @@ internal sealed class KeywordScanner
     private readonly Dictionary<char, (string Text, int Id)[]> _byFirst;
     private readonly (string Text, int Id)[] _unbucketed;
     private readonly bool _empty;
+    private readonly bool _field;
 
-    public KeywordScanner(IReadOnlyCollection<(string Text, int Id)> literals)
+    /// <param name="field">Hits are (field, literal) ids of the <see cref="LiteralPrefilter"/>, not keyword literal ids.</param>
+    public KeywordScanner(IReadOnlyCollection<(string Text, int Id)> literals, bool field = false)
     {
+        _field = field;
         _empty = literals.Count == 0;
         _search = SearchValues.Create([.. literals.Select(l => l.Text)], StringComparison.OrdinalIgnoreCase);
         var byFirst = new Dictionary<char, List<(string, int)>>();
@@ -60,6 +63,23 @@ internal sealed class KeywordScanner
         }
     }
 
+    /// <summary>Scans one slot's value (string, string[] or null).</summary>
+    public void ScanValue(object? value, MatchContext ctx)
+    {
+        switch (value)
+        {
+            case string s:
+                Scan(s, ctx);
+                break;
+            case string[] arr:
+                foreach (var x in arr)
+                {
+                    Scan(x, ctx);
+                }
+                break;
+        }
+    }
+
     private void Scan(string s, MatchContext ctx)
     {
         var span = s.AsSpan();
@@ -90,13 +110,20 @@ internal sealed class KeywordScanner
         }
     }
 
-    private static void Verify(ReadOnlySpan<char> rest, (string Text, int Id)[] list, MatchContext ctx)
+    private void Verify(ReadOnlySpan<char> rest, (string Text, int Id)[] list, MatchContext ctx)
     {
         foreach (var (text, id) in list)
         {
             if (rest.StartsWith(text, StringComparison.OrdinalIgnoreCase))
             {
-                ctx.SetKeywordHit(id);
+                if (_field)
+                {
+                    ctx.SetFieldHit(id);
+                }
+                else
+                {
+                    ctx.SetKeywordHit(id);
+                }
             }
         }
     }

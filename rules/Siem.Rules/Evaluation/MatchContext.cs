@@ -12,11 +12,13 @@ internal sealed class MatchContext
     private readonly int[] _generation;
     private readonly bool[] _exact;
     private readonly int[] _keywordHits;
+    private readonly int[] _fieldHits;
     private int _keywordsScanned;
     private int _current;
 
-    public MatchContext(int slotCount, int keywordCount = 0)
+    public MatchContext(int slotCount, int keywordCount = 0, int fieldLiteralCount = 0)
     {
+        _fieldHits = new int[fieldLiteralCount];
         _keywordHits = new int[keywordCount];
         _values = new object?[slotCount];
         _generation = new int[slotCount];
@@ -26,7 +28,7 @@ internal sealed class MatchContext
     public LogEvent Event { get; private set; } = null!;
 
     /// <summary>Candidate rule lists by event logsource key (channel, event id, module); per thread so no locks.</summary>
-    public Dictionary<(string?, string?, string?, string?, ulong), (CompiledRule[] Rules, KeywordScanner Scanner)> Candidates { get; } = [];
+    public Dictionary<(string?, string?, string?, string?, ulong), (CompiledRule[] Rules, KeywordScanner Scanner, (int Slot, KeywordScanner Scanner)[] Fields)> Candidates { get; } = [];
 
     /// <summary>XOR of the slot keys of the fields this event has (see <see cref="FieldTable.SlotKeys"/>).</summary>
     public ulong PresenceSignature { get; private set; }
@@ -44,6 +46,7 @@ internal sealed class MatchContext
         {
             Array.Clear(_generation);
             Array.Clear(_keywordHits);
+            Array.Clear(_fieldHits);
             _keywordsScanned = 0;
             _current = 1;
         }
@@ -82,6 +85,21 @@ internal sealed class MatchContext
     public bool KeywordHit(int id) => _keywordHits[id] == _current;
 
     public void SetKeywordHit(int id) => _keywordHits[id] = _current;
+
+    public void SetFieldHit(int id) => _fieldHits[id] = _current;
+
+    /// <summary>One of these (field, literal) ids was found by the current event's <see cref="LiteralPrefilter"/> scan.</summary>
+    public bool AnyFieldHit(int[] ids)
+    {
+        foreach (var id in ids)
+        {
+            if (_fieldHits[id] == _current)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /// <summary>The value in a slot (string or string[]), or null when the event does not have the field.</summary>
     public object? Get(int slot) => _generation[slot] == _current ? _values[slot] : null;

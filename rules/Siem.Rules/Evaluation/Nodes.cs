@@ -10,6 +10,8 @@ internal abstract class CNode
 
 internal sealed class CAnd(CNode[] children) : CNode
 {
+    public CNode[] Children => children;
+
     public override bool Eval(MatchContext ctx)
     {
         foreach (var c in children)
@@ -25,6 +27,8 @@ internal sealed class CAnd(CNode[] children) : CNode
 
 internal sealed class COr(CNode[] children) : CNode
 {
+    public CNode[] Children => children;
+
     public override bool Eval(MatchContext ctx)
     {
         foreach (var c in children)
@@ -45,6 +49,10 @@ internal sealed class CNot(CNode child) : CNode
 
 internal sealed class CAtLeast(int count, CNode[] children) : CNode
 {
+    public int Count => count;
+
+    public CNode[] Children => children;
+
     public override bool Eval(MatchContext ctx)
     {
         var hits = 0;
@@ -66,6 +74,14 @@ internal sealed class CAtLeast(int count, CNode[] children) : CNode
 /// <summary><c>field|mods: values</c> over the event's value(s) of the field (several slots when a mapping gives candidates).</summary>
 internal sealed class FieldItem(int[] slots, ValueMatcher[] matchers, bool all, bool negate) : CNode
 {
+    public int[] Slots => slots;
+
+    public ValueMatcher[] Matchers => matchers;
+
+    public bool All => all;
+
+    public bool Negate => negate;
+
     public override bool Eval(MatchContext ctx)
     {
         var r = all ? EvalAll(ctx) : EvalAny(ctx);
