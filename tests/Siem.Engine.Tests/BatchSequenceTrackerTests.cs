@@ -13,7 +13,7 @@ public sealed class BatchSequenceTrackerTests : IDisposable
     {
         using (var t = new BatchSequenceTracker(_dir))
         {
-            var pending = new Dictionary<string, (ulong, ulong)>();
+            var pending = new SequenceGroup();
             Assert.Equal(SequenceVerdict.New, t.Classify("a", 1, 10, pending));
             Assert.Equal(SequenceVerdict.New, t.Classify("a", 3, 12, pending));
             // batch 2 was stored before batch 3 (stream seq 11) but processed after it (nak'ed earlier)
@@ -27,7 +27,7 @@ public sealed class BatchSequenceTrackerTests : IDisposable
         }
         using (var t = new BatchSequenceTracker(_dir))
         {
-            var pending = new Dictionary<string, (ulong, ulong)>();
+            var pending = new SequenceGroup();
             Assert.Equal(SequenceVerdict.Replay, t.Classify("a", 3, 20, pending));
             Assert.Equal(SequenceVerdict.Redelivery, t.Classify("a", 3, 12, pending));
             Assert.Equal(SequenceVerdict.New, t.Classify("a", 4, 21, pending));
@@ -39,9 +39,43 @@ public sealed class BatchSequenceTrackerTests : IDisposable
     public void Marks_of_a_group_that_was_not_committed_are_forgotten()
     {
         using var t = new BatchSequenceTracker(_dir);
-        var failed = new Dictionary<string, (ulong, ulong)>();
+        var failed = new SequenceGroup();
         Assert.Equal(SequenceVerdict.New, t.Classify("a", 5, 50, failed));
         // index write failed: no Commit; the redelivered message is new again
-        Assert.Equal(SequenceVerdict.New, t.Classify("a", 5, 50, new Dictionary<string, (ulong, ulong)>()));
+        Assert.Equal(SequenceVerdict.New, t.Classify("a", 5, 50, new SequenceGroup()));
+    }
+
+    [Fact]
+    public void A_lower_batch_the_broker_stored_after_a_higher_one_is_new_once_and_a_replay_the_second_time()
+    {
+        using (var t = new BatchSequenceTracker(_dir))
+        {
+            var group = new SequenceGroup();
+            Assert.Equal(SequenceVerdict.New, t.Classify("a", 1, 10, group));
+            // batch 2 failed at the broker while batch 3 was stored; the agent retried 2 afterwards
+            Assert.Equal(SequenceVerdict.New, t.Classify("a", 3, 11, group));
+            Assert.Equal(SequenceVerdict.New, t.Classify("a", 2, 12, group));
+            t.Commit(group);
+        }
+        using (var t = new BatchSequenceTracker(_dir))
+        {
+            var group = new SequenceGroup();
+            Assert.Equal(SequenceVerdict.Redelivery, t.Classify("a", 2, 12, group));
+            Assert.Equal(SequenceVerdict.Replay, t.Classify("a", 2, 13, group));
+        }
+    }
+
+    [Fact]
+    public void A_batch_older_than_the_window_stored_after_the_mark_is_a_replay()
+    {
+        using var t = new BatchSequenceTracker(_dir);
+        var group = new SequenceGroup();
+        ulong high = BatchSequenceTracker.ReplayWindow + 50;
+        Assert.Equal(SequenceVerdict.New, t.Classify("a", high, 100, group));
+        t.Commit(group);
+
+        var next = new SequenceGroup();
+        Assert.Equal(SequenceVerdict.Replay, t.Classify("a", 50, 101, next));
+        Assert.Equal(SequenceVerdict.New, t.Classify("a", 51, 102, next));
     }
 }

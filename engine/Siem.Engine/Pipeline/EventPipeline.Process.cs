@@ -15,10 +15,10 @@ public sealed partial class EventPipeline
     {
         var accepted = new List<NatsJSMsg>(group.Count);
         var events = new List<LogEvent>();
-        var pendingMarks = new Dictionary<string, (ulong BatchSeq, ulong StreamSeq)>(StringComparer.Ordinal);
+        var sequences = new SequenceGroup();
         foreach (var msg in group)
         {
-            var (batch, reason, detail) = Open(msg, pendingMarks);
+            var (batch, reason, detail) = Open(msg, sequences);
             if (batch == null)
             {
                 await QuarantineAsync(msg, reason!, detail ?? "", cancellationToken).ConfigureAwait(false);
@@ -36,7 +36,7 @@ public sealed partial class EventPipeline
         try
         {
             await _sink.WriteAsync(events, alerts, cancellationToken).ConfigureAwait(false);
-            _sequences.Commit(pendingMarks);
+            _sequences.Commit(sequences);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -63,7 +63,7 @@ public sealed partial class EventPipeline
     }
 
     /// <summary>The records of a message, or null with the quarantine reason.</summary>
-    private (List<LogEvent>? Batch, string? Reason, string? Detail) Open(NatsJSMsg msg, Dictionary<string, (ulong, ulong)> pendingMarks)
+    private (List<LogEvent>? Batch, string? Reason, string? Detail) Open(NatsJSMsg msg, SequenceGroup sequences)
     {
         var headers = msg.Headers;
         var opened = _opener.Open(h => headers?[h], msg.Data.Span);
@@ -74,7 +74,7 @@ public sealed partial class EventPipeline
             return (null, "subject_mismatch", $"agent '{agentId}' published on '{msg.Subject}', expected '{expectedSubject}'");
 
         ulong streamSeq = msg.Metadata.StreamSeq;
-        var verdict = _sequences.Classify(agentId, opened.BatchSeq, streamSeq, pendingMarks);
+        var verdict = _sequences.Classify(agentId, opened.BatchSeq, streamSeq, sequences);
         if (verdict == SequenceVerdict.Replay)
             return (null, "replay", $"batch {opened.BatchSeq} of agent '{agentId}' was already processed; this copy is stream message {streamSeq}");
         if (verdict == SequenceVerdict.Redelivery || msg.Metadata.NumDelivered > 1) Stats.Redelivered();
