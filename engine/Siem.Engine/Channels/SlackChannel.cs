@@ -8,25 +8,14 @@ namespace Siem.Engine.Channels;
 /// Slack answers 200 "ok"; 400/403/404/410 (invalid_payload, action_prohibited, no_service, channel_is_archived)
 /// are permanent, 429 and 5xx are retried. The webhook URL is a secret and never appears in messages.
 /// </summary>
-public sealed class SlackChannel : IAlertChannel
+public sealed class SlackChannel : JsonWebhookChannel
 {
-    private readonly HttpClient _http;
-    private readonly Uri _url;
-
     public SlackChannel(string name, HttpClient http, Uri url)
+        : base(name, http, url)
     {
-        Name = name;
-        _http = http ?? throw new ArgumentNullException(nameof(http));
-        _url = url ?? throw new ArgumentNullException(nameof(url));
     }
 
-    public string Name { get; }
-
-    public Task DeliverAsync(AlertDocument alert, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(alert);
-        return HttpDelivery.PostJsonAsync(_http, Name, _url, Payload(alert), null, cancellationToken);
-    }
+    protected override byte[] BuildPayload(AlertDocument alert) => Payload(alert);
 
     public static byte[] Payload(AlertDocument a)
     {

@@ -9,25 +9,14 @@ namespace Siem.Engine.Channels;
 /// count, times, group-by values and key fields, and the alert id. 4xx is permanent, 429 and 5xx retried.
 /// The webhook URL is a secret and never logged.
 /// </summary>
-public sealed class TeamsChannel : IAlertChannel
+public sealed class TeamsChannel : JsonWebhookChannel
 {
-    private readonly HttpClient _http;
-    private readonly Uri _url;
-
     public TeamsChannel(string name, HttpClient http, Uri url)
+        : base(name, http, url)
     {
-        Name = name;
-        _http = http ?? throw new ArgumentNullException(nameof(http));
-        _url = url ?? throw new ArgumentNullException(nameof(url));
     }
 
-    public string Name { get; }
-
-    public Task DeliverAsync(AlertDocument alert, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(alert);
-        return HttpDelivery.PostJsonAsync(_http, Name, _url, Payload(alert), null, cancellationToken);
-    }
+    protected override byte[] BuildPayload(AlertDocument alert) => Payload(alert);
 
     public static byte[] Payload(AlertDocument a)
     {

@@ -34,6 +34,15 @@ internal sealed class SqliteQueryCompiler
         return name;
     }
 
+    private void EmitBinary(QueryNode left, string op, QueryNode right, StringBuilder sb)
+    {
+        sb.Append('(');
+        Emit(left, sb);
+        sb.Append(op);
+        Emit(right, sb);
+        sb.Append(')');
+    }
+
     private void Emit(QueryNode node, StringBuilder sb)
     {
         switch (node)
@@ -42,18 +51,10 @@ internal sealed class SqliteQueryCompiler
                 sb.Append("1");
                 break;
             case AndNode a:
-                sb.Append('(');
-                Emit(a.Left, sb);
-                sb.Append(" AND ");
-                Emit(a.Right, sb);
-                sb.Append(')');
+                EmitBinary(a.Left, " AND ", a.Right, sb);
                 break;
             case OrNode o:
-                sb.Append('(');
-                Emit(o.Left, sb);
-                sb.Append(" OR ");
-                Emit(o.Right, sb);
-                sb.Append(')');
+                EmitBinary(o.Left, " OR ", o.Right, sb);
                 break;
             case NotNode n:
                 sb.Append("(NOT ");
