@@ -9,5 +9,6 @@ root.Subcommands.Add(RulesCommand.Create());
 root.Subcommands.Add(SearchCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(ScanCommand.Create());
+root.Subcommands.Add(AuditCommand.Create());
 
 return await root.Parse(args).InvokeAsync();
