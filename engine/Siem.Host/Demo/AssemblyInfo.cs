@@ -2,3 +2,4 @@ using System.Runtime.CompilerServices;
 
 // The demo acceptance test drives DemoRunner in-process.
 [assembly: InternalsVisibleTo("Siem.Engine.Tests")]
+[assembly: InternalsVisibleTo("Siem.Resilience.Tests")]

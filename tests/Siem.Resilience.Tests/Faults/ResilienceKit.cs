@@ -1,0 +1,112 @@
+using Siem.Core.Security;
+using Siem.Engine.Index;
+using Siem.Engine.Pipeline;
+using Siem.Host.Bench.Soak;
+using Siem.Nats;
+using Siem.Nats.JetStream;
+
+namespace Siem.Resilience.Tests.Faults;
+
+/// <summary>
+/// The engine side of a fault run (an engine key, the registry of enrolled agents, one SQLite index shared by the
+/// engine replicas of this process) plus the agents (real <c>siem-agent</c> child processes) and a deadline that
+/// turns any hang into a failure naming what it waited for.
+/// </summary>
+internal sealed class ResilienceKit : IAsyncDisposable
+{
+    public const string Tenant = "acme";
+
+    private readonly List<SoakEngine> _engines = [];
+    private readonly CancellationTokenSource _deadline;
+
+    public string Dir { get; } = Directory.CreateTempSubdirectory("siem-resilience-").FullName;
+    public EngineKeyPair EngineKey { get; } = EngineKeyPair.Create();
+    public AgentRegistry Registry { get; } = new();
+    public List<SoakAgent> Agents { get; } = [];
+    public IIndexSink Index { get; }
+    public string IndexDb => Path.Combine(Dir, "index", "index.db");
+    public CancellationToken Deadline => _deadline.Token;
+
+    /// <summary>Engines ack after the index and redeliver unacked messages after 5 s (a crashed replica's work comes back quickly).</summary>
+    public static EngineOptions EngineOptions { get; } = EngineOptions.Default with
+    {
+        AckWait = TimeSpan.FromSeconds(5),
+        NakDelay = TimeSpan.FromMilliseconds(200),
+    };
+
+    public ResilienceKit(TimeSpan deadline, IIndexSink? index = null)
+    {
+        _deadline = new CancellationTokenSource(deadline);
+        Index = index ?? SqliteIndexSink.Open(Path.Combine(Dir, "index"));
+    }
+
+    public static async Task CreateStreamsAsync(IReadOnlyList<string> urls, int replicas, CancellationToken cancellationToken)
+    {
+        await using var connection = new NatsConnection(NatsOpts.Default with { Servers = urls, Name = "resilience-setup" });
+        await connection.ConnectAsync(cancellationToken);
+        await SoakStreams.EnsureAsync(new NatsJSContext(connection), replicas, cancellationToken);
+    }
+
+    /// <summary>Enrolls an agent, writes its config (all <paramref name="urls"/>, plus <paramref name="extraYaml"/>) and starts its process.</summary>
+    public SoakAgent StartAgent(string agentId, IReadOnlyList<string> urls, string extraYaml = "")
+    {
+        var agent = SoakAgent.Enroll(agentId, Tenant, Path.Combine(Dir, agentId), EngineKey, Registry);
+        agent.WriteConfig(urls, extraYaml);
+        Agents.Add(agent);
+        agent.Start();
+        return agent;
+    }
+
+    public async Task<SoakEngine> StartEngineAsync(string name, IReadOnlyList<string> urls, EngineOptions? options = null)
+    {
+        var engine = await SoakEngine.StartAsync(name, urls, Index, EngineKey, Registry, Path.Combine(Dir, "engines", name), options ?? EngineOptions, Deadline);
+        _engines.Add(engine);
+        return engine;
+    }
+
+    /// <summary>Polls <paramref name="condition"/>; a dead agent process or a faulted engine fails at once, the deadline fails with <paramref name="what"/>.</summary>
+    public async Task WaitUntilAsync(Func<bool> condition, string what, IEnumerable<SoakEngine>? engines = null)
+    {
+        while (!condition())
+        {
+            foreach (var e in engines ?? _engines)
+            {
+                if (e.Fault != null) throw new InvalidOperationException($"engine {e.Name} failed", e.Fault);
+            }
+            if (Deadline.IsCancellationRequested)
+                throw new TimeoutException($"timed out waiting for: {what}; index: {SoakIndexAudit.Read(IndexDb)}; agents:\n{AgentReport()}");
+            await Task.Delay(100, CancellationToken.None);
+        }
+    }
+
+    public string AgentReport() => string.Join("\n", Agents.Select(a =>
+        $"{a.AgentId} pid {a.Pid} wrote {a.LinesWritten}: {(a.Status() is { } s ? $"read {s.LinesRead} shipped {s.RecordsShipped} spooled {s.BatchesSpooled} drained {s.BatchesDrained} dropped {s.RecordsDropped} spool {s.SpoolBytes} B" : "no status")}\n{a.Output}"));
+
+    public long LinesWritten => Agents.Sum(a => (long)a.LinesWritten);
+
+    /// <summary>Waits until every agent checkpointed its whole file and the index holds every line.</summary>
+    public Task WaitAllIndexedAsync() => WaitUntilAsync(
+        () => Agents.All(a => a.CaughtUp()) && SoakIndexAudit.Read(IndexDb).DistinctOriginals >= LinesWritten,
+        $"every agent caught up and the index holds all {LinesWritten} lines");
+
+    /// <summary>The index holds every written line exactly once: no line missing, none twice, one record id per row.</summary>
+    public void AssertExactlyOnce()
+    {
+        var audit = SoakIndexAudit.Read(IndexDb);
+        Assert.True(audit.Rows == LinesWritten && audit.DistinctRecordIds == LinesWritten && audit.DistinctOriginals == LinesWritten,
+            $"expected {LinesWritten} lines exactly once, index has {audit}");
+        var expected = Agents.SelectMany(a => a.ExpectedLines()).Order(StringComparer.Ordinal).ToList();
+        // t= is the write time and varies; the lines were written with t=0 in fault tests.
+        var actual = SoakIndexAudit.Originals(IndexDb).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(expected, actual);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var a in Agents) a.Dispose();
+        foreach (var e in _engines) await e.DisposeAsync();
+        await Index.DisposeAsync();
+        _deadline.Dispose();
+        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
