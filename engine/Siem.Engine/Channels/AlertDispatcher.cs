@@ -118,6 +118,13 @@ public sealed class AlertDispatcher
         }
     }
 
+    /// <summary>Records an alert that never reached a channel (e.g. the delivery queue was full) in the dead-letter file and the counts.</summary>
+    public Task DeadLetterUndeliveredAsync(AlertDocument alert, string channel, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        return DeadLetterAsync(new DeliveryOutcome(alert.AlertId, channel, false, 0, reason, DateTimeOffset.UtcNow), alert);
+    }
+
     private async Task DeadLetterAsync(DeliveryOutcome outcome, AlertDocument alert)
     {
         Interlocked.Increment(ref _deadLettered);

@@ -18,6 +18,8 @@ public sealed record EngineOptions
     public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Delay before a message whose processing failed (index down) is redelivered.</summary>
     public TimeSpan NakDelay { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>After a stop request, how long the group in flight may take to be written and acked before it is abandoned (then redelivered).</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(20);
     public string QuarantineSubjectPrefix { get; init; } = "siem.quarantine";
     public string AlertSubjectPrefix { get; init; } = "siem.alerts";
     /// <summary>Repeats of a rule for the same group key within this time (event time, from the alert's first match) fold into one alert.</summary>

@@ -84,20 +84,53 @@ public sealed partial class EventPipeline
         }, CancellationToken.None);
 
         var group = new List<NatsJSMsg>(_options.BatchSize);
+        // A stop request ends the pulling but not the group in flight: it is written and acked, bounded by DrainTimeout
+        // (an index that hangs must not keep the process alive; an unacked group is redelivered and indexed idempotently).
+        using var inFlight = new CancellationTokenSource();
+        using var drainOnStop = cancellationToken.Register(() => inFlight.CancelAfter(_options.DrainTimeout));
         try
         {
-            while (await buffer.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            while (!cancellationToken.IsCancellationRequested && await buffer.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 group.Clear();
                 while (group.Count < _options.BatchSize && buffer.Reader.TryRead(out var m)) group.Add(m);
-                await ProcessGroupAsync(group, cancellationToken).ConfigureAwait(false);
+                await ProcessGroupAsync(group, inFlight.Token).ConfigureAwait(false);
+                GroupCommitted?.Invoke();
             }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped while waiting for messages: nothing was in flight.
         }
         finally
         {
             await stop.CancelAsync().ConfigureAwait(false);
             try { await pull.ConfigureAwait(false); } catch (OperationCanceledException) { }
+            await ReleaseBufferedAsync(buffer.Reader).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Raised after each group was processed (written and acked, or naked); the engine snapshots its state here.</summary>
+    public event Action? GroupCommitted;
+
+    /// <summary>Messages pulled but not processed at stop: nak them so another engine (or the restart) gets them now, not after AckWait.</summary>
+    private async Task ReleaseBufferedAsync(ChannelReader<NatsJSMsg> reader)
+    {
+        using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        int released = 0;
+        while (reader.TryRead(out var msg))
+        {
+            try
+            {
+                await msg.NakAsync(TimeSpan.Zero, bounded.Token).ConfigureAwait(false);
+                released++;
+            }
+            catch (Exception ex) when (ex is NatsException or OperationCanceledException)
+            {
+                break; // the rest come back after AckWait
+            }
+        }
+        if (released > 0) Log($"stopping: released {released} pulled but unprocessed messages for redelivery");
     }
 
     /// <summary>Emits the detector's pending correlations as alerts (input ended); indexes and publishes them.</summary>

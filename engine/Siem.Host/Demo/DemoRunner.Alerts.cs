@@ -1,16 +1,14 @@
-using System.Collections.Concurrent;
-using Siem.Engine.Alerts;
 using Siem.Engine.Channels;
 using Siem.Engine.Index;
 using Siem.Engine.Index.Elasticsearch;
+using Siem.Host.Server;
 
 namespace Siem.Host.Demo;
 
 /// <summary>Index selection (SQLite or Elasticsearch) and alert delivery to the channels configured in the environment.</summary>
 internal sealed partial class DemoRunner
 {
-    private AlertDispatcher? _dispatcher;
-    private readonly ConcurrentBag<Task> _deliveries = [];
+    private AlertDeliveryQueue? _delivery;
 
     private IIndexSink OpenIndex(string dataDir)
     {
@@ -29,31 +27,17 @@ internal sealed partial class DemoRunner
         });
     }
 
-    private AlertDispatcher? CreateDispatcher(HttpClient http, string dataDir)
+    /// <summary>The engine's delivery path: channels from SIEM_ALERT_CHANNELS_FILE or &lt;data&gt;/alert-channels.json, else the SIEM_* variables.</summary>
+    private AlertDeliveryQueue? CreateDelivery(HttpClient http, string dataDir)
     {
         string file = Environment.GetEnvironmentVariable("SIEM_ALERT_CHANNELS_FILE") is { Length: > 0 } f ? f : Path.Combine(dataDir, "alert-channels.json");
-        var channels = File.Exists(file)
-            ? AlertChannelFile.Load(file, Environment.GetEnvironmentVariable, http)
-            : AlertChannelConfig.FromEnvironment(Environment.GetEnvironmentVariable, http);
-        if (channels.Count == 0) return null;
-        Err($"demo: alert channels: {string.Join(", ", channels.Select(c => c.Channel.Name + (c.Route.MinLevel is { } l ? $" (>= {l})" : "")))}; delivery log {Path.Combine(dataDir, "alert-deliveries.jsonl")}");
-        return new AlertDispatcher(channels, new AlertDispatchOptions
-        {
-            DeadLetterPath = Path.Combine(dataDir, "alert-dead-letter.jsonl"),
-            DeliveryLogPath = Path.Combine(dataDir, "alert-deliveries.jsonl"),
-        }, m => Err($"alerts: {m}"));
-    }
-
-    /// <summary>Delivers a new alert in the background; the printing and the pipeline do not wait for slow channels.</summary>
-    private void Dispatch(AlertDocument alert)
-    {
-        if (_dispatcher is { } d) _deliveries.Add(Task.Run(() => d.DispatchAsync(alert)));
+        return AlertDeliveryFactory.Create(File.Exists(file) ? file : null, dataDir, http, 10_000, m => Err($"demo: {m}"));
     }
 
     private async Task DrainDeliveriesAsync()
     {
-        if (_dispatcher is not { } d) return;
-        await Task.WhenAll(_deliveries).ConfigureAwait(false);
-        Err($"demo: alert deliveries: {d.Delivered} delivered, {d.DeadLettered} dead-lettered, {d.Retries} retries");
+        if (_delivery is not { } d) return;
+        await d.DrainAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        Err($"demo: alert deliveries: {d.Dispatcher.Delivered} delivered, {d.Dispatcher.DeadLettered} dead-lettered, {d.Dispatcher.Retries} retries");
     }
 }

@@ -112,7 +112,6 @@ internal sealed partial class DemoRunner
     private void OnAlert(AlertDocument alert, bool isNew)
     {
         if (!isNew) return;
-        Dispatch(alert);
         lock (_printLock)
         {
             _out.WriteLine(_o.Json ? AlertJson.SerializeToString(alert) : Readable(alert));

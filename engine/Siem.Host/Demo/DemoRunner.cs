@@ -145,11 +145,12 @@ internal sealed partial class DemoRunner
 
         await using var index = OpenIndex(dataDir);
         using var alertHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
-        _dispatcher = CreateDispatcher(alertHttp, dataDir);
+        _delivery = CreateDelivery(alertHttp, dataDir);
         using var sequences = new BatchSequenceTracker(dataDir);
         var opener = new EnvelopeOpener(new Dictionary<string, EngineKeyPair> { [key.KeyId] = key }, registry);
         var pipeline = new EventPipeline(connection, index, opener, sequences, detector, EngineOptions.Default with { Log = _err });
         pipeline.AlertIndexed += OnAlert;
+        _delivery?.Attach(pipeline);
         using var stopEngine = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         await pipeline.CreateConsumerAsync(cancellationToken).ConfigureAwait(false);
         var engineRun = Task.Run(() => pipeline.RunAsync(stopEngine.Token), CancellationToken.None);

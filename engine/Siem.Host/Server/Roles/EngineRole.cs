@@ -1,0 +1,60 @@
+using Siem.Core.Envelope;
+using Siem.Engine.Channels;
+using Siem.Engine.Detection;
+using Siem.Engine.Enrollment;
+using Siem.Engine.Index.Elasticsearch;
+using Siem.Engine.Pipeline;
+
+namespace Siem.Host.Server.Roles;
+
+/// <summary>
+/// The <c>engine</c> role: answers agent enrollment (when tokens are configured), consumes the event stream through the
+/// shared durable consumer, verifies, detects, indexes, acks, and delivers new alerts to the configured channels in the
+/// background. Several processes with this role share the work.
+/// </summary>
+internal sealed partial class EngineRole : IServerRole
+{
+    public string Name => "engine";
+
+    public async Task RunAsync(ServerContext context, CancellationToken cancellationToken)
+    {
+        var config = context.Config;
+        void Info(string m) => context.Info("engine", m);
+        await EngineStreams.EnsureAsync(context.JetStream, cancellationToken).ConfigureAwait(false);
+
+        var (key, registry) = LoadIdentity(config.DataDir, Info);
+        await using var responder = config.EnrollmentTokens.Count > 0
+            ? new EnrollmentResponder(context.Nats, registry, key, config.EnrollmentTokens, Info)
+            : null;
+        if (responder != null) await responder.StartAsync(cancellationToken).ConfigureAwait(false);
+        else Info("enrollment closed (no enrollment.tokens_env/tokens_file); agents already enrolled keep working");
+
+        var detector = LoadRules(config, Info);
+        await using var index = OpenIndex(config, context.Log);
+        using var alertHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+        await using var delivery = AlertDeliveryFactory.Create(config.AlertChannelsFile, config.DataDir, alertHttp, config.AlertQueueCapacity, Info);
+        using var sequences = new BatchSequenceTracker(config.DataDir);
+        var opener = new EnvelopeOpener(new Dictionary<string, Siem.Core.Security.EngineKeyPair> { [key.KeyId] = key }, registry);
+        var pipeline = new EventPipeline(context.Nats, index, opener, sequences, detector, new EngineOptions
+        {
+            Durable = config.Durable,
+            BatchSize = config.BatchSize,
+            BufferCapacity = config.BufferCapacity,
+            AckWait = config.AckWait,
+            SuppressionWindow = config.SuppressionWindow,
+            Log = context.Log,
+        });
+        delivery?.Attach(pipeline);
+
+        Info($"consuming {EngineStreams.Events} as durable '{config.Durable}' (batch {config.BatchSize}), index {index.GetType().Name}");
+        await pipeline.RunAsync(cancellationToken).ConfigureAwait(false);
+        var s = pipeline.Stats;
+        Info($"stopped: {s.EventsIndexed} events indexed, {s.MessagesAcked} messages acked, {s.Quarantined} quarantined, {s.AlertsRaised} alerts");
+        if (delivery != null)
+        {
+            await delivery.DrainAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            Info($"alert deliveries: {delivery.Dispatcher.Delivered} delivered, {delivery.Dispatcher.DeadLettered} dead-lettered, {delivery.Overflowed} overflowed the queue");
+        }
+        if (index is ElasticsearchIndexSink es) await es.RefreshAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+}
