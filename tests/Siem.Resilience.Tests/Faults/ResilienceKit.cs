@@ -48,10 +48,10 @@ internal sealed class ResilienceKit : IAsyncDisposable
     }
 
     /// <summary>Enrolls an agent, writes its config (all <paramref name="urls"/>, plus <paramref name="extraYaml"/>) and starts its process.</summary>
-    public SoakAgent StartAgent(string agentId, IReadOnlyList<string> urls, string extraYaml = "")
+    public SoakAgent StartAgent(string agentId, IReadOnlyList<string> urls, string extraYaml = "", int maxRecords = 200, int maxBatchBytes = 524_288)
     {
         var agent = SoakAgent.Enroll(agentId, Tenant, Path.Combine(Dir, agentId), EngineKey, Registry);
-        agent.WriteConfig(urls, extraYaml);
+        agent.WriteConfig(urls, extraYaml, maxRecords, maxBatchBytes: maxBatchBytes);
         Agents.Add(agent);
         agent.Start();
         return agent;
@@ -72,6 +72,10 @@ internal sealed class ResilienceKit : IAsyncDisposable
             foreach (var e in engines ?? _engines)
             {
                 if (e.Fault != null) throw new InvalidOperationException($"engine {e.Name} failed", e.Fault);
+            }
+            foreach (var a in Agents)
+            {
+                if (a.Died) throw new InvalidOperationException($"agent {a.AgentId} exited on its own:\n{a.Output}");
             }
             if (Deadline.IsCancellationRequested)
                 throw new TimeoutException($"timed out waiting for: {what}; index: {SoakIndexAudit.Read(IndexDb)}; agents:\n{AgentReport()}");

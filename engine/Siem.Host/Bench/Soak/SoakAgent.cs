@@ -17,6 +17,7 @@ internal sealed class SoakAgent : IDisposable
 {
     private readonly List<string> _output = [];
     private Process? _process;
+    private bool _shouldRun;
 
     public string AgentId { get; }
     public string Tenant { get; }
@@ -27,6 +28,8 @@ internal sealed class SoakAgent : IDisposable
     public string Subject => $"siem.events.{Tenant}.{AgentId}";
     public int Pid => _process is { HasExited: false } p ? p.Id : 0;
     public bool Running => _process is { HasExited: false };
+    /// <summary>The process ended although nobody stopped it (bad config, a crash): its output says why.</summary>
+    public bool Died => _shouldRun && _process is { HasExited: true };
     /// <summary>Lines appended to the log file so far.</summary>
     public int LinesWritten { get; private set; }
 
@@ -58,7 +61,7 @@ internal sealed class SoakAgent : IDisposable
     }
 
     /// <summary>Writes the agent config: its log file as the one source, the given servers, and an optional spool section.</summary>
-    public void WriteConfig(IReadOnlyList<string> urls, string extraYaml = "", int maxRecords = 200, int lingerMs = 50)
+    public void WriteConfig(IReadOnlyList<string> urls, string extraYaml = "", int maxRecords = 200, int lingerMs = 50, int maxBatchBytes = 524_288)
     {
         File.WriteAllText(ConfigPath, $"""
             agent:
@@ -73,6 +76,7 @@ internal sealed class SoakAgent : IDisposable
               timezone: UTC
             batch:
               max_records: {maxRecords}
+              max_bytes: {maxBatchBytes}
               linger_ms: {lingerMs}
             delivery:
               max_in_flight: 16
@@ -115,11 +119,13 @@ internal sealed class SoakAgent : IDisposable
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         _process = p;
+        _shouldRun = true;
     }
 
     /// <summary>kill -9 by PID: no flush, no graceful anything.</summary>
     public void Kill()
     {
+        _shouldRun = false;
         if (_process is { HasExited: false } p)
         {
             p.Kill(entireProcessTree: false);
@@ -130,6 +136,7 @@ internal sealed class SoakAgent : IDisposable
     /// <summary>SIGTERM and wait: the agent flushes (acks or spool) and exits.</summary>
     public bool Stop(TimeSpan timeout)
     {
+        _shouldRun = false;
         if (_process is not { HasExited: false } p) return true;
         _ = SoakNative.SendSigterm(p.Id);
         if (p.WaitForExit(timeout)) return true;

@@ -31,7 +31,7 @@ internal sealed class SoakEngine : IAsyncDisposable
     }
 
     /// <summary>The run's fault, if it stopped on its own (it should only stop when told to).</summary>
-    public Exception? Fault => _run.IsFaulted ? _run.Exception : null;
+    public Exception? Fault => !_stopped && _run.IsFaulted ? _run.Exception : null;
 
     public static async Task<SoakEngine> StartAsync(string name, IReadOnlyList<string> urls, IIndexSink sink, EngineKeyPair key, AgentRegistry registry,
         string stateDir, EngineOptions? options = null, CancellationToken cancellationToken = default)
