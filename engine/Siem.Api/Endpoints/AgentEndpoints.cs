@@ -1,0 +1,65 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using NodaTime;
+using Siem.Api.Audit;
+using Siem.Api.Auth;
+using Siem.Engine.Alerts;
+using Siem.Engine.Search;
+
+namespace Siem.Api.Endpoints;
+
+/// <summary>Enrolled agents with their health (last event indexed), and revocation.</summary>
+internal static class AgentEndpoints
+{
+    /// <summary>An agent that sent nothing for this long is shown as silent.</summary>
+    internal static readonly Duration SilentAfter = Duration.FromMinutes(15);
+
+    public static void Map(RouteGroupBuilder api)
+    {
+        api.MapGet("/agents", ListAsync).RequireAuthorization(ApiPolicies.Analyst).WithName("ListAgents")
+            .WithSummary("Enrolled agents: tenant, host, enrollment time, revocation, last event indexed and health (active, silent, never_seen, revoked).");
+        api.MapPost("/agents/{id}/revoke", Revoke).RequireAuthorization(ApiPolicies.Admin).WithName("RevokeAgent")
+            .WithSummary("Revoke an agent: its envelopes are quarantined from now on; the id can never enroll again.")
+            .Audited("agent.revoke", "id");
+    }
+
+    private static async Task<IResult> ListAsync(ApiBackends backends, ApiOptions options, CancellationToken cancellationToken)
+    {
+        if (backends.Agents is not { } registry) return ApiErrors.NotAvailable("this host has no agent registry");
+        var now = Instant.FromDateTimeOffset(options.Time.GetUtcNow());
+        var list = new List<object>();
+        foreach (var a in registry.All)
+        {
+            var last = await backends.Index.SearchAsync(new SearchRequest
+            {
+                Query = new FieldNode("agent_id", a.AgentId, HasWildcard: false),
+                IncludeAlerts = false,
+                Limit = 1,
+            }, cancellationToken);
+            Instant? lastEvent = last.Count > 0 ? last[0].Timestamp : null;
+            string health = a.Revoked ? "revoked"
+                : lastEvent is not { } t ? "never_seen"
+                : now - t > SilentAfter ? "silent" : "active";
+            list.Add(new
+            {
+                agent_id = a.AgentId,
+                tenant = a.Tenant,
+                host_name = a.HostName,
+                enrolled_at = a.EnrolledAt,
+                revoked = a.Revoked,
+                revoked_at = a.RevokedAt,
+                last_event_at = lastEvent is { } le ? AlertJson.FormatInstant(le) : null,
+                health,
+            });
+        }
+        return Results.Ok(new { agents = list, silent_after_minutes = SilentAfter.TotalMinutes });
+    }
+
+    private static IResult Revoke(string id, ApiBackends backends)
+    {
+        if (backends.Agents is not { } registry) return ApiErrors.NotAvailable("this host has no agent registry");
+        if (!registry.Revoke(id)) return ApiErrors.NotFound($"no enrolled agent '{id}'");
+        return Results.Ok(new { agent_id = id, revoked = true });
+    }
+}

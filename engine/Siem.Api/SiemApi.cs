@@ -1,0 +1,139 @@
+using System.Security.Claims;
+using System.Text.Json;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Siem.Api.Audit;
+using Siem.Api.Auth;
+using Siem.Api.Endpoints;
+using Siem.Api.Triage;
+
+namespace Siem.Api;
+
+/// <summary>
+/// Builds the HTTP API and the web console as one ASP.NET Core app. The host decides where it listens
+/// (<paramref name="configure"/>: <c>b.WebHost.UseUrls(...)</c>, HTTPS, or <c>UseTestServer()</c> in tests).
+/// </summary>
+public static class SiemApi
+{
+    public const string OpenApiPath = "/api/openapi.json";
+
+    public static WebApplication Build(ApiOptions options, ApiBackends backends, Action<WebApplicationBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(backends);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(SiemApi).Assembly.GetName().Name,
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = [],
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        AddServices(builder.Services, options, backends);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = WriteServerErrorAsync });
+        app.Use(SecurityHeaders);
+        app.Use(LimitBodySize(options.MaxRequestBodyBytes));
+        ConsoleFiles.Use(app);
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+        MapEndpoints(app);
+        return app;
+    }
+
+    private static void AddServices(IServiceCollection services, ApiOptions options, ApiBackends backends)
+    {
+        Directory.CreateDirectory(options.ApiDir);
+        services.AddSingleton(options);
+        services.AddSingleton(backends);
+        services.AddSingleton(new ApiTokenStore(options.TokenPath, options.Time));
+        if (options.Jwt is { } jwt) services.AddSingleton<IJwtValidator>(new JsonWebTokenValidator(jwt, options.Time));
+        services.AddSingleton(_ => new TriageStore(options.TriagePath));
+        services.AddSingleton(backends.Audit ?? new JsonLinesAuditLog(Path.Combine(options.ApiDir, "audit.jsonl")));
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "Siem API";
+            doc.Info.Description = "Search, alert triage, rules, lineage, purges, agents. Authorization: Bearer <API token or JWT>. "
+                + "Roles: analyst (alerts, rules, search), compliance (purges, lineage, certificates), admin (agents, tokens; everything).";
+            return Task.CompletedTask;
+        }));
+
+        services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ApiPolicies.Analyst, p => p.RequireRole(ApiRoles.Analyst, ApiRoles.Admin))
+            .AddPolicy(ApiPolicies.Compliance, p => p.RequireRole(ApiRoles.Compliance, ApiRoles.Admin))
+            .AddPolicy(ApiPolicies.Admin, p => p.RequireRole(ApiRoles.Admin))
+            .AddPolicy(ApiPolicies.AnyRole, p => p.RequireRole(ApiRoles.Analyst, ApiRoles.Compliance, ApiRoles.Admin));
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            // Per caller: the token (or JWT user) when signed in, else the client address.
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(ctx => RateLimitPartition.GetFixedWindowLimiter(
+                ctx.User.FindFirstValue(BearerAuthenticationHandler.ActorClaim) ?? "ip:" + ctx.Connection.RemoteIpAddress,
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = options.RequestsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            o.OnRejected = async (ctx, ct) =>
+            {
+                ctx.HttpContext.Response.Headers.RetryAfter = "60";
+                await ctx.HttpContext.Response.WriteAsJsonAsync(new { error = "rate_limited", detail = $"more than {options.RequestsPerMinute} requests a minute; retry in a minute" }, ct);
+            };
+        });
+    }
+
+    private static void MapEndpoints(WebApplication app)
+    {
+        app.MapOpenApi(OpenApiPath).AllowAnonymous();
+        var api = app.MapGroup("/api");
+        SearchEndpoints.Map(api);
+        AlertEndpoints.Map(api);
+        AgentEndpoints.Map(api);
+        TokenEndpoints.Map(api);
+        HealthEndpoints.Map(app, api);
+        api.MapGet("/me", (HttpContext http) => Results.Ok(new
+        {
+            name = AlertEndpoints.Actor(http),
+            roles = http.User.FindAll(ClaimTypes.Role).Select(c => c.Value),
+        })).RequireAuthorization(ApiPolicies.AnyRole).WithName("WhoAmI").WithSummary("The caller's name and roles (the console uses it to sign in).");
+        // Anything else under /api is a JSON 404, not the console page.
+        api.MapFallback(() => ApiErrors.NotFound("no such API endpoint; see " + OpenApiPath)).AllowAnonymous();
+    }
+
+    private static async Task WriteServerErrorAsync(HttpContext http)
+    {
+        http.Response.StatusCode = StatusCodes.Status500InternalServerError;
+        await http.Response.WriteAsJsonAsync(new { error = "internal_error", detail = "the server failed; the host's log has the details" });
+    }
+
+    private static Task SecurityHeaders(HttpContext http, Func<Task> next)
+    {
+        var h = http.Response.Headers;
+        h.XContentTypeOptions = "nosniff";
+        h.XFrameOptions = "DENY";
+        h["Referrer-Policy"] = "no-referrer";
+        h.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+        return next();
+    }
+
+    /// <summary>413 for a body larger than the limit: by Content-Length up front, and by the server's own limit for chunked bodies.</summary>
+    private static Func<HttpContext, Func<Task>, Task> LimitBodySize(long max) => async (http, next) =>
+    {
+        if (http.Request.ContentLength is { } length && length > max)
+        {
+            http.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+            await http.Response.WriteAsJsonAsync(new { error = "payload_too_large", detail = $"the request body has {length} bytes; the limit is {max}" });
+            return;
+        }
+        if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+            feature.MaxRequestBodySize = max;
+        await next();
+    };
+}
