@@ -1,5 +1,6 @@
 using Siem.Api.Audit;
 using Siem.Api.Live;
+using Siem.Api.Rules;
 using Siem.Core.Security;
 using Siem.Engine.Index;
 
@@ -16,7 +17,10 @@ public sealed record ApiBackends
     /// <summary>The host publishes indexed alerts here (EventPipeline.AlertIndexed).</summary>
     public AlertFeed Alerts { get; init; } = new();
 
-    /// <summary>Where writes are audited; null = JSON lines in <c>&lt;data&gt;/api/audit.jsonl</c>.</summary>
+    /// <summary>The rules the engine runs (the host reloads its detector on <see cref="RuleStore.Changed"/>); null = one over the options' paths.</summary>
+    public RuleStore? Rules { get; init; }
+
+    /// <summary>Where writes are audited; null = the platform audit log under the data dir (<see cref="LedgerAuditLog"/>).</summary>
     public IApiAuditLog? Audit { get; init; }
 
     /// <summary>Counters shown on the status page and at /api/metrics (name → value), read on each request.</summary>

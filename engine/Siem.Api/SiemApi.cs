@@ -9,7 +9,9 @@ using Microsoft.Extensions.Logging;
 using Siem.Api.Audit;
 using Siem.Api.Auth;
 using Siem.Api.Endpoints;
+using Siem.Api.Rules;
 using Siem.Api.Triage;
+using Siem.Rules.Pipelines;
 
 namespace Siem.Api;
 
@@ -57,7 +59,9 @@ public static class SiemApi
         services.AddSingleton(new ApiTokenStore(options.TokenPath, options.Time));
         if (options.Jwt is { } jwt) services.AddSingleton<IJwtValidator>(new JsonWebTokenValidator(jwt, options.Time));
         services.AddSingleton(_ => new TriageStore(options.TriagePath));
-        services.AddSingleton(backends.Audit ?? new JsonLinesAuditLog(Path.Combine(options.ApiDir, "audit.jsonl")));
+        services.AddSingleton(backends.Rules ?? new RuleStore(options.RulesPath, options.RulePacks));
+        services.AddSingleton(options.PipelinePath is { } pipeline ? FieldMappingPipeline.Load(pipeline) : FieldMappingPipeline.Empty);
+        services.AddSingleton(backends.Audit ?? new LedgerAuditLog(new Siem.Lineage.Audit.AuditLog(options.DataDir)));
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -95,6 +99,7 @@ public static class SiemApi
         var api = app.MapGroup("/api");
         SearchEndpoints.Map(api);
         AlertEndpoints.Map(api);
+        RuleEndpoints.Map(api);
         AgentEndpoints.Map(api);
         TokenEndpoints.Map(api);
         HealthEndpoints.Map(app, api);

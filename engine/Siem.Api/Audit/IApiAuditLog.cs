@@ -2,7 +2,7 @@ namespace Siem.Api.Audit;
 
 /// <summary>
 /// Where API writes are audited. A failed audit write fails the request (audit paths propagate errors).
-/// <see cref="JsonLinesAuditLog"/> is the default; the lineage audit log plugs in here.
+/// The default is <see cref="LedgerAuditLog"/> (the platform audit log); tests may plug in their own.
 /// </summary>
 public interface IApiAuditLog
 {
