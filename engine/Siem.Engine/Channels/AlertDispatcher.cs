@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Polly;
 using Polly.Retry;
+using NodaTime;
 using Siem.Engine.Alerts;
+using Siem.Lineage.Hops;
 
 namespace Siem.Engine.Channels;
 
@@ -18,7 +20,7 @@ public sealed class AlertDispatcher
     private readonly Action<string> _log;
     private readonly ResiliencePipeline _retry;
     private readonly SemaphoreSlim _deadLetterLock = new(1, 1);
-    private long _delivered, _deadLettered, _retries;
+    private long _delivered, _deadLettered, _retries, _lineageErrors;
 
     public AlertDispatcher(IEnumerable<(IAlertChannel Channel, AlertRoute Route)> channels, AlertDispatchOptions? options = null, Action<string>? log = null)
     {
@@ -45,6 +47,12 @@ public sealed class AlertDispatcher
             .Build();
     }
 
+    /// <summary>Where each delivery outcome is reported as a lineage hop (set before the first dispatch); null = not reported.</summary>
+    public ILineageRecorder? Lineage { get; set; }
+
+    /// <summary>Outcomes whose lineage hop could not be recorded (logged; the delivery itself stands).</summary>
+    public long LineageErrors => Interlocked.Read(ref _lineageErrors);
+
     public long Delivered => Interlocked.Read(ref _delivered);
     public long DeadLettered => Interlocked.Read(ref _deadLettered);
     public long Retries => Interlocked.Read(ref _retries);
@@ -55,7 +63,25 @@ public sealed class AlertDispatcher
         var routed = _channels.Where(c => c.Route.Matches(alert)).Select(c => DeliverAsync(c.Channel, alert, cancellationToken));
         var outcomes = await Task.WhenAll(routed).ConfigureAwait(false);
         if (_options.DeliveryLogPath != null && outcomes.Length > 0) await LogOutcomesAsync(_options.DeliveryLogPath, outcomes).ConfigureAwait(false);
+        if (Lineage is { } lineage) await RecordLineageAsync(lineage, outcomes, cancellationToken).ConfigureAwait(false);
         return outcomes;
+    }
+
+    private async Task RecordLineageAsync(ILineageRecorder lineage, DeliveryOutcome[] outcomes, CancellationToken cancellationToken)
+    {
+        foreach (var o in outcomes)
+        {
+            try
+            {
+                await lineage.RecordDeliveryAsync(new DeliveryLineage(o.AlertId, o.Channel, o.Delivered ? "delivered" : "dead_lettered",
+                    Instant.FromDateTimeOffset(o.At), o.Delivered ? null : _options.DeadLetterPath), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Interlocked.Increment(ref _lineageErrors);
+                _log($"lineage of the delivery of alert {o.AlertId} to '{o.Channel}' was not recorded: {ex.GetType().Name}: {ex.Message}");
+            }
+        }
     }
 
     private async Task LogOutcomesAsync(string path, DeliveryOutcome[] outcomes)

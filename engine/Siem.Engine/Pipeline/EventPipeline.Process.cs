@@ -16,15 +16,17 @@ public sealed partial class EventPipeline
         var accepted = new List<NatsJSMsg>(group.Count);
         var events = new List<LogEvent>();
         var sequences = new SequenceGroup();
+        var spans = Lineage != null ? new List<MessageSpan>(group.Count) : null;
         foreach (var msg in group)
         {
-            var (batch, reason, detail) = Open(msg, sequences);
+            var (batch, reason, detail) = Open(msg, sequences, out var batchSeq);
             if (batch == null)
             {
                 await QuarantineAsync(msg, reason!, detail ?? "", cancellationToken).ConfigureAwait(false);
                 continue;
             }
             accepted.Add(msg);
+            spans?.Add(new MessageSpan(msg, batch.Count > 0 ? batch[0].AgentId : "", batchSeq, events.Count, batch.Count));
             events.AddRange(batch);
         }
         if (accepted.Count == 0) return;
@@ -36,6 +38,11 @@ public sealed partial class EventPipeline
         try
         {
             await _sink.WriteAsync(events, alerts, cancellationToken).ConfigureAwait(false);
+            if (Lineage is { } lineage && !await TryRecordLineageAsync(lineage, spans!, events, alerts, cancellationToken).ConfigureAwait(false))
+            {
+                await NakAllAsync(accepted, cancellationToken).ConfigureAwait(false);
+                return;
+            }
             _sequences.Commit(sequences);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -63,12 +70,14 @@ public sealed partial class EventPipeline
     }
 
     /// <summary>The records of a message, or null with the quarantine reason.</summary>
-    private (List<LogEvent>? Batch, string? Reason, string? Detail) Open(NatsJSMsg msg, SequenceGroup sequences)
+    private (List<LogEvent>? Batch, string? Reason, string? Detail) Open(NatsJSMsg msg, SequenceGroup sequences, out ulong batchSeq)
     {
+        batchSeq = 0;
         var headers = msg.Headers;
         var opened = _opener.Open(h => headers?[h], msg.Data.Span);
         if (!opened.Ok) return (null, ReasonFor(opened.Failure), opened.Detail);
         string agentId = opened.AgentId!;
+        batchSeq = opened.BatchSeq;
         string expectedSubject = $"siem.events.{opened.Tenant}.{agentId}";
         if (opened.Tenant != null && !string.Equals(msg.Subject, expectedSubject, StringComparison.Ordinal))
             return (null, "subject_mismatch", $"agent '{agentId}' published on '{msg.Subject}', expected '{expectedSubject}'");

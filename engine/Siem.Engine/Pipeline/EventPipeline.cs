@@ -141,6 +141,7 @@ public sealed partial class EventPipeline
         var alerts = FoldHits(hits, out var isNew);
         if (alerts.Count == 0) return;
         await _sink.WriteAsync([], alerts, cancellationToken).ConfigureAwait(false);
+        await RecordFlushedAlertsLineageAsync(alerts, cancellationToken).ConfigureAwait(false);
         await PublishAlertsAsync(alerts, isNew, cancellationToken).ConfigureAwait(false);
     }
 
