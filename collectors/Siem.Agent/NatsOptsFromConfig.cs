@@ -1,12 +1,16 @@
 using Siem.Collectors.Config;
+using Siem.Core.Security;
 using Siem.Nats;
 
 namespace Siem.Agent;
 
 internal static class NatsOptsFromConfig
 {
-    public static NatsOpts Create(AgentConfig c) => NatsOpts.Default with
+    /// <summary>Connection options from the config's <c>servers</c> block. With the enrolled (or enrolling) tenant and
+    /// agent id, replies use the agent's own inbox prefix, the only one a secured broker lets it read.</summary>
+    public static NatsOpts Create(AgentConfig c, string? tenant = null, string? agentId = null) => NatsOpts.Default with
     {
+        InboxPrefix = tenant is not null && agentId is not null ? EnrollmentMessages.AgentInboxPrefix(tenant, agentId) : NatsOpts.Default.InboxPrefix,
         Name = "siem-agent",
         Servers = c.Servers,
         Username = c.User,

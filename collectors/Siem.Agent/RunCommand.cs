@@ -2,7 +2,9 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Siem.Collectors.Agent;
 using Siem.Collectors.Config;
+using Siem.Collectors.Enrollment;
 using Siem.Collectors.Parsing;
+using Siem.Nats;
 
 namespace Siem.Agent;
 
@@ -36,7 +38,7 @@ internal static class RunCommand
                 var options = new AgentHostOptions
                 {
                     StateDir = cfg.StateDir,
-                    Nats = NatsOptsFromConfig.Create(cfg),
+                    Nats = EnrolledNatsOpts(cfg),
                     Batch = cfg.Batch,
                     Spool = cfg.Spool,
                     Shipper = cfg.Delivery,
@@ -71,5 +73,14 @@ internal static class RunCommand
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>The enrolled identity decides the reply-inbox prefix; before enrollment AgentHost reports the missing state.</summary>
+    private static NatsOpts EnrolledNatsOpts(AgentConfig cfg)
+    {
+        var enrolled = File.Exists(Path.Combine(cfg.StateDir, EnrollmentState.StateFile))
+            ? EnrollmentState.Load(cfg.StateDir)
+            : null;
+        return NatsOptsFromConfig.Create(cfg, enrolled?.Tenant, enrolled?.AgentId);
     }
 }

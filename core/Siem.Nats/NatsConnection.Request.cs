@@ -8,12 +8,12 @@ public sealed partial class NatsConnection
 {
     private readonly ConcurrentDictionary<long, TaskCompletionSource<NatsMsg>> _requests = new();
     private readonly SemaphoreSlim _muxLock = new(1, 1);
-    private readonly string _inboxPrefix = "_INBOX." + Nuid.Next();
+    private string? _inboxPrefix;
     private volatile string? _muxPrefix;
     private long _nextToken;
 
-    /// <summary>A new unique inbox subject (<c>_INBOX.&lt;nuid&gt;</c>).</summary>
-    public string NewInbox() => "_INBOX." + Nuid.Next();
+    /// <summary>A new unique inbox subject (<c>&lt;InboxPrefix&gt;.&lt;nuid&gt;</c>, by default <c>_INBOX.&lt;nuid&gt;</c>).</summary>
+    public string NewInbox() => Opts.InboxPrefix + "." + Nuid.Next();
 
     /// <summary>Publishes a request and waits for the first reply. All requests share one wildcard inbox subscription
     /// (<c>_INBOX.&lt;nuid&gt;.*</c>); each request gets its own token.</summary>
@@ -48,6 +48,7 @@ public sealed partial class NatsConnection
         {
             if (_muxPrefix is null)
             {
+                _inboxPrefix ??= NewInbox();
                 await SubscribeCoreAsync(_inboxPrefix + ".*", null, isMux: true, cancellationToken);
                 _muxPrefix = _inboxPrefix + ".";
             }

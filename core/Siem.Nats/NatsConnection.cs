@@ -42,6 +42,8 @@ public sealed partial class NatsConnection : IAsyncDisposable
         if (Opts.Servers.Count == 0) throw new ArgumentException("NatsOpts.Servers is empty; give at least one nats:// or tls:// URL", nameof(opts));
         if (Opts.SubscriptionCapacity < 1) throw new ArgumentException("NatsOpts.SubscriptionCapacity must be at least 1", nameof(opts));
         if (Opts.ReconnectBufferBytes < 1024) throw new ArgumentException("NatsOpts.ReconnectBufferBytes must be at least 1024", nameof(opts));
+        if (string.IsNullOrEmpty(Opts.InboxPrefix) || Opts.InboxPrefix.AsSpan().IndexOfAny(" \t\r\n*>") >= 0 || Opts.InboxPrefix.EndsWith('.'))
+            throw new ArgumentException($"NatsOpts.InboxPrefix '{Opts.InboxPrefix}' must be a subject without wildcards, spaces or a trailing dot (for example _INBOX.agent.web-01)", nameof(opts));
         foreach (var url in Opts.Servers) _pool.Add(ServerAddress.Parse(url));
         long pause = Opts.ReconnectBufferBytes;
         _outbound = new Pipe(new PipeOptions(

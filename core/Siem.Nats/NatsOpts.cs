@@ -28,6 +28,12 @@ public sealed record NatsOpts
     /// <summary>File holding the NKey user seed (used when <see cref="NKeySeed"/> is not set).</summary>
     public string? NKeySeedFile { get; init; }
 
+    /// <summary>Prefix of this connection's reply inboxes (<c>&lt;prefix&gt;.&lt;nuid&gt;</c>). Default <c>_INBOX</c>. Give each
+    /// NATS user its own prefix (for example <c>_INBOX.agent.web-01</c>) so its permissions can allow subscribing to
+    /// its own replies only — with the shared default every user that may read <c>_INBOX.&gt;</c> could read other
+    /// users' replies, including messages a pull consumer delivers.</summary>
+    public string InboxPrefix { get; init; } = "_INBOX";
+
     /// <summary>PEM file with the CA that signed the server certificate. Setting it turns TLS on.</summary>
     public string? TlsCaFile { get; init; }
 

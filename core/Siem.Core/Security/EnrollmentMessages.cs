@@ -44,4 +44,8 @@ public static class EnrollmentMessages
     }
 
     public static string EventsSubject(string tenant, string agentId) => $"siem.events.{tenant}.{agentId}";
+
+    /// <summary>The reply-inbox prefix an agent uses (<c>NatsOpts.InboxPrefix</c>): the broker's per-agent permissions
+    /// (written by <c>siem certs init</c>) let an agent read only its own replies.</summary>
+    public static string AgentInboxPrefix(string tenant, string agentId) => $"_INBOX.agent.{tenant}.{agentId}";
 }
