@@ -24,6 +24,10 @@ public sealed class EnvelopeOpener
         _registry = registry;
     }
 
+    /// <summary>Server signing keys (by key id) whose re-sealed batches are accepted (see <see cref="EnvelopeResealer"/>);
+    /// empty = only agent-signed batches.</summary>
+    public IReadOnlyDictionary<string, byte[]> Resealers { get; init; } = new Dictionary<string, byte[]>();
+
     public EnvelopeOpenResult Open(Func<string, string?> header, ReadOnlySpan<byte> body)
     {
         ArgumentNullException.ThrowIfNull(header);
@@ -55,8 +59,19 @@ public sealed class EnvelopeOpener
             return EnvelopeOpenResult.Fail(EnvelopeFailure.Malformed, $"body has {body.Length} bytes, less than the {EnvelopeFormat.Overhead}-byte minimum", agentId, seq, agent.Tenant);
 
         var header0 = EnvelopeFormat.CanonicalHeader(agentId!, keyId!, seq);
-        if (!VerifySignature(agent.SigningPublicKey, header0, body))
+        if (header(EnvelopeResealer.HeaderResealedBy) is { } resealer)
+        {
+            // A batch a purge rewrote: signed by the server key, not the agent's; the agent must still be enrolled.
+            if (!Resealers.TryGetValue(resealer, out var serverKey))
+                return EnvelopeOpenResult.Fail(EnvelopeFailure.BadSignature, $"re-sealed by server key '{resealer}', which this engine does not trust", agentId, seq, agent.Tenant);
+            int signed = body.Length - EnvelopeFormat.SignatureSize;
+            if (!ServerSigningKey.Verify(serverKey, EnvelopeResealer.SignedMessage(header0, body[..signed]), body[signed..].ToArray()))
+                return EnvelopeOpenResult.Fail(EnvelopeFailure.BadSignature, $"re-seal signature does not verify with server key '{resealer}'", agentId, seq, agent.Tenant);
+        }
+        else if (!VerifySignature(agent.SigningPublicKey, header0, body))
+        {
             return EnvelopeOpenResult.Fail(EnvelopeFailure.BadSignature, "signature does not verify with the agent's enrolled key", agentId, seq, agent.Tenant);
+        }
 
         var plaintext = Decrypt(engineKey, header0, body);
         return plaintext == null

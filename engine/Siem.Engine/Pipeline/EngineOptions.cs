@@ -24,6 +24,9 @@ public sealed record EngineOptions
     public string AlertSubjectPrefix { get; init; } = "siem.alerts";
     /// <summary>Repeats of a rule for the same group key within this time (event time, from the alert's first match) fold into one alert.</summary>
     public Duration SuppressionWindow { get; init; } = Duration.FromMinutes(15);
+    /// <summary>Purged subjects: their records still in flight are dropped on arrival (counted in
+    /// <see cref="EngineStats.PurgeDropped"/>) before detection and indexing. Null = no purges to honour.</summary>
+    public Siem.Lineage.Purge.ForwardFilter? ForwardFilter { get; init; }
     /// <summary>Diagnostics (never secrets); null = quiet.</summary>
     public TextWriter? Log { get; init; }
 }

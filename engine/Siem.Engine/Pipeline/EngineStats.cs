@@ -5,7 +5,7 @@ namespace Siem.Engine.Pipeline;
 /// <summary>Counters of the pipeline (thread-safe reads while it runs).</summary>
 public sealed class EngineStats
 {
-    private long _messagesReceived, _messagesAcked, _messagesNaked, _eventsIndexed, _alertsRaised, _alertsUpdated, _quarantined, _redeliveries, _indexErrors, _alertPublishErrors;
+    private long _messagesReceived, _messagesAcked, _messagesNaked, _eventsIndexed, _alertsRaised, _alertsUpdated, _quarantined, _redeliveries, _indexErrors, _alertPublishErrors, _purgeDropped;
     private readonly ConcurrentDictionary<string, long> _quarantinedByReason = new(StringComparer.Ordinal);
 
     /// <summary>Messages pulled from the stream (a redelivery counts again).</summary>
@@ -23,6 +23,8 @@ public sealed class EngineStats
     public long IndexErrors => Interlocked.Read(ref _indexErrors);
     public long AlertPublishErrors => Interlocked.Read(ref _alertPublishErrors);
     public IReadOnlyDictionary<string, long> QuarantinedByReason => _quarantinedByReason;
+    /// <summary>Records of purged subjects dropped on arrival by the forward filter (never indexed).</summary>
+    public long PurgeDropped => Interlocked.Read(ref _purgeDropped);
 
     internal void Received() => Interlocked.Increment(ref _messagesReceived);
     internal void Acked(int n) => Interlocked.Add(ref _messagesAcked, n);
@@ -33,6 +35,7 @@ public sealed class EngineStats
     internal void Redelivered() => Interlocked.Increment(ref _redeliveries);
     internal void IndexError() => Interlocked.Increment(ref _indexErrors);
     internal void AlertPublishError() => Interlocked.Increment(ref _alertPublishErrors);
+    internal void PurgeDroppedOne() => Interlocked.Increment(ref _purgeDropped);
 
     internal void QuarantinedOne(string reason)
     {

@@ -26,8 +26,9 @@ public sealed partial class EventPipeline
                 continue;
             }
             accepted.Add(msg);
-            spans?.Add(new MessageSpan(msg, batch.Count > 0 ? batch[0].AgentId : "", batchSeq, events.Count, batch.Count));
-            events.AddRange(batch);
+            int start = events.Count;
+            AddUnlessPurged(batch, events);
+            spans?.Add(new MessageSpan(msg, batch.Count > 0 ? batch[0].AgentId : "", batchSeq, start, events.Count - start));
         }
         if (accepted.Count == 0) return;
 
@@ -66,6 +67,17 @@ public sealed partial class EventPipeline
                 // The write is durable; an unacked message comes back after AckWait and is indexed idempotently.
                 Log($"ack failed ({ex.Message}); the message will be redelivered and re-indexed idempotently");
             }
+        }
+    }
+
+    /// <summary>Adds the batch's records, except those of subjects purged (the forward filter): they are dropped and counted.</summary>
+    private void AddUnlessPurged(List<LogEvent> batch, List<LogEvent> into)
+    {
+        var filter = _options.ForwardFilter;
+        foreach (var e in batch)
+        {
+            if (filter != null && filter.ShouldDrop(e)) Stats.PurgeDroppedOne();
+            else into.Add(e);
         }
     }
 

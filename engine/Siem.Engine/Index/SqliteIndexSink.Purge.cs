@@ -1,0 +1,168 @@
+using Microsoft.Data.Sqlite;
+using NodaTime;
+using Siem.Engine.Alerts;
+
+namespace Siem.Engine.Index;
+
+/// <summary>
+/// Purge support. Deleted rows are zeroed in the file (<c>secure_delete</c>), the FTS5 tables were created with their
+/// <c>secure-delete</c> option so deleted tokens leave the index segments at once (not at the next merge), and
+/// <see cref="CompactAsync"/> checkpoints the WAL with TRUNCATE, since the WAL holds old page images until then.
+/// Every day partition is covered.
+/// </summary>
+public sealed partial class SqliteIndexSink : IIndexPurge
+{
+    public async Task<IReadOnlyList<string>> FindRecordIdsAsync(IReadOnlyCollection<string> knownIds, string? value, Func<string, bool>? confirm, Instant? from, Instant? to, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(knownIds);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var found = new HashSet<string>(StringComparer.Ordinal);
+            FillPurgeIds(knownIds);
+            foreach (var table in _partitions)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                using (var byId = _writer.CreateCommand())
+                {
+                    byId.CommandText = $"SELECT e.record_id FROM {table} e JOIN temp.purge_ids p ON p.id = e.record_id WHERE e.ts >= $from AND e.ts < $to";
+                    BindScope(byId, from, to);
+                    using var r = byId.ExecuteReader();
+                    while (r.Read()) found.Add(r.GetString(0));
+                }
+                if (string.IsNullOrEmpty(value)) continue;
+                using var byValue = _writer.CreateCommand();
+                byValue.CommandText = $"SELECT record_id, original, fields FROM {table} WHERE (original LIKE $p ESCAPE '\\' OR fields LIKE $p ESCAPE '\\') AND ts >= $from AND ts < $to";
+                byValue.Parameters.AddWithValue("$p", "%" + EscapeLike(value) + "%");
+                BindScope(byValue, from, to);
+                using var rv = byValue.ExecuteReader();
+                while (rv.Read())
+                {
+                    if (confirm == null || confirm(rv.GetString(1)) || confirm(rv.GetString(2))) found.Add(rv.GetString(0));
+                }
+            }
+            return [.. found.Order(StringComparer.Ordinal)];
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async Task<int> DeleteRecordsAsync(IReadOnlyCollection<string> recordIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(recordIds);
+        if (recordIds.Count == 0) return 0;
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            int deleted = 0;
+            using var tx = _writer.BeginTransaction();
+            FillPurgeIds(recordIds, tx);
+            foreach (var table in _partitions)
+            {
+                using var cmd = _writer.CreateCommand();
+                cmd.Transaction = tx;
+                cmd.CommandText = $"DELETE FROM {table} WHERE record_id IN (SELECT id FROM temp.purge_ids)";
+                deleted += cmd.ExecuteNonQuery();
+            }
+            tx.Commit();
+            return deleted;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async Task<IReadOnlyList<AlertDocument>> ReadAlertsAsync(CancellationToken cancellationToken = default)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var cmd = _writer.CreateCommand();
+            cmd.CommandText = "SELECT doc FROM alerts ORDER BY id";
+            using var r = cmd.ExecuteReader();
+            var list = new List<AlertDocument>();
+            while (r.Read()) list.Add(AlertJson.Deserialize(System.Text.Encoding.UTF8.GetBytes(r.GetString(0))));
+            return list;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async Task RewriteAlertsAsync(IReadOnlyList<AlertDocument> redacted, IReadOnlyCollection<string> deleteIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(redacted);
+        ArgumentNullException.ThrowIfNull(deleteIds);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var tx = _writer.BeginTransaction();
+            if (redacted.Count > 0) WriteAlerts(redacted, tx);
+            using (var del = _writer.CreateCommand())
+            {
+                del.Transaction = tx;
+                del.CommandText = "DELETE FROM alerts WHERE alert_id = $id";
+                var p = del.Parameters.Add("$id", SqliteType.Text);
+                foreach (var id in deleteIds)
+                {
+                    p.Value = id;
+                    del.ExecuteNonQuery();
+                }
+            }
+            tx.Commit();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async Task CompactAsync(CancellationToken cancellationToken = default)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            Exec(_writer, "PRAGMA wal_checkpoint(TRUNCATE);");
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private void FillPurgeIds(IEnumerable<string> ids, SqliteTransaction? tx = null)
+    {
+        using (var create = _writer.CreateCommand())
+        {
+            create.Transaction = tx;
+            create.CommandText = "CREATE TEMP TABLE IF NOT EXISTS purge_ids (id TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID; DELETE FROM temp.purge_ids;";
+            create.ExecuteNonQuery();
+        }
+        using var insert = _writer.CreateCommand();
+        insert.Transaction = tx;
+        insert.CommandText = "INSERT OR IGNORE INTO temp.purge_ids(id) VALUES ($id)";
+        var p = insert.Parameters.Add("$id", SqliteType.Text);
+        foreach (var id in ids)
+        {
+            p.Value = id;
+            insert.ExecuteNonQuery();
+        }
+    }
+
+    private static void BindScope(SqliteCommand cmd, Instant? from, Instant? to)
+    {
+        cmd.Parameters.AddWithValue("$from", from?.ToUnixTimeTicks() ?? long.MinValue);
+        cmd.Parameters.AddWithValue("$to", to?.ToUnixTimeTicks() ?? long.MaxValue);
+    }
+
+    private static string EscapeLike(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+}

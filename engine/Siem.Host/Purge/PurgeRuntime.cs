@@ -1,0 +1,131 @@
+using Microsoft.Data.Sqlite;
+using Siem.Core.Envelope;
+using Siem.Core.Security;
+using Siem.Engine.Index;
+using Siem.Engine.Purge;
+using Siem.Host.Infrastructure;
+using Siem.Lineage;
+using Siem.Lineage.Audit;
+using Siem.Lineage.Ledger;
+using Siem.Lineage.Purge;
+using Siem.Lineage.Subjects;
+using Siem.Nats;
+using Siem.Nats.JetStream;
+
+namespace Siem.Host.Purge;
+
+/// <summary>
+/// Everything a purge of one data dir needs, opened once: the pseudonymizer, audit log, index, ledger, and JetStream —
+/// through <c>--nats URL</c>, or a private nats-server started over <c>&lt;data&gt;/nats</c> when the platform is not
+/// running (after <c>siem demo --once</c>); that server is stopped before the byte scan so the scan reads the store as
+/// the server left it. Targets run in the order: forward filter, index, JetStream, files, ledger.
+/// </summary>
+internal sealed class PurgeRuntime : IAsyncDisposable
+{
+    private readonly List<IAsyncDisposable> _owned = [];
+    private LocalNatsServer? _server;
+
+    private PurgeRuntime(string dataDir) => DataDir = dataDir;
+
+    public string DataDir { get; }
+    public PurgeCoordinator Coordinator { get; private set; } = null!;
+    public required SubjectPseudonymizer Pseudonymizer { get; init; }
+    public required AuditLog Audit { get; init; }
+
+    public static async Task<PurgeRuntime> OpenAsync(string dataDir, string? natsUrl, int approvalsRequired, TextWriter log, CancellationToken cancellationToken)
+    {
+        dataDir = Path.GetFullPath(dataDir);
+        var pseudonymizer = SubjectPseudonymizer.Open(dataDir);
+        var audit = new AuditLog(dataDir);
+        var owned = new List<IAsyncDisposable>();
+        var index = SqliteIndexSink.Open(dataDir);
+        owned.Add(index);
+        var ledger = LineageLedger.Open(dataDir);
+        owned.Add(ledger);
+        var targets = new List<IPurgeTarget> { new ForwardFilterTarget(), new IndexPurgeTarget(index) };
+
+        LocalNatsServer? server = null;
+        string? url = natsUrl;
+        var store = Path.Combine(dataDir, "nats");
+        if (url == null && Directory.Exists(store))
+        {
+            server = await LocalNatsServer.StartAsync(store, cancellationToken: cancellationToken).ConfigureAwait(false);
+            url = server.Url;
+            log.WriteLine($"purge: private nats-server (pid {server.Pid}) over {store}");
+        }
+        if (url != null)
+        {
+            var connection = new NatsConnection(NatsOpts.Default with { Servers = [url], Name = "siem-purge" });
+            await connection.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            owned.Add(connection);
+            var js = new NatsJSContext(connection);
+            var (opener, resealer) = Envelopes(dataDir);
+            targets.Add(new JetStreamPurgeTarget(js, opener, resealer, pseudonymizer, JetStreamPurgeOptions.Default with
+            {
+                AlreadyProcessed = (agent, seq) => AlreadyProcessed(dataDir, agent, seq),
+            }));
+        }
+        else
+        {
+            log.WriteLine($"purge: no JetStream to purge (neither --nats nor a store at {store})");
+        }
+        targets.Add(new FilesPurgeTarget());
+        targets.Add(new LedgerPurgeTarget(ledger));
+
+        var runtime = new PurgeRuntime(dataDir) { Pseudonymizer = pseudonymizer, Audit = audit };
+        runtime._server = server;
+        runtime._owned.AddRange(owned);
+        runtime.Coordinator = new PurgeCoordinator(dataDir, targets, pseudonymizer, audit, new PurgeOptions
+        {
+            ApprovalsRequired = approvalsRequired,
+            BeforeByteScanAsync = runtime.StopServerAsync,
+            Log = m => log.WriteLine(m),
+        });
+        return runtime;
+    }
+
+    /// <summary>The engine key and agent registry open envelopes; the server key re-seals (and is trusted for re-seals).</summary>
+    private static (EnvelopeOpener Opener, EnvelopeResealer? Resealer) Envelopes(string dataDir)
+    {
+        var engineDir = Path.Combine(dataDir, "engine");
+        var keyPath = Path.Combine(engineDir, "engine-key.json");
+        var server = ServerSigningKey.LoadOrCreate(dataDir);
+        var resealers = new Dictionary<string, byte[]> { [server.KeyId] = server.PublicKey };
+        var registry = new AgentRegistry(File.Exists(Path.Combine(engineDir, "agents.json")) ? Path.Combine(engineDir, "agents.json") : null);
+        if (!File.Exists(keyPath))
+            return (new EnvelopeOpener(new Dictionary<string, EngineKeyPair>(), registry) { Resealers = resealers }, null);
+        var key = EngineKeyPair.Load(keyPath);
+        return (new EnvelopeOpener(new Dictionary<string, EngineKeyPair> { [key.KeyId] = key }, registry) { Resealers = resealers }, new EnvelopeResealer(server, key));
+    }
+
+    /// <summary>Whether the engine already indexed this batch (its replay state in engine-state.db says so).</summary>
+    private static bool AlreadyProcessed(string dataDir, string agentId, ulong batchSeq)
+    {
+        var path = Path.Combine(dataDir, "engine-state.db");
+        if (!File.Exists(path)) return false;
+        using var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT count(*) FROM agent_batch WHERE agent_id = $a AND batch_seq = $b";
+        cmd.Parameters.AddWithValue("$a", agentId);
+        cmd.Parameters.AddWithValue("$b", (long)batchSeq);
+        return (long)cmd.ExecuteScalar()! > 0;
+    }
+
+    private async Task StopServerAsync(CancellationToken cancellationToken)
+    {
+        if (_server == null) return;
+        // The connection goes first, then the server (SIGTERM: it flushes and closes its store files).
+        foreach (var c in _owned.OfType<NatsConnection>()) await c.DisposeAsync().ConfigureAwait(false);
+        _owned.RemoveAll(o => o is NatsConnection);
+        await _server.DisposeAsync().ConfigureAwait(false);
+        _server = null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        for (int i = _owned.Count - 1; i >= 0; i--) await _owned[i].DisposeAsync().ConfigureAwait(false);
+        _owned.Clear();
+        if (_server != null) await _server.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Text;
+using Siem.Core.Envelope;
+using Siem.Core.Events;
+using Siem.Lineage.Subjects;
+using Siem.Nats;
+using Siem.Nats.JetStream;
+
+namespace Siem.Lineage.Purge;
+
+/// <summary>
+/// JetStream as a purge target. Every message concerning the subject is erased (the server overwrites it on disk,
+/// not just marks it deleted): in the events stream (batches not processed yet), the quarantine, the alerts stream
+/// (plaintext alert JSON) and the lineage stream. An events batch that also holds other people's records is
+/// re-published without the subject's records, re-sealed by the server key (<see cref="EnvelopeResealer"/>), before
+/// the original is erased; a batch the engine already processed (its records are in the index, purged there) is only
+/// erased, since a second copy would be quarantined as a replay.
+/// </summary>
+public sealed partial class JetStreamPurgeTarget : IPurgeTarget
+{
+    private readonly NatsJSContext _js;
+    private readonly EnvelopeOpener _opener;
+    private readonly EnvelopeResealer? _resealer;
+    private readonly SubjectPseudonymizer _pseudonymizer;
+    private readonly JetStreamPurgeOptions _options;
+
+    public JetStreamPurgeTarget(NatsJSContext js, EnvelopeOpener opener, EnvelopeResealer? resealer, SubjectPseudonymizer pseudonymizer, JetStreamPurgeOptions? options = null)
+    {
+        _js = js ?? throw new ArgumentNullException(nameof(js));
+        _opener = opener ?? throw new ArgumentNullException(nameof(opener));
+        _resealer = resealer;
+        _pseudonymizer = pseudonymizer ?? throw new ArgumentNullException(nameof(pseudonymizer));
+        _options = options ?? JetStreamPurgeOptions.Default;
+    }
+
+    public string Name => "jetstream";
+
+    public async Task<PurgeStoreResult> PurgeAsync(PurgeScope scope, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        long erased = 0, rewritten = 0, removedRecords = 0;
+        var notes = new List<string>();
+        foreach (var stream in _options.AllStreams)
+        {
+            long streamErased = 0;
+            int notesBefore = notes.Count;
+            await foreach (var msg in MessagesAsync(stream, notes, cancellationToken).ConfigureAwait(false))
+            {
+                var verdict = Judge(stream, msg, scope);
+                if (!verdict.Concerns) continue;
+                if (verdict.Others is { Count: > 0 } others && _resealer != null && !AlreadyProcessed(verdict.AgentId!, verdict.BatchSeq))
+                {
+                    var sealedBatch = _resealer.Reseal(verdict.AgentId!, verdict.BatchSeq, LogEventJson.EncodeBatch(others));
+                    var headers = new NatsHeaders();
+                    foreach (var (k, v) in sealedBatch.Headers) headers.Add(k, v);
+                    await _js.PublishAsync(msg.Subject, sealedBatch.Body, headers, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    rewritten++;
+                }
+                removedRecords += verdict.SubjectRecords;
+                await _js.DeleteMsgAsync(stream, msg.Seq, erase: true, cancellationToken).ConfigureAwait(false);
+                streamErased++;
+            }
+            erased += streamErased;
+            if (notes.Count == notesBefore) notes.Add(string.Create(CultureInfo.InvariantCulture, $"{stream}: {streamErased} erased"));
+        }
+        return new PurgeStoreResult(Name, Deleted: removedRecords, Erased: erased, Rewritten: rewritten,
+            Note: string.Join("; ", notes) + string.Create(CultureInfo.InvariantCulture, $"; {rewritten} batches re-published without the subject"));
+    }
+
+    public async Task<PurgeStoreCheck> VerifyAsync(PurgeScope scope, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        long raw = scope.Matcher == null ? -1 : 0, ids = 0;
+        var where = new List<string>();
+        foreach (var stream in _options.AllStreams)
+        {
+            await foreach (var msg in MessagesAsync(stream, where, cancellationToken).ConfigureAwait(false))
+            {
+                var v = Judge(stream, msg, scope);
+                if (!v.Concerns) continue;
+                if (v.ByValue) raw++;
+                if (v.ById) ids++;
+                where.Add(string.Create(CultureInfo.InvariantCulture, $"{stream} message {msg.Seq} concerns the subject"));
+            }
+        }
+        return new PurgeStoreCheck(Name, raw, ids, where);
+    }
+
+    /// <summary>Every message still in the stream (deleted sequences skipped); a missing stream is noted, not an error.</summary>
+    private async IAsyncEnumerable<StreamMsg> MessagesAsync(string stream, List<string> notes, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        StreamInfo info;
+        try
+        {
+            info = await _js.GetStreamAsync(stream, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsJSApiException e) when (e.ErrCode == 10059)
+        {
+            notes.Add($"{stream}: no such stream");
+            yield break;
+        }
+        if (info.State.Messages == 0) yield break;
+        for (ulong seq = info.State.FirstSeq; seq <= info.State.LastSeq; seq++)
+        {
+            StreamMsg? msg;
+            try
+            {
+                msg = await _js.GetMsgAsync(stream, seq, cancellationToken).ConfigureAwait(false);
+            }
+            catch (NatsJSApiException e) when (e.ErrCode == 10037)
+            {
+                msg = null; // deleted or consumed (work queue)
+            }
+            if (msg != null) yield return msg;
+        }
+    }
+
+    private bool AlreadyProcessed(string agentId, ulong batchSeq) => _options.AlreadyProcessed?.Invoke(agentId, batchSeq) ?? false;
+
+    private static string HeadersText(NatsHeaders? headers)
+    {
+        if (headers == null) return "";
+        var sb = new StringBuilder();
+        foreach (var (k, vs) in headers) foreach (var v in vs) sb.Append(k).Append(": ").Append(v).Append('\n');
+        return sb.ToString();
+    }
+}
