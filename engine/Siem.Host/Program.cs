@@ -9,6 +9,7 @@ root.Subcommands.Add(RulesCommand.Create());
 root.Subcommands.Add(SearchCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(ScanCommand.Create());
+root.Subcommands.Add(FuzzCommand.Create());
 root.Subcommands.Add(AuditCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(CertsCommand.Create());

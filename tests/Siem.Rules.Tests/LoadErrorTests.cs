@@ -15,6 +15,30 @@ public sealed class LoadErrorTests
     }
 
     [Fact]
+    public void Flow_nesting_deeper_than_64_levels_is_refused_before_parsing_instead_of_taking_seconds()
+    {
+        // Found by `siem fuzz sigma`: 37,000 '[' took YamlDotNet 7-13 s (parse time grows with the square of the depth).
+        var yaml = "title: t\nx: " + new string('[', 37_000) + "\n";
+        var error = Assert.Single(RuleLoader.LoadYaml(yaml, "deep.yml").Errors);
+        Assert.Equal((2, 68), (error.Line, error.Column));
+        Assert.Contains("nested deeper than 64 levels", error.Message, StringComparison.Ordinal);
+        // Brackets inside quotes and comments do not count; 64 real levels still load.
+        var fine = Rule("sel:\n    A: '" + new string('[', 200) + "'\ncondition: sel") + "# " + new string('{', 200) + "\nx: " + new string('[', 64) + new string(']', 64) + "\n";
+        Assert.DoesNotContain(RuleLoader.LoadYaml(fine, "fine.yml").Errors, e => e.Message.Contains("nested deeper", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_keyword_list_holding_null_is_a_located_compile_error_not_an_exception()
+    {
+        // Found by `siem fuzz sigma`: "selection: null" made CompiledRuleSet.Compile throw InvalidOperationException.
+        var set = RuleLoader.LoadYaml(Rule("selection: null\ncondition: selection"), "null.yml");
+        var compiled = CompiledRuleSet.Compile(set);
+        var error = Assert.Single(compiled.CompileErrors);
+        Assert.Contains("keyword list", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, compiled.RuleCount);
+    }
+
+    [Fact]
     public void Yaml_the_scanner_chokes_on_is_still_a_located_error()
     {
         const string Yaml = "title: t\nlogsource:\n    product: windows\ndetection:\n    sel:\n        Image: [unclosed\n    condition: sel\n";

@@ -63,6 +63,12 @@ public static class LogEventJson
         {
             throw new InvalidDataException($"event batch: record {result.Count + 1}: invalid JSON ({e.Message})", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // Utf8JsonReader.GetString throws this (not JsonException) for invalid UTF-8 or a lone surrogate escape in a
+            // string; found by fuzzing — uncaught, one such batch from an enrolled agent stopped the engine.
+            throw new InvalidDataException($"event batch: record {result.Count + 1}: invalid string ({e.Message})", e);
+        }
         return result;
     }
 

@@ -36,6 +36,11 @@ internal sealed class RuleCompiler(FieldTable fields, IFieldMapper? mapper, Comp
         var specs = item.Values.Any(v => v.Kind == ValueKind.Placeholder) ? Placeholders.Resolve(item.Values, options) : item.Values;
         if (item.Field is null)
         {
+            // "selection: null" is a keyword search for nothing: a broken rule, not an engine fault (found by fuzzing).
+            if (specs.Any(s => s.Kind is ValueKind.Exists or ValueKind.Null))
+            {
+                throw new RuleParseException("a keyword list (search without a field) cannot hold null or exists; name the field", item.Line, item.Column);
+            }
             var matchers = Matchers(specs, item.All, ls);
             return new KeywordItem(matchers, item.All, item.Negate, Keywords, Keywords.Register(matchers));
         }

@@ -69,4 +69,16 @@ public sealed class LogEventJsonTests
         var e = Assert.Throws<InvalidDataException>(() => LogEventJson.DecodeBatch(bytes.AsSpan(0, bytes.Length - 10)));
         Assert.StartsWith("event batch: record 2: invalid JSON", e.Message, StringComparison.Ordinal);
     }
+    [Theory]
+    [InlineData(new byte[] { 0xC3, 0x28 })] // invalid UTF-8 inside a string
+    [InlineData(new byte[] { (byte)'\\', (byte)'u', (byte)'d', (byte)'8', (byte)'0', (byte)'0' })] // a lone surrogate escape
+    public void A_batch_with_an_undecodable_string_is_invalid_data_not_an_engine_crash(byte[] inside)
+    {
+        // Found by `siem fuzz envelope`: Utf8JsonReader.GetString throws InvalidOperationException here, which the
+        // engine's quarantine path (it catches InvalidDataException, FormatException, JsonException) did not expect.
+        var json = Encoding.UTF8.GetBytes("{\"record_id\":\"r1\",\"agent_id\":\"a\",\"@timestamp\":\"2026-11-22T03:00:00Z\",\"original\":\"x");
+        byte[] batch = [.. json, .. inside, .. "\"}"u8];
+        var e = Assert.Throws<InvalidDataException>(() => LogEventJson.DecodeBatch(batch));
+        Assert.Contains("record 1", e.Message, StringComparison.Ordinal);
+    }
 }
