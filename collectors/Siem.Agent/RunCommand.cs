@@ -5,6 +5,7 @@ using Siem.Collectors.Config;
 using Siem.Collectors.Enrollment;
 using Siem.Collectors.Parsing;
 using Siem.Nats;
+using Siem.Telemetry;
 
 namespace Siem.Agent;
 
@@ -19,15 +20,19 @@ internal static class RunCommand
         cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
             AgentConfig cfg;
+            TelemetryOptions telemetry;
             try
             {
                 cfg = AgentConfigLoader.Load(pr.GetValue(config)!);
+                telemetry = TelemetryOptions.FromEnvironment();
             }
-            catch (AgentConfigException e)
+            catch (Exception e) when (e is AgentConfigException or ArgumentException)
             {
                 Console.Error.WriteLine($"siem-agent: {e.Message}");
                 return 2;
             }
+            // Self-metrics (the same counters `siem-agent status` shows) over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+            using var metrics = SiemTelemetry.StartMetrics("siem-agent", [SiemMeters.Agent], telemetry, cfg.AgentId);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; stop.Cancel(); });
             AgentHost host;

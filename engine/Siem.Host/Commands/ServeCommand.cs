@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Siem.Host.Server;
 using Siem.Host.Server.Config;
+using Siem.Telemetry;
 
 namespace Siem.Host.Commands;
 
@@ -19,16 +20,21 @@ internal static class ServeCommand
             var err = Console.Error;
             ServerConfig cfg;
             IReadOnlyList<IServerRole> selected;
+            TelemetryOptions telemetry;
             try
             {
                 cfg = ServerConfigLoader.Load(pr.GetValue(config)!);
                 selected = ServerRoles.Create(pr.GetValue(roles) is { } r ? r.Split(',') : cfg.Roles);
+                telemetry = TelemetryOptions.FromEnvironment();
             }
             catch (Exception e) when (e is ServerConfigException or ArgumentException)
             {
                 await err.WriteLineAsync($"siem serve: {e.Message}").ConfigureAwait(false);
                 return 2;
             }
+            // OTLP metrics export when OTEL_EXPORTER_OTLP_ENDPOINT is set; disposing exports a last time.
+            using var metrics = SiemTelemetry.StartMetrics("siem", SiemMeters.Server, telemetry, cfg.Instance);
+            if (metrics != null) await err.WriteLineAsync($"serve: exporting metrics over OTLP: {telemetry}").ConfigureAwait(false);
             try
             {
                 return await ServerHost.RunAsync(cfg, selected, err, ct).ConfigureAwait(false);

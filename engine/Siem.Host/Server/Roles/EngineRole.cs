@@ -4,6 +4,7 @@ using Siem.Engine.Detection;
 using Siem.Engine.Enrollment;
 using Siem.Engine.Index.Elasticsearch;
 using Siem.Engine.Pipeline;
+using Siem.Engine.Telemetry;
 
 namespace Siem.Host.Server.Roles;
 
@@ -45,6 +46,9 @@ internal sealed partial class EngineRole : IServerRole
             Log = context.Log,
         });
         delivery?.Attach(pipeline);
+        await using var lag = new ConsumerLagProbe(context.JetStream, EngineStreams.Events, config.Durable, log: Info);
+        using var metrics = new EngineMetrics(pipeline.Stats, delivery, lag);
+        lag.Start();
 
         Info($"consuming {EngineStreams.Events} as durable '{config.Durable}' (batch {config.BatchSize}), index {index.GetType().Name}");
         await pipeline.RunAsync(cancellationToken).ConfigureAwait(false);
