@@ -107,7 +107,7 @@ public sealed class EventPipelineTests
     }
 
     /// <summary>Fails the first N writes, as a full disk or a locked database would.</summary>
-    private sealed class FlakySink(IIndexSink inner, int failures) : IIndexSink
+    internal sealed class FlakySink(IIndexSink inner, int failures) : IIndexSink
     {
         private int _left = failures;
         public int Attempts;

@@ -12,7 +12,7 @@ namespace Siem.Engine.Alerts;
 /// so reprocessing after a restart produces the same id and the index upserts instead of duplicating.
 /// At most <see cref="MaxOpenAlerts"/> are kept open; beyond that the least recently seen one is closed.
 /// </summary>
-public sealed class AlertSuppressor
+public sealed partial class AlertSuppressor
 {
     public const int MaxRecordIds = 1000;
     public const int MaxOpenAlerts = 100_000;
@@ -23,6 +23,9 @@ public sealed class AlertSuppressor
     public AlertSuppressor(Duration window) => _window = window;
 
     public int OpenCount => _open.Count;
+
+    /// <summary>Grows with every change of the open alerts (to skip snapshots when nothing changed).</summary>
+    public long Version { get; private set; }
 
     /// <summary>Returns the new or updated alert, or null when every record of the hit was already folded.</summary>
     public AlertDocument? Fold(DetectionHit hit, out bool isNew)
@@ -39,6 +42,7 @@ public sealed class AlertSuppressor
                 if (open.Records.Add(r)) added++;
             }
             if (added == 0 && hit.RecordIds.Count > 0) return null;
+            Version++;
             var ids = open.Doc.RecordIds.Count >= MaxRecordIds
                 ? open.Doc.RecordIds
                 : [.. open.Doc.RecordIds, .. hit.RecordIds.Where(r => !open.Doc.RecordIds.Contains(r)).Take(MaxRecordIds - open.Doc.RecordIds.Count)];
@@ -53,6 +57,7 @@ public sealed class AlertSuppressor
         }
 
         isNew = true;
+        Version++;
         if (_open.Count >= MaxOpenAlerts) EvictOldest();
         var records = new HashSet<string>(hit.RecordIds, StringComparer.Ordinal);
         var doc = new AlertDocument

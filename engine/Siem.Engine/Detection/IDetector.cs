@@ -10,4 +10,10 @@ public interface IDetector
 
     /// <summary>Emits what is pending (open correlation windows), at shutdown or when input ends.</summary>
     void Flush(List<DetectionHit> output);
+
+    /// <summary>The state a restart must not forget (open correlation windows), or null when there is none to keep.</summary>
+    byte[]? SaveState() => null;
+
+    /// <summary>Continues from <see cref="SaveState"/>'s output; throws <see cref="InvalidDataException"/> for a snapshot it cannot read.</summary>
+    void RestoreState(byte[] state) { }
 }

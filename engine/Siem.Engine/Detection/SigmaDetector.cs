@@ -59,6 +59,11 @@ public sealed class SigmaDetector : IDetector
         foreach (var alert in _correlations) output.Add(FromCorrelation(alert));
     }
 
+    /// <summary>The correlation engine's open windows, watermark and dedupe keys; null when no correlation rule is loaded.</summary>
+    public byte[]? SaveState() => CorrelationCount == 0 ? null : _session.Correlations.Snapshot();
+
+    public void RestoreState(byte[] state) => _session.Correlations.Restore(state);
+
     private static DetectionHit FromDetection(SigmaRule rule, LogEvent e)
     {
         var group = new Dictionary<string, string>(StringComparer.Ordinal);

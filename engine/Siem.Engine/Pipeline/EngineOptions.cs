@@ -27,6 +27,10 @@ public sealed record EngineOptions
     /// <summary>Purged subjects: their records still in flight are dropped on arrival (counted in
     /// <see cref="EngineStats.PurgeDropped"/>) before detection and indexing. Null = no purges to honour.</summary>
     public Siem.Lineage.Purge.ForwardFilter? ForwardFilter { get; init; }
+    /// <summary>Where open correlation windows and suppressed alerts are kept across restarts; null = not kept (a restart forgets them).</summary>
+    public string? StateDir { get; init; }
+    /// <summary>How often the state snapshot is fsynced (it is replaced atomically after every group either way).</summary>
+    public TimeSpan StateFsyncInterval { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>Diagnostics (never secrets); null = quiet.</summary>
     public TextWriter? Log { get; init; }
 }

@@ -10,6 +10,24 @@ namespace Siem.Engine.Pipeline;
 public sealed partial class EventPipeline
 {
     private readonly List<DetectionHit> _hits = [];
+    private (List<AlertDocument> Alerts, List<bool> IsNew)? _carriedAlerts;
+
+    /// <summary>Adds the alerts of a group whose write failed to this group's (the newer state of an alert wins).</summary>
+    private void CarryOver(List<AlertDocument> alerts, List<bool> isNew)
+    {
+        if (_carriedAlerts is not { } carried) return;
+        for (int i = 0; i < carried.Alerts.Count; i++)
+        {
+            int at = alerts.FindIndex(a => a.AlertId == carried.Alerts[i].AlertId);
+            if (at >= 0)
+            {
+                isNew[at] |= carried.IsNew[i];
+                continue;
+            }
+            alerts.Add(carried.Alerts[i]);
+            isNew.Add(carried.IsNew[i]);
+        }
+    }
 
     internal async Task ProcessGroupAsync(List<NatsJSMsg> group, CancellationToken cancellationToken)
     {
@@ -35,6 +53,7 @@ public sealed partial class EventPipeline
         _hits.Clear();
         foreach (var e in events) _detector.Detect(e, _hits);
         var alerts = FoldHits(_hits, out var isNew);
+        CarryOver(alerts, isNew);
 
         try
         {
@@ -45,14 +64,19 @@ public sealed partial class EventPipeline
                 return;
             }
             _sequences.Commit(sequences);
+            // Before the ack: a crash after this point replays the group into a state that already holds it (idempotent).
+            _state?.Save(_detector, _suppressor);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Stats.IndexError();
             Log($"index write of {events.Count} events from {accepted.Count} messages failed, will be redelivered: {ex.GetType().Name}: {ex.Message}");
+            // The detector and suppressor already saw these records and will not raise them again on redelivery: keep the alerts for the next write.
+            _carriedAlerts = (alerts, isNew);
             await NakAllAsync(accepted, cancellationToken).ConfigureAwait(false);
             return;
         }
+        _carriedAlerts = null;
         Stats.Indexed(events.Count);
         await PublishAlertsAsync(alerts, isNew, cancellationToken).ConfigureAwait(false);
         foreach (var msg in accepted)

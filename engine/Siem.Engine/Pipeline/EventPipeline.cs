@@ -27,6 +27,7 @@ public sealed partial class EventPipeline
     private readonly IDetector _detector;
     private readonly AlertSuppressor _suppressor;
     private readonly EngineOptions _options;
+    private readonly EngineStateStore? _state;
 
     public EventPipeline(NatsConnection connection, IIndexSink sink, EnvelopeOpener opener, BatchSequenceTracker sequences, IDetector? detector = null, EngineOptions? options = null)
     {
@@ -38,6 +39,11 @@ public sealed partial class EventPipeline
         _options = options ?? EngineOptions.Default;
         _js = new NatsJSContext(connection);
         _suppressor = new AlertSuppressor(_options.SuppressionWindow);
+        if (_options.StateDir != null)
+        {
+            _state = new EngineStateStore(_options.StateDir, _options.StateFsyncInterval, Log);
+            _state.Restore(_detector, _suppressor);
+        }
     }
 
     public EngineStats Stats { get; } = new();
@@ -142,6 +148,7 @@ public sealed partial class EventPipeline
         if (alerts.Count == 0) return;
         await _sink.WriteAsync([], alerts, cancellationToken).ConfigureAwait(false);
         await RecordFlushedAlertsLineageAsync(alerts, cancellationToken).ConfigureAwait(false);
+        _state?.Save(_detector, _suppressor);
         await PublishAlertsAsync(alerts, isNew, cancellationToken).ConfigureAwait(false);
     }
 

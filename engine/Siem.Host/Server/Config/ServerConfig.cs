@@ -48,8 +48,8 @@ internal sealed record ServerConfig
     public int BufferCapacity { get; init; } = 1024;
     public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(30);
     public Duration SuppressionWindow { get; init; } = Duration.FromMinutes(15);
-    /// <summary>How often correlation and suppression state is snapshotted to the data dir (also after a flush at shutdown).</summary>
-    public TimeSpan StateSnapshotInterval { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Correlation and suppression state is replaced atomically after every group (data_dir/engine/state); fsynced at most this often.</summary>
+    public TimeSpan StateFsyncInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Tokens agents may enroll with (from an environment variable or a 0600 file); empty = enrollment closed.</summary>
     public IReadOnlyList<string> EnrollmentTokens { get; init; } = [];

@@ -107,7 +107,7 @@ internal static partial class ServerConfigLoader
     private static ServerConfig ReadEngine(ConfigSection? engine, ServerConfig config)
     {
         if (engine == null) return config;
-        engine.OnlyKeys("durable", "batch_size", "buffer_capacity", "ack_wait_ms", "suppression_window_s", "state_snapshot_ms");
+        engine.OnlyKeys("durable", "batch_size", "buffer_capacity", "ack_wait_ms", "suppression_window_s", "state_fsync_ms");
         var durable = engine.String("durable") ?? config.Durable;
         if (durable.Length == 0 || durable.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
             throw engine.Error("durable", "a consumer name from A-Z a-z 0-9 - _", ConfigSection.Q(durable));
@@ -118,7 +118,7 @@ internal static partial class ServerConfigLoader
             BufferCapacity = (int)engine.PositiveInt("buffer_capacity", config.BufferCapacity, max: 100_000),
             AckWait = TimeSpan.FromMilliseconds(engine.PositiveInt("ack_wait_ms", (long)config.AckWait.TotalMilliseconds, max: 3_600_000)),
             SuppressionWindow = Duration.FromSeconds(engine.PositiveInt("suppression_window_s", (long)config.SuppressionWindow.TotalSeconds, max: 30 * 86400)),
-            StateSnapshotInterval = TimeSpan.FromMilliseconds(engine.PositiveInt("state_snapshot_ms", (long)config.StateSnapshotInterval.TotalMilliseconds, max: 3_600_000)),
+            StateFsyncInterval = TimeSpan.FromMilliseconds(engine.PositiveInt("state_fsync_ms", (long)config.StateFsyncInterval.TotalMilliseconds, max: 3_600_000)),
         };
     }
 }

@@ -43,6 +43,8 @@ internal sealed partial class EngineRole : IServerRole
             BufferCapacity = config.BufferCapacity,
             AckWait = config.AckWait,
             SuppressionWindow = config.SuppressionWindow,
+            StateDir = Path.Combine(config.DataDir, "engine", "state"),
+            StateFsyncInterval = config.StateFsyncInterval,
             Log = context.Log,
         });
         delivery?.Attach(pipeline);

@@ -1,0 +1,61 @@
+using System.Text.Json;
+
+namespace Siem.Engine.Alerts;
+
+public sealed partial class AlertSuppressor
+{
+    private const int SnapshotVersion = 1;
+
+    /// <summary>The open alerts (group key, folded record ids, the alert document) as UTF-8 JSON, so a restart keeps folding into them.</summary>
+    public byte[] Snapshot()
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("version", SnapshotVersion);
+            w.WriteStartArray("open");
+            foreach (var (key, open) in _open)
+            {
+                w.WriteStartObject();
+                w.WriteString("key", key);
+                w.WriteStartArray("records");
+                foreach (var r in open.Records) w.WriteStringValue(r);
+                w.WriteEndArray();
+                w.WritePropertyName("alert");
+                AlertJson.Write(w, open.Doc);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
+
+    /// <summary>Replaces the open alerts with a <see cref="Snapshot"/>; throws <see cref="InvalidDataException"/> when it cannot be read.</summary>
+    public void Restore(byte[] snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        try
+        {
+            using var doc = JsonDocument.Parse(snapshot);
+            var root = doc.RootElement;
+            if (!root.TryGetProperty("version", out var v) || v.GetInt32() != SnapshotVersion)
+                throw new InvalidDataException($"suppression snapshot version {(root.TryGetProperty("version", out var x) ? x.ToString() : "(none)")} is not supported (expected {SnapshotVersion})");
+            var open = new Dictionary<string, OpenAlert>(StringComparer.Ordinal);
+            foreach (var item in root.GetProperty("open").EnumerateArray())
+            {
+                var records = new HashSet<string>(item.GetProperty("records").EnumerateArray().Select(r => r.GetString() ?? ""), StringComparer.Ordinal);
+                var alert = AlertJson.Deserialize(System.Text.Encoding.UTF8.GetBytes(item.GetProperty("alert").GetRawText()));
+                open[item.GetProperty("key").GetString() ?? ""] = new OpenAlert { Doc = alert, Records = records };
+            }
+            _open.Clear();
+            foreach (var (k, o) in open) _open[k] = o;
+            Version++;
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or NodaTime.Text.UnparsableValueException)
+        {
+            throw new InvalidDataException($"suppression snapshot is not readable: {ex.Message}", ex);
+        }
+    }
+}
