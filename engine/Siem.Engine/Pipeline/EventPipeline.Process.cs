@@ -60,6 +60,8 @@ public sealed partial class EventPipeline
             await _sink.WriteAsync(events, alerts, cancellationToken).ConfigureAwait(false);
             if (Lineage is { } lineage && !await TryRecordLineageAsync(lineage, spans!, events, alerts, cancellationToken).ConfigureAwait(false))
             {
+                // Indexed but not yet published or delivered: the redelivery will not raise them again, so they go with the next group.
+                _carriedAlerts = (alerts, isNew);
                 await NakAllAsync(accepted, cancellationToken).ConfigureAwait(false);
                 return;
             }
