@@ -147,8 +147,14 @@ internal sealed partial class DemoRunner
         using var alertHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
         _delivery = CreateDelivery(alertHttp, dataDir);
         using var sequences = new BatchSequenceTracker(dataDir);
-        var opener = new EnvelopeOpener(new Dictionary<string, EngineKeyPair> { [key.KeyId] = key }, registry);
-        var pipeline = new EventPipeline(connection, index, opener, sequences, detector, EngineOptions.Default with { Log = _err });
+        // Purges: batches a purge re-sealed (server key) are accepted; records of purged subjects are dropped on arrival.
+        var serverKey = ServerSigningKey.LoadOrCreate(dataDir);
+        var opener = new EnvelopeOpener(new Dictionary<string, EngineKeyPair> { [key.KeyId] = key }, registry)
+        {
+            Resealers = new Dictionary<string, byte[]> { [serverKey.KeyId] = serverKey.PublicKey },
+        };
+        var forwardFilter = new Siem.Lineage.Purge.ForwardFilter(dataDir, Siem.Lineage.Subjects.SubjectPseudonymizer.Open(dataDir));
+        var pipeline = new EventPipeline(connection, index, opener, sequences, detector, EngineOptions.Default with { Log = _err, ForwardFilter = forwardFilter });
         pipeline.AlertIndexed += OnAlert;
         _delivery?.Attach(pipeline);
         using var stopEngine = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
