@@ -11,6 +11,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(Bench.TransportBench.CreateCommand());
         bench.Subcommands.Add(Bench.RulesBench.CreateCommand());
         bench.Subcommands.Add(Bench.AgentBench.CreateCommand());
+        bench.Subcommands.Add(Bench.Soak.SoakBench.CreateCommand());
         return bench;
     }
 }

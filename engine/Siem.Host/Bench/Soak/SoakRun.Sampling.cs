@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Globalization;
+using Siem.Engine.Pipeline;
+using Siem.Nats;
+using Siem.Nats.JetStream;
+
+namespace Siem.Host.Bench.Soak;
+
+internal sealed partial class SoakRun
+{
+    private async Task SampleAsync(double elapsedSeconds, double offeredRate, double indexedRate, SoakLatencySink sink, SoakEngine engine, NatsJSContext js,
+        Dictionary<string, int> pids, string phase, CancellationToken cancellationToken)
+    {
+        if (engine.Fault != null) throw new InvalidOperationException("the engine stopped", engine.Fault);
+        long lag;
+        try
+        {
+            var info = await js.GetConsumerInfoAsync(EngineStreams.Events, EngineOptions.Default.Durable, cancellationToken).ConfigureAwait(false);
+            lag = (long)info.NumPending + info.NumAckPending;
+        }
+        catch (Exception e) when (e is NatsException or TimeoutException)
+        {
+            lag = -1;
+        }
+        var (p50, p99) = sink.TakeInterval();
+        var rss = pids.ToDictionary(p => p.Key, p => SoakNative.RssBytes(p.Value), StringComparer.Ordinal);
+        var sample = new SoakSample(elapsedSeconds, offeredRate, indexedRate, lag, p50, p99, rss);
+        _samples.Add(sample);
+        _log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"soak {phase} {elapsedSeconds,6:0.0} s: offered {offeredRate,7:0}/s indexed {indexedRate,7:0}/s lag {lag,6} msgs p50 {p50,5} ms p99 {p99,5} ms RSS {string.Join(" ", rss.Select(r => $"{r.Key} {r.Value / 1048576.0:0.0} MB"))}"));
+    }
+
+    /// <summary>
+    /// After the load: waits until every agent checkpointed its whole file and the index holds every offered line
+    /// (at most max(60 s, the run's length)); returns whether it got there. Keeps sampling meanwhile.
+    /// </summary>
+    private async Task<bool> DrainAsync(List<SoakAgent> agents, string indexDb, long offered, SoakLatencySink sink, SoakEngine engine, NatsJSContext js,
+        Dictionary<string, int> pids, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var limit = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(60).Ticks, _o.Duration.Ticks));
+        double start = _samples.Count > 0 ? _samples[^1].ElapsedSeconds : 0;
+        long lastIndexed = sink.Written;
+        var lastSample = TimeSpan.Zero;
+        while (clock.Elapsed < limit)
+        {
+            if (agents.All(a => a.CaughtUp()) && SoakIndexAudit.Read(indexDb).DistinctOriginals >= offered) return true;
+            if (clock.Elapsed - lastSample >= _o.Interval)
+            {
+                var elapsed = clock.Elapsed;
+                long indexed = sink.Written;
+                await SampleAsync(start + elapsed.TotalSeconds, 0, (indexed - lastIndexed) / (elapsed - lastSample).TotalSeconds, sink, engine, js, pids, "drain", cancellationToken).ConfigureAwait(false);
+                (lastSample, lastIndexed) = (elapsed, indexed);
+            }
+            await Task.Delay(250, cancellationToken).ConfigureAwait(false);
+        }
+        _log.WriteLine($"soak: not everything was indexed {limit.TotalSeconds:0} s after the load stopped");
+        return false;
+    }
+}
