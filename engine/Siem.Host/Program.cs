@@ -14,6 +14,7 @@ root.Subcommands.Add(AuditCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(CertsCommand.Create());
 root.Subcommands.Add(PurgeCommand.Create());
+root.Subcommands.Add(LineageCommand.Create());
 
 // SIGTERM/SIGINT cancel the command's token; a server finishing its group in flight needs longer than the 2 s default.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });

@@ -4,3 +4,4 @@ using System.Runtime.CompilerServices;
 [assembly: InternalsVisibleTo("Siem.Engine.Tests")]
 [assembly: InternalsVisibleTo("Siem.Resilience.Tests")]
 [assembly: InternalsVisibleTo("Siem.Api.Tests")]
+[assembly: InternalsVisibleTo("Siem.Lineage.Tests")]

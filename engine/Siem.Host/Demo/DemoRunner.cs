@@ -154,9 +154,11 @@ internal sealed partial class DemoRunner
             Resealers = new Dictionary<string, byte[]> { [serverKey.KeyId] = serverKey.PublicKey },
         };
         var forwardFilter = new Siem.Lineage.Purge.ForwardFilter(dataDir, Siem.Lineage.Subjects.SubjectPseudonymizer.Open(dataDir));
-        var pipeline = new EventPipeline(connection, index, opener, sequences, detector, EngineOptions.Default with { Log = _err, ForwardFilter = forwardFilter });
+        await using var lineage = await StartLineageAsync(connection, dataDir, index, cancellationToken).ConfigureAwait(false);
+        var pipeline = new EventPipeline(connection, index, opener, sequences, detector, EngineOptions.Default with { Log = _err, ForwardFilter = forwardFilter }) { Lineage = lineage.Pipeline };
         pipeline.AlertIndexed += OnAlert;
         _delivery?.Attach(pipeline);
+        if (_delivery != null) _delivery.Dispatcher.Lineage = lineage.Pipeline.Recorder;
         using var stopEngine = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         await pipeline.CreateConsumerAsync(cancellationToken).ConfigureAwait(false);
         var engineRun = Task.Run(() => pipeline.RunAsync(stopEngine.Token), CancellationToken.None);
@@ -191,6 +193,7 @@ internal sealed partial class DemoRunner
         // Input ended: decide the correlation windows still open (they raise their alerts now).
         await pipeline.FlushDetectionsAsync(CancellationToken.None).ConfigureAwait(false);
         await DrainDeliveriesAsync().ConfigureAwait(false);
+        await DrainLineageAsync(lineage).ConfigureAwait(false);
         if (index is ElasticsearchIndexSink es) await es.RefreshAsync(CancellationToken.None).ConfigureAwait(false);
         var elapsed = clock.Elapsed;
         await ReportAsync(agent, pipeline, index, inputs, elapsed, dataDir).ConfigureAwait(false);
