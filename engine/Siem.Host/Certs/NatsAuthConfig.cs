@@ -55,7 +55,7 @@ internal static class NatsAuthConfig
           key_file: "{{keyFile}}"
           ca_file: "{{caFile}}"
           verify: true
-          timeout: 2
+          timeout: 5  # seconds for the TLS handshake: generous for agents on slow links
         }
 
         """;

@@ -22,7 +22,9 @@ internal sealed class PkiInitializer(PkiLayout layout, TimeProvider? time = null
 
     /// <param name="hosts">DNS names / IP addresses of the servers (SANs of the nats-server and API certificates).</param>
     /// <param name="agents">Agents to provision (already provisioned ones are kept).</param>
-    public IReadOnlyList<PkiFile> Run(IReadOnlyCollection<string> hosts, IReadOnlyCollection<AgentName> agents)
+    /// <param name="serverPkiDir">Where nats-server sees this directory, if not at <see cref="PkiLayout.Dir"/> (a container
+    /// mount such as <c>/etc/siem/nats/pki</c>): the tls includes name the files there.</param>
+    public IReadOnlyList<PkiFile> Run(IReadOnlyCollection<string> hosts, IReadOnlyCollection<AgentName> agents, string? serverPkiDir = null)
     {
         _files.Clear();
         Directory.CreateDirectory(Layout.Dir);
@@ -41,8 +43,10 @@ internal sealed class PkiInitializer(PkiLayout layout, TimeProvider? time = null
         var provisioned = Layout.ProvisionedAgents()
             .Select(a => (a, NKeyPair.FromSeed(File.ReadAllText(Layout.AgentNKey(a))).PublicKey))
             .ToList();
-        Write(Layout.NatsTlsConf, NatsAuthConfig.RenderTls(Layout.CaCert, Layout.NatsServerCert, Layout.NatsServerKey), "nats-server include: tls block (mTLS required)");
-        Write(Layout.NatsRoutesTlsConf, NatsAuthConfig.RenderTls(Layout.CaCert, Layout.NatsServerCert, Layout.NatsServerKey), "nats-server include for the cluster block: route TLS (mTLS between nodes)");
+        var seen = serverPkiDir is null ? Layout : new PkiLayout(serverPkiDir);
+        var tls = NatsAuthConfig.RenderTls(seen.CaCert, seen.NatsServerCert, seen.NatsServerKey);
+        Write(Layout.NatsTlsConf, tls, "nats-server include: tls block (mTLS required)");
+        Write(Layout.NatsRoutesTlsConf, tls, "nats-server include for the cluster block: route TLS (mTLS between nodes)");
         Write(Layout.NatsAccountsConf, NatsAuthConfig.Render(engineKey.PublicKey, provisioned), $"nats-server include: account SIEM, engine + {provisioned.Count} agent user(s)");
         return [.. _files];
     }

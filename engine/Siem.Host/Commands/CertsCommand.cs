@@ -18,8 +18,12 @@ internal static class CertsCommand
         };
         var agents = new Option<string>("--agents") { Description = "Comma-separated agents to provision: tenant/id (or id in --tenant)", DefaultValueFactory = _ => "" };
         var tenant = new Option<string>("--tenant") { Description = "Tenant of agents given without one", DefaultValueFactory = _ => "default" };
+        var serverDir = new Option<string?>("--server-dir")
+        {
+            Description = "Absolute path where nats-server will see this directory, when it differs from --dir (a container mount, e.g. /etc/siem/nats/pki); the tls includes name files there",
+        };
         var init = new Command("init", "Create (or complete) a private CA, TLS certificates for nats-server, the API, the engine and agents, NKeys, and nats-server include files. Existing files are kept.");
-        foreach (var o in new Option[] { dir, hosts, agents, tenant }) init.Options.Add(o);
+        foreach (var o in new Option[] { dir, hosts, agents, tenant, serverDir }) init.Options.Add(o);
         init.SetAction((ParseResult pr) =>
         {
             try
@@ -32,7 +36,8 @@ internal static class CertsCommand
                 }
                 var agentList = Split(pr.GetValue(agents)!).Select(a => AgentName.Parse(a, pr.GetValue(tenant)!)).Distinct().ToList();
                 var layout = new PkiLayout(Path.GetFullPath(pr.GetValue(dir)!));
-                var files = new PkiInitializer(layout).Run(hostList, agentList);
+                if (pr.GetValue(serverDir) is { } sd && !Path.IsPathRooted(sd)) throw new ArgumentException($"--server-dir '{sd}' must be an absolute path");
+                var files = new PkiInitializer(layout).Run(hostList, agentList, pr.GetValue(serverDir));
                 Print(layout, files);
                 return 0;
             }

@@ -5,6 +5,7 @@ using NodaTime;
 using Siem.Core.Security;
 using Siem.Lineage.Audit;
 using Siem.Lineage.Subjects;
+using Siem.Lineage.Telemetry;
 
 namespace Siem.Lineage.Purge;
 
@@ -130,6 +131,8 @@ public sealed class PurgeCoordinator
             ["steps_done"] = string.Join(',', job.Steps.Select(s => s.Store)),
         }, cancellationToken).ConfigureAwait(false);
 
+        long runStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+        string outcome = "failed";
         try
         {
             if (job.State == PurgeJobState.Running)
@@ -138,7 +141,9 @@ public sealed class PurgeCoordinator
                 {
                     if (job.StepDone(target.Name)) continue;
                     _options.Log?.Invoke($"purge {jobId}: {target.Name}...");
+                    long stepStarted = System.Diagnostics.Stopwatch.GetTimestamp();
                     var result = await target.PurgeAsync(scope, cancellationToken).ConfigureAwait(false);
+                    PurgeMetrics.Step(System.Diagnostics.Stopwatch.GetElapsedTime(stepStarted), target.Name);
                     Remember(job, scope);
                     job.Steps.Add(result);
                     Jobs.Save(job);
@@ -151,7 +156,14 @@ public sealed class PurgeCoordinator
                 job.State = PurgeJobState.Verifying;
                 Jobs.Save(job);
             }
-            return await CertifyAsync(job, scope, actor, cancellationToken).ConfigureAwait(false);
+            var certified = await CertifyAsync(job, scope, actor, cancellationToken).ConfigureAwait(false);
+            outcome = "certified";
+            return certified;
+        }
+        catch (Exception ex) when (ex is PurgeInterruptedException or OperationCanceledException)
+        {
+            outcome = "interrupted";
+            throw;
         }
         catch (Exception ex) when (ex is not PurgeInterruptedException and not OperationCanceledException)
         {
@@ -159,6 +171,10 @@ public sealed class PurgeCoordinator
             Jobs.Save(job);
             await AuditAsync(actor, "purge.failed", job, new() { ["error"] = job.LastError }, CancellationToken.None).ConfigureAwait(false);
             throw;
+        }
+        finally
+        {
+            PurgeMetrics.Run(System.Diagnostics.Stopwatch.GetElapsedTime(runStarted), outcome);
         }
     }
 

@@ -89,7 +89,7 @@ public sealed class CertsInitTests : IDisposable
     {
         new PkiInitializer(_layout).Run(["localhost", "127.0.0.1"], []);
         await using var server = await NatsServer.StartAsync(await File.ReadAllTextAsync(_layout.NatsTlsConf), jetStream: false);
-        var opts = NatsOpts.Default with { Servers = [$"tls://127.0.0.1:{server.Port}"], TlsCaFile = _layout.CaCert };
+        var opts = NatsOpts.Default with { Servers = [$"tls://127.0.0.1:{server.Port}"], TlsCaFile = _layout.CaCert, ConnectTimeout = TimeSpan.FromSeconds(15) };
 
         await using (var engine = new NatsConnection(opts with { TlsCertFile = _layout.EngineCert, TlsKeyFile = _layout.EngineKey }))
         {

@@ -31,6 +31,7 @@ public sealed class SecuredNats : IAsyncLifetime
         TlsKeyFile = Layout.EngineKey,
         NKeySeedFile = Layout.EngineNKey,
         RequestTimeout = TimeSpan.FromSeconds(5),
+        ConnectTimeout = TimeSpan.FromSeconds(15),
     };
 
     /// <summary>An agent's credentials, with the reply-inbox prefix its permissions allow.</summary>
@@ -44,6 +45,7 @@ public sealed class SecuredNats : IAsyncLifetime
         NKeySeedFile = Layout.AgentNKey(agent),
         InboxPrefix = agent.InboxPrefix,
         RequestTimeout = TimeSpan.FromSeconds(2),
+        ConnectTimeout = TimeSpan.FromSeconds(15),
     };
 
     public async Task DisposeAsync()
