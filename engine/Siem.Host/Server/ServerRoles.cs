@@ -12,6 +12,7 @@ internal static class ServerRoles
     private static readonly (string Name, string? Section, Func<IServerRole> Create)[] All =
     [
         ("engine", null, () => new EngineRole()),
+        ("lineage", null, () => new LineageRole()),
     ];
 
     public static IReadOnlyList<string> Names => [.. All.Select(r => r.Name)];

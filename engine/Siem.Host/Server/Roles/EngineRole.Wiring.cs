@@ -50,6 +50,11 @@ internal sealed partial class EngineRole
         return detector;
     }
 
+    /// <summary>The index as lineage names it: <c>sqlite:&lt;path&gt;</c> or <c>elasticsearch:&lt;url&gt;</c>.</summary>
+    internal static string IndexName(ServerConfig config) => config.IndexKind == "elasticsearch"
+        ? "elasticsearch:" + config.ElasticsearchUrl!.GetLeftPart(UriPartial.Authority)
+        : "sqlite:" + Path.Combine(Path.GetFullPath(config.SqliteDir ?? config.DataDir), "index.db");
+
     internal static IIndexSink OpenIndex(ServerConfig config, TextWriter log)
     {
         if (config.IndexKind != "elasticsearch") return SqliteIndexSink.Open(config.SqliteDir ?? config.DataDir);

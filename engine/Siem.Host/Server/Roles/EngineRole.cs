@@ -46,8 +46,13 @@ internal sealed partial class EngineRole : IServerRole
             StateDir = Path.Combine(config.DataDir, "engine", "state"),
             StateFsyncInterval = config.StateFsyncInterval,
             Log = context.Log,
-        });
+        })
+        {
+            // Lineage is reported when the lineage role runs in this process (it offers the recorder).
+            Lineage = context.Services.Get<Siem.Lineage.Hops.PipelineLineage>() is { } lineage ? lineage with { Index = IndexName(config) } : null,
+        };
         delivery?.Attach(pipeline);
+        if (delivery != null && pipeline.Lineage != null) delivery.Dispatcher.Lineage = pipeline.Lineage.Recorder;
         await using var lag = new ConsumerLagProbe(context.JetStream, EngineStreams.Events, config.Durable, log: Info);
         using var metrics = new EngineMetrics(pipeline.Stats, delivery, lag);
         lag.Start();
