@@ -17,14 +17,16 @@ internal sealed class ResilienceKit : IAsyncDisposable
     public const string Tenant = "acme";
 
     private readonly List<SoakEngine> _engines = [];
+    private readonly List<ServeProcess> _serves = [];
     private readonly CancellationTokenSource _deadline;
 
     public string Dir { get; } = Directory.CreateTempSubdirectory("siem-resilience-").FullName;
     public EngineKeyPair EngineKey { get; } = EngineKeyPair.Create();
-    public AgentRegistry Registry { get; } = new();
+    public AgentRegistry Registry { get; }
     public List<SoakAgent> Agents { get; } = [];
-    public IIndexSink Index { get; }
-    public string IndexDb => Path.Combine(Dir, "index", "index.db");
+    /// <summary>The index the in-process engines share (null when an engine process owns the index).</summary>
+    public IIndexSink? Index { get; }
+    public string IndexDb { get; }
     public CancellationToken Deadline => _deadline.Token;
 
     /// <summary>Engines ack after the index and redeliver unacked messages after 5 s (a crashed replica's work comes back quickly).</summary>
@@ -34,10 +36,30 @@ internal sealed class ResilienceKit : IAsyncDisposable
         NakDelay = TimeSpan.FromMilliseconds(200),
     };
 
-    public ResilienceKit(TimeSpan deadline, IIndexSink? index = null)
+    /// <param name="index">An index for in-process engines; default: SQLite under the kit's dir.</param>
+    /// <param name="serve">Run the engine as a <c>siem serve</c> process instead: its registry and index are the kit's.</param>
+    public ResilienceKit(TimeSpan deadline, IIndexSink? index = null, bool serve = false)
     {
         _deadline = new CancellationTokenSource(deadline);
-        Index = index ?? SqliteIndexSink.Open(Path.Combine(Dir, "index"));
+        if (serve)
+        {
+            Registry = new AgentRegistry(Path.Combine(Dir, "engine-data", "engine", "agents.json"));
+            IndexDb = Path.Combine(Dir, "engine-data", "index.db");
+        }
+        else
+        {
+            Registry = new AgentRegistry();
+            Index = index ?? SqliteIndexSink.Open(Path.Combine(Dir, "index"));
+            IndexDb = Path.Combine(Dir, "index", "index.db");
+        }
+    }
+
+    /// <summary>The <c>siem serve</c> engine process over the kit's engine key, registry and index (not started).</summary>
+    public ServeProcess CreateServe(IReadOnlyList<string> urls)
+    {
+        var serve = ServeProcess.Create(Path.Combine(Dir, "engine-data"), urls, EngineKey);
+        _serves.Add(serve);
+        return serve;
     }
 
     public static async Task CreateStreamsAsync(IReadOnlyList<string> urls, int replicas, CancellationToken cancellationToken)
@@ -59,7 +81,7 @@ internal sealed class ResilienceKit : IAsyncDisposable
 
     public async Task<SoakEngine> StartEngineAsync(string name, IReadOnlyList<string> urls, EngineOptions? options = null)
     {
-        var engine = await SoakEngine.StartAsync(name, urls, Index, EngineKey, Registry, Path.Combine(Dir, "engines", name), options ?? EngineOptions, Deadline);
+        var engine = await SoakEngine.StartAsync(name, urls, Index ?? throw new InvalidOperationException("this kit runs its engine as a siem serve process"), EngineKey, Registry, Path.Combine(Dir, "engines", name), options ?? EngineOptions, Deadline);
         _engines.Add(engine);
         return engine;
     }
@@ -76,6 +98,10 @@ internal sealed class ResilienceKit : IAsyncDisposable
             foreach (var a in Agents)
             {
                 if (a.Died) throw new InvalidOperationException($"agent {a.AgentId} exited on its own:\n{a.Output}");
+            }
+            foreach (var s in _serves)
+            {
+                if (s.Died) throw new InvalidOperationException($"siem serve exited on its own:\n{s.Output}");
             }
             if (Deadline.IsCancellationRequested)
                 throw new TimeoutException($"timed out waiting for: {what}; index: {SoakIndexAudit.Read(IndexDb)}; agents:\n{AgentReport()}");
@@ -109,7 +135,8 @@ internal sealed class ResilienceKit : IAsyncDisposable
     {
         foreach (var a in Agents) a.Dispose();
         foreach (var e in _engines) await e.DisposeAsync();
-        await Index.DisposeAsync();
+        foreach (var s in _serves) s.Dispose();
+        if (Index != null) await Index.DisposeAsync();
         _deadline.Dispose();
         try { Directory.Delete(Dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }

@@ -13,6 +13,10 @@ internal sealed record SoakOptions
     public TimeSpan? Warmup { get; init; }
     public required string ReportDir { get; init; }
     public bool KeepWorkDir { get; init; }
+    /// <summary>Engine messages per pull and per index write (a message = one agent batch, up to 500 records here).</summary>
+    public int EngineBatchMessages { get; init; } = 16;
+    /// <summary>Engine messages buffered between the pull and the writer.</summary>
+    public int EngineBufferMessages { get; init; } = 32;
 
     public TimeSpan EffectiveWarmup => Warmup ?? TimeSpan.FromTicks(Math.Min(Duration.Ticks / 4, TimeSpan.FromSeconds(60).Ticks));
 }

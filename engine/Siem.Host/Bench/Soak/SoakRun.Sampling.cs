@@ -32,19 +32,23 @@ internal sealed partial class SoakRun
 
     /// <summary>
     /// After the load: waits until every agent checkpointed its whole file and the index holds every offered line
-    /// (at most max(60 s, the run's length)); returns whether it got there. Keeps sampling meanwhile.
+    /// (at most max(60 s, twice the run's length): the recovery target); returns whether it got there. Keeps sampling meanwhile.
     /// </summary>
     private async Task<bool> DrainAsync(List<SoakAgent> agents, string indexDb, long offered, SoakLatencySink sink, SoakEngine engine, NatsJSContext js,
         Dictionary<string, int> pids, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var limit = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(60).Ticks, _o.Duration.Ticks));
+        var limit = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(60).Ticks, 2 * _o.Duration.Ticks));
         double start = _samples.Count > 0 ? _samples[^1].ElapsedSeconds : 0;
         long lastIndexed = sink.Written;
         var lastSample = TimeSpan.Zero;
         while (clock.Elapsed < limit)
         {
-            if (agents.All(a => a.CaughtUp()) && SoakIndexAudit.Read(indexDb).DistinctOriginals >= offered) return true;
+            if (agents.All(a => a.CaughtUp()) && SoakIndexAudit.Read(indexDb).DistinctOriginals >= offered)
+            {
+                _log.WriteLine($"soak: drained {clock.Elapsed.TotalSeconds:0.0} s after the load stopped");
+                return true;
+            }
             if (clock.Elapsed - lastSample >= _o.Interval)
             {
                 var elapsed = clock.Elapsed;

@@ -48,7 +48,7 @@ internal sealed partial class SoakRun
             }
             var index = SqliteIndexSink.Open(Path.Combine(work, "index"));
             var sink = new SoakLatencySink(index);
-            await using var engine = await SoakEngine.StartAsync("siem-soak-engine", [server.Url], sink, key, registry, Path.Combine(work, "engine"), EngineOptions.Default, cancellationToken).ConfigureAwait(false);
+            await using var engine = await SoakEngine.StartAsync("siem-soak-engine", [server.Url], sink, key, registry, Path.Combine(work, "engine"), EngineOptionsFor(_o), cancellationToken).ConfigureAwait(false);
             foreach (var a in agents) a.Start();
             await WaitAgentsStartedAsync(agents, cancellationToken).ConfigureAwait(false);
             _log.WriteLine($"soak: {agents.Count} siem-agent processes (pids {string.Join(", ", agents.Select(a => a.Pid))}), engine in pid {Environment.ProcessId}; offering {_o.Rate} lines/s for {_o.Duration.TotalSeconds:0} s");
@@ -73,6 +73,17 @@ internal sealed partial class SoakRun
             }
         }
     }
+
+    /// <summary>
+    /// The engine's buffer and group are counted in messages; an agent message here carries up to 500 records, so the
+    /// defaults (1024 buffered, 256 per group) would let a lagging engine hold ~600k records (~700 MB) and write
+    /// 128k-record transactions. The soak bounds them in records instead: at most ~24k records in memory, ≤ 8k per write.
+    /// </summary>
+    internal static EngineOptions EngineOptionsFor(SoakOptions o) => EngineOptions.Default with
+    {
+        BatchSize = o.EngineBatchMessages,
+        BufferCapacity = o.EngineBufferMessages,
+    };
 
     private static async Task WaitAgentsStartedAsync(List<SoakAgent> agents, CancellationToken cancellationToken)
     {
