@@ -3,6 +3,8 @@ using Siem.Api.Live;
 using Siem.Api.Rules;
 using Siem.Core.Security;
 using Siem.Engine.Index;
+using Siem.Lineage.Ledger;
+using Siem.Lineage.Subjects;
 
 namespace Siem.Api;
 
@@ -22,6 +24,12 @@ public sealed record ApiBackends
 
     /// <summary>Where writes are audited; null = the platform audit log under the data dir (<see cref="LedgerAuditLog"/>).</summary>
     public IApiAuditLog? Audit { get; init; }
+
+    /// <summary>The lineage ledger (alert/record paths, subject lookups); null = lineage endpoints answer 501.</summary>
+    public LineageLedger? Lineage { get; init; }
+
+    /// <summary>Turns a compliance officer's FIELD=VALUE into the ledger's pseudonymous subject id.</summary>
+    public SubjectPseudonymizer? Subjects { get; init; }
 
     /// <summary>Counters shown on the status page and at /api/metrics (name → value), read on each request.</summary>
     public Func<IReadOnlyDictionary<string, long>>? Metrics { get; init; }

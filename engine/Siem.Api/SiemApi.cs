@@ -100,6 +100,7 @@ public static class SiemApi
         SearchEndpoints.Map(api);
         AlertEndpoints.Map(api);
         RuleEndpoints.Map(api);
+        LineageEndpoints.Map(api);
         AgentEndpoints.Map(api);
         TokenEndpoints.Map(api);
         HealthEndpoints.Map(app, api);
