@@ -1,5 +1,6 @@
 using Siem.Api.Audit;
 using Siem.Api.Live;
+using Siem.Api.Purges;
 using Siem.Api.Rules;
 using Siem.Core.Security;
 using Siem.Engine.Index;
@@ -30,6 +31,9 @@ public sealed record ApiBackends
 
     /// <summary>Turns a compliance officer's FIELD=VALUE into the ledger's pseudonymous subject id.</summary>
     public SubjectPseudonymizer? Subjects { get; init; }
+
+    /// <summary>Purge requests, approvals and runs; null = purge endpoints answer 501.</summary>
+    public PurgeRunner? Purges { get; init; }
 
     /// <summary>Counters shown on the status page and at /api/metrics (name → value), read on each request.</summary>
     public Func<IReadOnlyDictionary<string, long>>? Metrics { get; init; }

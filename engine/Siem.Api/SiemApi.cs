@@ -101,6 +101,7 @@ public static class SiemApi
         AlertEndpoints.Map(api);
         RuleEndpoints.Map(api);
         LineageEndpoints.Map(api);
+        PurgeEndpoints.Map(api);
         AgentEndpoints.Map(api);
         TokenEndpoints.Map(api);
         HealthEndpoints.Map(app, api);
