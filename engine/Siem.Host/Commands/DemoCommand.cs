@@ -15,8 +15,9 @@ internal static class DemoCommand
         var rules = new Option<string[]>("--rules") { Description = "Extra Sigma rule file or directory, loaded with rules/packs (repeatable)" };
         var json = new Option<bool>("--json") { Description = "Print each alert as one JSON line" };
         var elasticsearch = new Option<string?>("--elasticsearch") { Description = "Index into this Elasticsearch/OpenSearch URL instead of SQLite (auth: SIEM_ES_USERNAME/SIEM_ES_PASSWORD or SIEM_ES_API_KEY)" };
+        var http = new Option<string?>("--http") { Description = "Serve the web console and API on ADDRESS:PORT (default 127.0.0.1:8080, none with --once; 'off' = none); prints the URL and a one-time admin token" };
         var cmd = new Command("demo", "Run agent, broker, engine and index on this machine over sample or given logs, printing alerts.");
-        foreach (var o in new Option[] { once, nats, input, data, rules, json, elasticsearch }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { once, nats, input, data, rules, json, elasticsearch, http }) cmd.Options.Add(o);
         cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
             var options = new DemoOptions
@@ -28,6 +29,7 @@ internal static class DemoCommand
                 RuleDirs = pr.GetValue(rules) ?? [],
                 Json = pr.GetValue(json),
                 ElasticsearchUrl = pr.GetValue(elasticsearch),
+                Http = pr.GetValue(http),
             };
             return await DemoRunner.RunAsync(options, Console.Out, Console.Error, ct).ConfigureAwait(false);
         });

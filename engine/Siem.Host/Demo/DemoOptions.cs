@@ -13,6 +13,8 @@ internal sealed record DemoOptions
     public bool Json { get; init; }
     /// <summary>Index into this Elasticsearch/OpenSearch node instead of SQLite (credentials from SIEM_ES_USERNAME/SIEM_ES_PASSWORD or SIEM_ES_API_KEY).</summary>
     public string? ElasticsearchUrl { get; init; }
+    /// <summary>Serve the web console and API here (ADDRESS:PORT, or "off"); null = 127.0.0.1:8080 unless <see cref="Once"/>.</summary>
+    public string? Http { get; init; }
     /// <summary>--once gives up (exit 1) when the inputs are not indexed within this time.</summary>
     public TimeSpan OnceTimeout { get; init; } = TimeSpan.FromMinutes(10);
 }

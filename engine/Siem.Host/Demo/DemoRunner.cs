@@ -155,8 +155,9 @@ internal sealed partial class DemoRunner
         };
         var forwardFilter = new Siem.Lineage.Purge.ForwardFilter(dataDir, Siem.Lineage.Subjects.SubjectPseudonymizer.Open(dataDir));
         await using var lineage = await StartLineageAsync(connection, dataDir, index, cancellationToken).ConfigureAwait(false);
-        var pipeline = new EventPipeline(connection, index, opener, sequences, detector, EngineOptions.Default with { Log = _err, ForwardFilter = forwardFilter }) { Lineage = lineage.Pipeline };
+        var pipeline = new EventPipeline(connection, index, opener, sequences, EngineDetector(detector, DemoPaths.RepoRoot()), EngineOptions.Default with { Log = _err, ForwardFilter = forwardFilter }) { Lineage = lineage.Pipeline };
         pipeline.AlertIndexed += OnAlert;
+        await using var console = await StartConsoleAsync(dataDir, url, index, registry, pipeline, connection, lineage.Ledger, lineage.Pipeline.Subjects, cancellationToken).ConfigureAwait(false);
         _delivery?.Attach(pipeline);
         if (_delivery != null) _delivery.Dispatcher.Lineage = lineage.Pipeline.Recorder;
         using var stopEngine = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
