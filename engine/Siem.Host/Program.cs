@@ -13,6 +13,7 @@ root.Subcommands.Add(FuzzCommand.Create());
 root.Subcommands.Add(AuditCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(CertsCommand.Create());
+root.Subcommands.Add(ConfigCommand.Create());
 root.Subcommands.Add(PurgeCommand.Create());
 root.Subcommands.Add(LineageCommand.Create());
 
