@@ -50,6 +50,8 @@ internal static class SoakBench
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"soak: offered {result.Offered}, indexed {result.Indexed} distinct lines, lost {result.Lost}, duplicates {result.Duplicates}, latency p50 {result.P50LatencyMs} ms p99 {result.P99LatencyMs} ms; " +
                 $"RSS growth after a {result.WarmupSeconds:0} s warm-up: {string.Join(", ", result.RssGrowthByProcess.Select(g => $"{g.Key} {g.Value:0.0}%"))}; peak RSS: {string.Join(", ", result.PeakRssByProcess.Select(p => $"{p.Key} {p.Value / 1048576.0:0} MB"))}"));
+            if (!result.Drained)
+                log.WriteLine($"soak: NOT DRAINED — the engine did not catch up within twice the run; 'lost' counts {result.Lost} lines not indexed yet (still in JetStream or the agents), not proven lost");
             log.WriteLine($"soak: report in {dir} (soak.png, samples.csv, report.json)");
             Console.Out.WriteLine(result.SummaryJson());
             return result.Drained ? 0 : 1;

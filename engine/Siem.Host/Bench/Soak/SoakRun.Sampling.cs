@@ -12,22 +12,27 @@ internal sealed partial class SoakRun
         Dictionary<string, int> pids, string phase, CancellationToken cancellationToken)
     {
         if (engine.Fault != null) throw new InvalidOperationException("the engine stopped", engine.Fault);
-        long lag;
-        try
-        {
-            var info = await js.GetConsumerInfoAsync(EngineStreams.Events, EngineOptions.Default.Durable, cancellationToken).ConfigureAwait(false);
-            lag = (long)info.NumPending + info.NumAckPending;
-        }
-        catch (Exception e) when (e is NatsException or TimeoutException)
-        {
-            lag = -1;
-        }
+        long lag = await LagAsync(js, cancellationToken).ConfigureAwait(false);
         var (p50, p99) = sink.TakeInterval();
         var rss = pids.ToDictionary(p => p.Key, p => SoakNative.RssBytes(p.Value), StringComparer.Ordinal);
         var sample = new SoakSample(elapsedSeconds, offeredRate, indexedRate, lag, p50, p99, rss);
         _samples.Add(sample);
         _log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"soak {phase} {elapsedSeconds,6:0.0} s: offered {offeredRate,7:0}/s indexed {indexedRate,7:0}/s lag {lag,6} msgs p50 {p50,5} ms p99 {p99,5} ms RSS {string.Join(" ", rss.Select(r => $"{r.Key} {r.Value / 1048576.0:0.0} MB"))}"));
+    }
+
+    /// <summary>Consumer lag in messages: not yet delivered + delivered and not yet acked; -1 when the broker did not answer.</summary>
+    private static async Task<long> LagAsync(NatsJSContext js, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var info = await js.GetConsumerInfoAsync(EngineStreams.Events, EngineOptions.Default.Durable, cancellationToken).ConfigureAwait(false);
+            return (long)info.NumPending + info.NumAckPending;
+        }
+        catch (Exception e) when (e is NatsException or TimeoutException)
+        {
+            return -1;
+        }
     }
 
     /// <summary>
@@ -44,7 +49,9 @@ internal sealed partial class SoakRun
         var lastSample = TimeSpan.Zero;
         while (clock.Elapsed < limit)
         {
-            if (agents.All(a => a.CaughtUp()) && SoakIndexAudit.Read(indexDb).DistinctOriginals >= offered)
+            // Cheap checks first: the audit query scans the whole index and would compete with the engine it waits for.
+            if (agents.All(a => a.CaughtUp()) && await LagAsync(js, cancellationToken).ConfigureAwait(false) == 0
+                && SoakIndexAudit.Read(indexDb).DistinctOriginals >= offered)
             {
                 _log.WriteLine($"soak: drained {clock.Elapsed.TotalSeconds:0.0} s after the load stopped");
                 return true;

@@ -59,9 +59,19 @@ internal sealed partial class SoakRun
             var loadEnd = _samples.Count;
             var drained = await DrainAsync(agents, index.DatabasePath, offered, sink, engine, js, pids, cancellationToken).ConfigureAwait(false);
             foreach (var a in agents) a.Stop(TimeSpan.FromSeconds(15));
-            await engine.StopAsync().ConfigureAwait(false);
+            bool stopped = true;
+            try
+            {
+                await engine.StopAsync().ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Still inside an index write: report what the index holds now rather than nothing.
+                stopped = false;
+                _log.WriteLine("soak: the engine did not stop within 30 s (an index write in progress); auditing the index as it is");
+            }
             var audit = SoakIndexAudit.Read(index.DatabasePath);
-            await sink.DisposeAsync().ConfigureAwait(false);
+            if (stopped) await sink.DisposeAsync().ConfigureAwait(false);
             return SoakResult.From(_o, offered, audit, drained, sink.TotalPercentile(0.50), sink.TotalPercentile(0.99), _samples, loadEnd);
         }
         finally
