@@ -114,15 +114,23 @@ export async function alertDetailView(root, id) {
       h('p', { class: 'muted' }, 'Concerns ' + r.subject_count + ' data subject(s); derived alerts: ' + (r.alerts.map(x => x.alert_id).join(', ') || 'none')));
   }
 
-  try {
-    const l = await api('GET', '/api/lineage/alerts/' + encodeURIComponent(id));
+  // Lineage hops reach the ledger a moment after the alert is indexed: keep asking while this page is open.
+  let timer = null, stopped = false;
+  async function loadLineage() {
+    let l;
+    try { l = await api('GET', '/api/lineage/alerts/' + encodeURIComponent(id)); }
+    catch (e) {
+      clear(lineageBox, h('p', { class: 'muted' }, e.message + (e.status === 404 ? ' — checking again…' : '')));
+      if (e.status === 404 && !stopped) timer = setTimeout(loadLineage, 2000);
+      return;
+    }
     clear(lineageBox,
       h('p', null, 'Stored in ', h('strong', null, l.alert.index), ' at ' + time(l.alert.at) + ' · built from ' + l.records_total + ' record(s) · concerns ' + l.subject_count + ' data subject(s)'),
       h('h3', null, 'Record copies'), l.records.map(copyPath),
       h('h3', null, 'Deliveries'), l.deliveries.length ? h('ul', null, l.deliveries.map(d => h('li', null, d.channel + ': ' + d.outcome + ' at ' + time(d.at)))) : h('p', { class: 'muted' }, 'Not delivered to any channel.'));
-  } catch (e) {
-    clear(lineageBox, h('p', { class: 'muted' }, e.message));
   }
+  loadLineage();
+  return () => { stopped = true; clearTimeout(timer); };
 }
 
 export function copyPath(c) {

@@ -28,7 +28,8 @@ async function route() {
   for (const [re, fn, roles] of routes) {
     const m = hash.match(re);
     if (!m) continue;
-    if (!session.has(...roles)) { clear(view, h('div', { class: 'card error' }, 'Your role may not open this page.')); return; }
+    // A page this role may not open (e.g. the previous person's alert): go to this role's home page instead.
+    if (!session.has(...roles)) { location.hash = home(); return; }
     clear(view);
     try { cleanup = (await fn(view, ...m.slice(1).map(decodeURIComponent))) || null; }
     catch (e) { view.append(h('div', { class: 'card error' }, 'Could not load: ' + e.message)); }
@@ -52,6 +53,7 @@ function showSignedIn(me) {
 function signOut(message) {
   if (cleanup) { cleanup(); cleanup = null; }
   session.token = null; session.me = null;
+  history.replaceState(null, '', location.pathname);
   document.getElementById('signin').hidden = false;
   view.hidden = true; clear(view);
   document.getElementById('nav').hidden = true;
