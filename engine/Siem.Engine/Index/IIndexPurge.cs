@@ -11,8 +11,9 @@ public interface IIndexPurge
 {
     /// <summary>Record ids stored in the index that are among <paramref name="knownIds"/>, or whose original line or
     /// fields contain <paramref name="value"/> (case-insensitive) and pass <paramref name="confirm"/> (a whole-token
-    /// check), within the event-time scope.</summary>
-    Task<IReadOnlyList<string>> FindRecordIdsAsync(IReadOnlyCollection<string> knownIds, string? value, Func<string, bool>? confirm, Instant? from, Instant? to, CancellationToken cancellationToken = default);
+    /// check), within the event-time scope. <paramref name="scanAll"/> false = only the full-text index is consulted for
+    /// the value (fast; for verification, where the byte scan of the files is the complete check).</summary>
+    Task<IReadOnlyList<string>> FindRecordIdsAsync(IReadOnlyCollection<string> knownIds, string? value, Func<string, bool>? confirm, Instant? from, Instant? to, bool scanAll = true, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes these events (and their full-text rows); returns how many were stored.</summary>
     Task<int> DeleteRecordsAsync(IReadOnlyCollection<string> recordIds, CancellationToken cancellationToken = default);

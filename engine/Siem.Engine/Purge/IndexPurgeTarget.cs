@@ -27,7 +27,7 @@ public sealed class IndexPurgeTarget : IPurgeTarget
     {
         ArgumentNullException.ThrowIfNull(scope);
         var matcher = scope.Matcher;
-        var ids = await _index.FindRecordIdsAsync(scope.RecordIds, scope.Value, matcher == null ? null : matcher.IsMatch, scope.From, scope.To, cancellationToken).ConfigureAwait(false);
+        var ids = await _index.FindRecordIdsAsync(scope.RecordIds, scope.Value, matcher == null ? null : matcher.IsMatch, scope.From, scope.To, scanAll: true, cancellationToken).ConfigureAwait(false);
         scope.RecordIds.UnionWith(ids);
         int events = await _index.DeleteRecordsAsync(ids, cancellationToken).ConfigureAwait(false);
 
@@ -56,11 +56,12 @@ public sealed class IndexPurgeTarget : IPurgeTarget
     {
         ArgumentNullException.ThrowIfNull(scope);
         var where = new List<string>();
-        var byId = await _index.FindRecordIdsAsync(scope.RecordIds, null, null, scope.From, scope.To, cancellationToken).ConfigureAwait(false);
+        var byId = await _index.FindRecordIdsAsync(scope.RecordIds, null, null, scope.From, scope.To, scanAll: false, cancellationToken).ConfigureAwait(false);
         long raw = -1;
         if (scope.Matcher is { } m)
         {
-            var byValue = await _index.FindRecordIdsAsync([], scope.Value, m.IsMatch, scope.From, scope.To, cancellationToken).ConfigureAwait(false);
+            // The full-text index finds what a search would; the byte scan of the data dir checks the rest.
+            var byValue = await _index.FindRecordIdsAsync([], scope.Value, m.IsMatch, scope.From, scope.To, scanAll: false, cancellationToken).ConfigureAwait(false);
             raw = byValue.Count;
             if (byValue.Count > 0) where.Add(string.Create(CultureInfo.InvariantCulture, $"events holding the value: {byValue.Count} (first record {byValue[0]})"));
         }

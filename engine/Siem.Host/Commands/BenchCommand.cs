@@ -12,6 +12,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(Bench.RulesBench.CreateCommand());
         bench.Subcommands.Add(Bench.AgentBench.CreateCommand());
         bench.Subcommands.Add(Bench.Soak.SoakBench.CreateCommand());
+        bench.Subcommands.Add(Bench.PurgeBench.CreateCommand());
         return bench;
     }
 }

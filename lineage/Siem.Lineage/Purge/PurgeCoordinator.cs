@@ -141,14 +141,15 @@ public sealed class PurgeCoordinator
                 {
                     if (job.StepDone(target.Name)) continue;
                     _options.Log?.Invoke($"purge {jobId}: {target.Name}...");
-                    long stepStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+                    long began = System.Diagnostics.Stopwatch.GetTimestamp();
                     var result = await target.PurgeAsync(scope, cancellationToken).ConfigureAwait(false);
-                    PurgeMetrics.Step(System.Diagnostics.Stopwatch.GetElapsedTime(stepStarted), target.Name);
+                    var took = System.Diagnostics.Stopwatch.GetElapsedTime(began);
+                    PurgeMetrics.Step(took, target.Name);
                     Remember(job, scope);
                     job.Steps.Add(result);
                     Jobs.Save(job);
                     await AuditAsync(actor, "purge.step", job, StepDetails(result), cancellationToken).ConfigureAwait(false);
-                    _options.Log?.Invoke($"purge {jobId}: {target.Name}: deleted {result.Deleted}, redacted {result.Redacted}, erased {result.Erased}, rewritten {result.Rewritten}, shredded {result.Shredded}{(result.Note is { } n ? " (" + n + ")" : "")}");
+                    _options.Log?.Invoke($"purge {jobId}: {target.Name}: deleted {result.Deleted}, redacted {result.Redacted}, erased {result.Erased}, rewritten {result.Rewritten}, shredded {result.Shredded}{(result.Note is { } n ? " (" + n + ")" : "")} in {took.TotalSeconds:0.00} s");
                     if (string.Equals(_options.StopAfterStep, target.Name, StringComparison.Ordinal))
                         throw new PurgeInterruptedException($"purge {jobId} stopped after step {target.Name} (as asked)");
                 }
@@ -209,9 +210,16 @@ public sealed class PurgeCoordinator
     {
         ArgumentNullException.ThrowIfNull(scope);
         var checks = new List<PurgeStoreCheck>();
-        foreach (var target in _targets) checks.Add(await target.VerifyAsync(scope, cancellationToken).ConfigureAwait(false));
+        foreach (var target in _targets)
+        {
+            long began = System.Diagnostics.Stopwatch.GetTimestamp();
+            checks.Add(await target.VerifyAsync(scope, cancellationToken).ConfigureAwait(false));
+            _options.Log?.Invoke($"verify {target.Name}: {(checks[^1].Clean ? "clean" : "NOT clean")} in {System.Diagnostics.Stopwatch.GetElapsedTime(began).TotalSeconds:0.00} s");
+        }
         if (_options.BeforeByteScanAsync != null) await _options.BeforeByteScanAsync(cancellationToken).ConfigureAwait(false);
+        long scanBegan = System.Diagnostics.Stopwatch.GetTimestamp();
         checks.Add(await DataDirByteScan.ScanAsync(_dataDir, scope.Matcher, scope.SubjectId, cancellationToken).ConfigureAwait(false));
+        _options.Log?.Invoke($"verify {DataDirByteScan.StoreName}: {(checks[^1].Clean ? "clean" : "NOT clean")} in {System.Diagnostics.Stopwatch.GetElapsedTime(scanBegan).TotalSeconds:0.00} s");
         return checks;
     }
 

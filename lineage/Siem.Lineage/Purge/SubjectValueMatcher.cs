@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 
@@ -13,6 +14,8 @@ public sealed class SubjectValueMatcher
 {
     private readonly byte[][] _needles;
     private readonly string[] _texts;
+    private readonly bool[] _hasLetters;
+    private readonly SearchValues<string>[] _latin1;
 
     public SubjectValueMatcher(string value)
     {
@@ -21,6 +24,8 @@ public sealed class SubjectValueMatcher
         var escaped = JavaScriptEncoder.Default.Encode(v);
         _texts = escaped == v ? [v] : [v, escaped];
         _needles = [.. _texts.Select(Encoding.UTF8.GetBytes)];
+        _hasLetters = [.. _needles.Select(b => b.AsSpan().ContainsAnyInRange((byte)'A', (byte)'Z') || b.AsSpan().ContainsAnyInRange((byte)'a', (byte)'z'))];
+        _latin1 = [.. _needles.Select(b => SearchValues.Create([Encoding.Latin1.GetString(b)], StringComparison.OrdinalIgnoreCase))];
     }
 
     /// <summary>The value as given (trimmed).</summary>
@@ -65,31 +70,49 @@ public sealed class SubjectValueMatcher
         return text;
     }
 
-    /// <summary>Token occurrences in raw bytes (files, database pages, stream blocks).</summary>
+    /// <summary>Token occurrences in raw bytes (files, database pages, stream blocks). Vectorized: an exact search for
+    /// needles without letters (addresses, numbers); otherwise a case-insensitive multi-string search over the bytes
+    /// widened to Latin-1 characters (one char per byte, so offsets stay byte offsets).</summary>
     public long Count(ReadOnlySpan<byte> data)
     {
         long n = 0;
-        foreach (var needle in _needles)
+        for (int k = 0; k < _needles.Length; k++)
         {
-            byte lower = (byte)char.ToLowerInvariant((char)needle[0]), upper = (byte)char.ToUpperInvariant((char)needle[0]);
-            int offset = 0;
-            while (offset <= data.Length - needle.Length)
+            var needle = _needles[k];
+            if (!_hasLetters[k])
             {
-                int i = data[offset..].IndexOfAny(lower, upper);
-                if (i < 0) break;
-                int at = offset + i;
-                if (at + needle.Length <= data.Length
-                    && Ascii.EqualsIgnoreCase(data.Slice(at, needle.Length), needle)
-                    && (at == 0 || !IsWordByte(data[at - 1]))
-                    && (at + needle.Length == data.Length || !IsWordByte(data[at + needle.Length])))
+                int offset = 0, i;
+                while ((i = data[offset..].IndexOf(needle)) >= 0)
                 {
-                    n++;
+                    int at = offset + i;
+                    if (BoundedBytes(data, at, needle.Length)) n++;
+                    offset = at + 1;
                 }
-                offset = at + 1;
+                continue;
+            }
+            var chars = ArrayPool<char>.Shared.Rent(data.Length);
+            try
+            {
+                int length = Encoding.Latin1.GetChars(data, chars);
+                var text = chars.AsSpan(0, length);
+                int offset = 0, i;
+                while ((i = text[offset..].IndexOfAny(_latin1[k])) >= 0)
+                {
+                    int at = offset + i;
+                    if (Ascii.EqualsIgnoreCase(data.Slice(at, needle.Length), needle) && BoundedBytes(data, at, needle.Length)) n++;
+                    offset = at + 1;
+                }
+            }
+            finally
+            {
+                ArrayPool<char>.Shared.Return(chars);
             }
         }
         return n;
     }
+
+    private static bool BoundedBytes(ReadOnlySpan<byte> data, int at, int length) =>
+        (at == 0 || !IsWordByte(data[at - 1])) && (at + length == data.Length || !IsWordByte(data[at + length]));
 
     /// <summary>The longest needle in bytes (a chunked scan overlaps chunks by this much).</summary>
     public int MaxNeedleBytes => _needles.Max(n => n.Length);
