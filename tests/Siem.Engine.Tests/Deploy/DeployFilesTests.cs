@@ -26,9 +26,22 @@ public sealed class DeployFilesTests : IDisposable
     {
         var expected = ConfigReference.Generate(Root);
         var actual = File.Exists(Repo("deploy", "CONFIG.md")) ? File.ReadAllText(Repo("deploy", "CONFIG.md")) : "";
-        Assert.True(expected == actual, $"deploy/CONFIG.md is stale (a sample config or an options type changed): regenerate it with `{ConfigReference.RegenerateHint}`");
+        Assert.True(expected == actual, $"deploy/CONFIG.md is stale (a sample config or an options type changed): regenerate it with `{ConfigReference.RegenerateHint}`; first difference: {FirstDifference(expected, actual)}");
         Assert.Contains("| `sources[].type` | `file | syslog_udp | syslog_tcp | journald | stdin` |", expected.Replace("\\|", "|", StringComparison.Ordinal), StringComparison.Ordinal);
         Assert.Contains("| `InboxPrefix` | `String` | `_INBOX` |", expected, StringComparison.Ordinal);
+    }
+
+    private static string FirstDifference(string expected, string actual)
+    {
+        var e = expected.Split('\n');
+        var a = actual.Split('\n');
+        for (int i = 0; i < Math.Max(e.Length, a.Length); i++)
+        {
+            var want = i < e.Length ? e[i] : "(end)";
+            var have = i < a.Length ? a[i] : "(end)";
+            if (want != have) return $"line {i + 1}: generated '{want}', file has '{have}'";
+        }
+        return "none";
     }
 
     [Fact]
