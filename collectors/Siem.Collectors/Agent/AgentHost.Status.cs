@@ -21,26 +21,34 @@ public sealed partial class AgentHost
     }
 
     /// <summary>Snapshot of counters, checkpoints and spool size, written atomically for <c>siem-agent status</c>.</summary>
-    public AgentStatus Snapshot() => new()
+    public AgentStatus Snapshot()
     {
-        AgentId = Enrollment.AgentId,
-        Tenant = Enrollment.Tenant,
-        Pid = Environment.ProcessId,
-        UpdatedAt = DateTimeOffset.UtcNow,
-        Connected = Connected,
-        LinesRead = Metrics.LinesRead,
-        RecordsShipped = Metrics.RecordsShipped,
-        BatchesAcked = Metrics.BatchesAcked,
-        BatchesSpooled = Metrics.BatchesSpooled,
-        BatchesDrained = Metrics.BatchesDrained,
-        RecordsDropped = Metrics.RecordsDropped,
-        BatchesDropped = Metrics.BatchesDropped,
-        Errors = Metrics.Errors,
-        SpoolBytes = SpoolBytes,
-        SpoolBatches = SpoolBatches,
-        NextBatchSeq = _sequence.Peek,
-        Checkpoints = new SortedDictionary<string, long>(Metrics.Checkpoints.ToDictionary(), StringComparer.Ordinal),
-    };
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        return new()
+        {
+            AgentId = Enrollment.AgentId,
+            Tenant = Enrollment.Tenant,
+            Pid = Environment.ProcessId,
+            UpdatedAt = DateTimeOffset.UtcNow,
+            Connected = Connected,
+            LinesRead = Metrics.LinesRead,
+            RecordsShipped = Metrics.RecordsShipped,
+            BatchesAcked = Metrics.BatchesAcked,
+            BatchesSpooled = Metrics.BatchesSpooled,
+            BatchesDrained = Metrics.BatchesDrained,
+            RecordsDropped = Metrics.RecordsDropped,
+            BatchesDropped = Metrics.BatchesDropped,
+            Errors = Metrics.Errors,
+            SpoolBytes = SpoolBytes,
+            SpoolBatches = SpoolBatches,
+            NextBatchSeq = _sequence.Peek,
+            Checkpoints = new SortedDictionary<string, long>(Metrics.Checkpoints.ToDictionary(), StringComparer.Ordinal),
+            CpuMs = (long)self.TotalProcessorTime.TotalMilliseconds,
+            RssBytes = self.WorkingSet64,
+            PeakRssBytes = self.PeakWorkingSet64,
+            AllocatedBytes = GC.GetTotalAllocatedBytes(),
+        };
+    }
 
     private void WriteStatus()
     {

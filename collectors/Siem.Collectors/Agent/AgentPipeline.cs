@@ -97,9 +97,9 @@ internal sealed class AgentPipeline(
 
     private async Task CutAsync(BatchBuilder builder, CancellationToken cancellationToken)
     {
-        var (plaintext, records, marks) = builder.Take();
         // A batch without records only carries checkpoints forward; it takes no sequence number and is never published.
-        var envelope = records > 0 ? sealer.Seal(sequence.Next(), plaintext) : null;
+        var envelope = builder.Records > 0 ? sealer.Seal(sequence.Next(), builder.Plaintext) : null;
+        var (records, marks) = builder.Take();
         await shipper.SendAsync(new OutgoingBatch(subject, envelope, records, marks), cancellationToken).ConfigureAwait(false);
     }
 

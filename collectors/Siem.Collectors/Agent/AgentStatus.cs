@@ -22,6 +22,13 @@ public sealed record AgentStatus
     public long SpoolBytes { get; init; }
     public long SpoolBatches { get; init; }
     public ulong NextBatchSeq { get; init; }
+
+    /// <summary>The agent process itself, so an operator (and <c>siem bench agent</c>) sees what it costs the host.</summary>
+    public long CpuMs { get; init; }
+    public long RssBytes { get; init; }
+    public long PeakRssBytes { get; init; }
+    /// <summary>Bytes the process allocated on the managed heap since it started.</summary>
+    public long AllocatedBytes { get; init; }
     public IReadOnlyDictionary<string, long> Checkpoints { get; init; } = new Dictionary<string, long>();
 
     public static JsonSerializerOptions JsonOptions { get; } = new()

@@ -43,16 +43,20 @@ internal sealed class BatchBuilder
 
     public void Mark(ILogSource source, in RawLine line) => _marks[(source, line.SourceKey)] = line;
 
-    /// <summary>Returns the batch and starts a new one. Marks with no records yet stay for the next batch.</summary>
-    public (byte[] Plaintext, int Records, CommitMark[] Marks) Take()
+    /// <summary>The batch so far, valid until the next <see cref="Add"/> or <see cref="Take"/>: seal straight from it, no copy.</summary>
+    public ReadOnlySpan<byte> Plaintext => _buffer.WrittenSpan;
+
+    /// <summary>Returns the batch's record count and commit marks and starts a new batch.</summary>
+    public (int Records, CommitMark[] Marks) Take()
     {
-        var plaintext = _buffer.WrittenSpan.ToArray();
-        var marks = _marks.Select(m => new CommitMark(m.Key.Source, m.Value)).ToArray();
+        var marks = new CommitMark[_marks.Count];
+        var i = 0;
+        foreach (var (key, line) in _marks) marks[i++] = new CommitMark(key.Source, line);
         var records = Records;
         _buffer.ResetWrittenCount();
         _writer.Reset(_buffer);
         _marks.Clear();
         Records = 0;
-        return (plaintext, records, marks);
+        return (records, marks);
     }
 }

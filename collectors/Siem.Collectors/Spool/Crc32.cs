@@ -8,10 +8,12 @@ internal static class Crc32
 {
     private static readonly uint[] Table = BuildTable();
 
-    public static uint Compute(ReadOnlySpan<byte> data)
+    /// <summary>CRC of <paramref name="data"/>; pass the CRC of what came before it as <paramref name="previous"/> to
+    /// continue over several pieces (Compute(b, Compute(a)) == Compute(a | b)).</summary>
+    public static uint Compute(ReadOnlySpan<byte> data, uint previous = 0)
     {
         var t = Table;
-        var crc = 0xFFFFFFFFu;
+        var crc = ~previous;
         while (data.Length >= 8)
         {
             var lo = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(data) ^ crc;

@@ -15,7 +15,7 @@ namespace Siem.Collectors.Spool;
 /// </summary>
 internal sealed partial class DiskSpool : IDisposable
 {
-    private const int RecordHeader = 8;
+    internal const int RecordHeader = 8;
     private readonly string _dir;
     private readonly SpoolOptions _options;
     private readonly List<Segment> _segments = [];
@@ -50,19 +50,24 @@ internal sealed partial class DiskSpool : IDisposable
     /// <summary>Appends one batch; false when it does not fit in <see cref="SpoolOptions.MaxBytes"/> (nothing written).</summary>
     public bool TryAppend(SpoolEntry entry)
     {
-        var payload = entry.Encode();
-        var size = RecordHeader + payload.Length;
+        ArgumentNullException.ThrowIfNull(entry);
+        var prefix = entry.EncodePrefix();
+        var body = entry.Envelope.Body;
+        var payloadLength = prefix.Length + body.Length;
+        var size = RecordHeader + payloadLength;
         if (PendingBytes + size > _options.MaxBytes) return false;
         var tail = _segments.Count > 0 ? _segments[^1] : null;
         if (tail == null || (tail.Length > 0 && tail.Length + size > _options.SegmentBytes)) tail = Roll();
         _writer ??= OpenWriter(tail);
         Span<byte> header = stackalloc byte[RecordHeader];
-        BinaryPrimitives.WriteInt32LittleEndian(header, payload.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[4..], Crc32.Compute(payload));
+        BinaryPrimitives.WriteInt32LittleEndian(header, payloadLength);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[4..], Crc32.Compute(body, Crc32.Compute(prefix)));
         _writer.Write(header);
-        _writer.Write(payload);
+        _writer.Write(prefix);
+        _writer.Write(body);
         if (_options.FsyncOnAppend) _writer.Flush(flushToDisk: true);
         else _writer.Flush();
+        Remember(tail, tail.Length, entry with { StoredSize = size });
         tail.Length += size;
         tail.Records++;
         return true;
@@ -100,6 +105,11 @@ internal sealed partial class DiskSpool : IDisposable
             var start = _readSegment == 0 ? Math.Max(_readOffset, _cursorOffset) : _readOffset;
             if (start < segment.Length)
             {
+                if (Recall(segment, start) is { } recent)
+                {
+                    _readOffset = start + recent.StoredSize;
+                    return recent;
+                }
                 using var fs = new FileStream(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
                 fs.Position = start;
                 var payload = ReadRecord(fs, segment.Length) ?? throw new InvalidDataException($"{segment.Path}: record at {start} is corrupt");
@@ -137,6 +147,7 @@ internal sealed partial class DiskSpool : IDisposable
         _peekedSize = 0;
         if (_cursorOffset >= head.Length && _segments.Count > 1) DeleteHead();
         else if (_cursorOffset >= head.Length && _segments.Count == 1) ResetEmpty();
+        ForgetAcknowledged();
         WriteCursor();
     }
 
@@ -217,6 +228,7 @@ internal sealed partial class DiskSpool : IDisposable
     private void DeleteHead()
     {
         var head = _segments[0];
+        ForgetSegment(head);
         if (_segments.Count == 1)
         {
             _writer?.Dispose();

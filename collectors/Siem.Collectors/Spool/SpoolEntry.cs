@@ -23,13 +23,17 @@ internal sealed record SpoolEntry(string Subject, int RecordCount, SealedEnvelop
     /// <summary>Bytes this entry occupies in its segment (set when read back; not serialised).</summary>
     public int StoredSize { get; init; }
 
-    public byte[] Encode()
+    /// <summary>The whole payload in one array (tests, tools); the spool writes <see cref="EncodePrefix"/> and the body without joining them.</summary>
+    public byte[] Encode() => [.. EncodePrefix(), .. Envelope.Body];
+
+    /// <summary>Everything of the payload before the envelope body.</summary>
+    public byte[] EncodePrefix()
     {
         var subject = Encoding.UTF8.GetBytes(Subject);
         var headers = Envelope.Headers.Select(h => (Encoding.UTF8.GetBytes(h.Key), Encoding.UTF8.GetBytes(h.Value))).ToArray();
         var coverage = Coverage.Select(c => (Encoding.UTF8.GetBytes(c.Key), c.Value)).ToArray();
         var length = 1 + 8 + 4 + 2 + subject.Length + 1 + headers.Sum(h => 4 + h.Item1.Length + h.Item2.Length)
-            + 2 + coverage.Sum(c => 2 + c.Item1.Length + 8) + Envelope.Body.Length;
+            + 2 + coverage.Sum(c => 2 + c.Item1.Length + 8);
         var buffer = new byte[length];
         var span = buffer.AsSpan();
         span[0] = Version;
@@ -51,7 +55,6 @@ internal sealed record SpoolEntry(string Subject, int RecordCount, SealedEnvelop
             BinaryPrimitives.WriteInt64LittleEndian(span[pos..], next);
             pos += 8;
         }
-        Envelope.Body.CopyTo(span[pos..]);
         return buffer;
     }
 

@@ -8,7 +8,7 @@ namespace Siem.Core.Envelope;
 
 /// <summary>
 /// Engine side: checks and opens one envelope. Order: headers → agent known and not revoked → key id known →
-/// Ed25519 signature over canonical header + body → AES-GCM. Never throws for bad input; every failure is a
+/// signature over canonical header + body (Ed25519ph, or pure Ed25519 for the legacy algorithm) → AES-GCM. Never throws for bad input; every failure is a
 /// result with a reason (the engine quarantines it). Thread-safe.
 /// </summary>
 public sealed class EnvelopeOpener
@@ -41,8 +41,8 @@ public sealed class EnvelopeOpener
         if (!ulong.TryParse(seqText, NumberStyles.None, CultureInfo.InvariantCulture, out var seq)
             || !string.Equals(seq.ToString(CultureInfo.InvariantCulture), seqText, StringComparison.Ordinal))
             return EnvelopeOpenResult.Fail(EnvelopeFailure.Malformed, $"missing or invalid {EnvelopeFormat.HeaderBatchSeq} header", agentId);
-        if (!string.Equals(alg, EnvelopeFormat.Algorithm, StringComparison.Ordinal))
-            return EnvelopeOpenResult.Fail(EnvelopeFailure.Malformed, $"unsupported {EnvelopeFormat.HeaderAlg} '{alg}' (expected {EnvelopeFormat.Algorithm})", agentId, seq);
+        if (!string.Equals(alg, EnvelopeFormat.Algorithm, StringComparison.Ordinal) && !string.Equals(alg, EnvelopeFormat.LegacyAlgorithm, StringComparison.Ordinal))
+            return EnvelopeOpenResult.Fail(EnvelopeFailure.Malformed, $"unsupported {EnvelopeFormat.HeaderAlg} '{alg}' (expected {EnvelopeFormat.Algorithm} or {EnvelopeFormat.LegacyAlgorithm})", agentId, seq);
         if (!AgentIdValidator.IsValid(keyId))
             return EnvelopeOpenResult.Fail(EnvelopeFailure.Malformed, $"missing or invalid {EnvelopeFormat.HeaderKeyId} header", agentId, seq);
         var msgId = header(EnvelopeFormat.HeaderMsgId);
@@ -58,7 +58,7 @@ public sealed class EnvelopeOpener
         if (body.Length < EnvelopeFormat.Overhead)
             return EnvelopeOpenResult.Fail(EnvelopeFailure.Malformed, $"body has {body.Length} bytes, less than the {EnvelopeFormat.Overhead}-byte minimum", agentId, seq, agent.Tenant);
 
-        var header0 = EnvelopeFormat.CanonicalHeader(agentId!, keyId!, seq);
+        var header0 = EnvelopeFormat.CanonicalHeader(agentId!, keyId!, seq, alg!);
         if (header(EnvelopeResealer.HeaderResealedBy) is { } resealer)
         {
             // A batch a purge rewrote: signed by the server key, not the agent's; the agent must still be enrolled.
@@ -68,7 +68,7 @@ public sealed class EnvelopeOpener
             if (!ServerSigningKey.Verify(serverKey, EnvelopeResealer.SignedMessage(header0, body[..signed]), body[signed..].ToArray()))
                 return EnvelopeOpenResult.Fail(EnvelopeFailure.BadSignature, $"re-seal signature does not verify with server key '{resealer}'", agentId, seq, agent.Tenant);
         }
-        else if (!VerifySignature(agent.SigningPublicKey, header0, body))
+        else if (!VerifySignature(alg!, agent.SigningPublicKey, header0, body))
         {
             return EnvelopeOpenResult.Fail(EnvelopeFailure.BadSignature, "signature does not verify with the agent's enrolled key", agentId, seq, agent.Tenant);
         }
@@ -79,9 +79,21 @@ public sealed class EnvelopeOpener
             : new EnvelopeOpenResult(true, EnvelopeFailure.None, agentId, seq, plaintext, null) { Tenant = agent.Tenant };
     }
 
-    private static bool VerifySignature(byte[] publicKey, byte[] canonicalHeader, ReadOnlySpan<byte> body)
+    private static bool VerifySignature(string alg, byte[] publicKey, byte[] canonicalHeader, ReadOnlySpan<byte> body)
     {
         var signedBodyLength = body.Length - EnvelopeFormat.SignatureSize;
+        if (alg == EnvelopeFormat.Algorithm)
+        {
+            try
+            {
+                var prehash = EnvelopeFormat.Prehash(canonicalHeader, body[..signedBodyLength]);
+                return Ed25519.VerifyPrehash(body[signedBodyLength..].ToArray(), 0, publicKey, 0, EnvelopeFormat.SignatureContext, prehash, 0);
+            }
+            catch (ArgumentException)
+            {
+                return false;
+            }
+        }
         var length = canonicalHeader.Length + signedBodyLength;
         var message = ArrayPool<byte>.Shared.Rent(length);
         try

@@ -34,7 +34,9 @@ public sealed class EnvelopeResealer
     public SealedEnvelope Reseal(string agentId, ulong batchSeq, ReadOnlySpan<byte> plaintext)
     {
         AgentIdValidator.Validate(agentId);
-        var header = EnvelopeFormat.CanonicalHeader(agentId, _engineKey.KeyId, batchSeq);
+        // The server-key signature below is its own scheme (domain-separated pure Ed25519); the batch is labelled with
+        // the legacy algorithm, whose canonical header it is bound to.
+        var header = EnvelopeFormat.CanonicalHeader(agentId, _engineKey.KeyId, batchSeq, EnvelopeFormat.LegacyAlgorithm);
         var body = new byte[EnvelopeFormat.Overhead + plaintext.Length];
         X25519PrivateKeyParameters ephemeral;
         lock (_random) ephemeral = new X25519PrivateKeyParameters(_random);
@@ -60,7 +62,7 @@ public sealed class EnvelopeResealer
             new(EnvelopeFormat.HeaderAgent, agentId),
             new(EnvelopeFormat.HeaderKeyId, _engineKey.KeyId),
             new(EnvelopeFormat.HeaderBatchSeq, batchSeq.ToString(CultureInfo.InvariantCulture)),
-            new(EnvelopeFormat.HeaderAlg, EnvelopeFormat.Algorithm),
+            new(EnvelopeFormat.HeaderAlg, EnvelopeFormat.LegacyAlgorithm),
             new(HeaderResealedBy, _server.KeyId),
         };
         return new SealedEnvelope(headers, body, "") { BatchSeq = batchSeq };

@@ -37,15 +37,13 @@ public sealed class EnvelopeSealer
     public SealedEnvelope Seal(ulong batchSeq, ReadOnlySpan<byte> plaintext)
     {
         var header = EnvelopeFormat.CanonicalHeader(_agent.AgentId, _engineKeyId, batchSeq);
-        var bodyLength = EnvelopeFormat.Overhead + plaintext.Length;
-        // One buffer = canonical header | body, so the signed message is a contiguous prefix of it.
-        var buffer = new byte[header.Length + bodyLength];
-        header.CopyTo(buffer, 0);
-        var body = buffer.AsSpan(header.Length);
+        // The body is allocated once at its final size: the prehash signature needs no contiguous header | body copy.
+        var bodyArray = new byte[EnvelopeFormat.Overhead + plaintext.Length];
+        var body = bodyArray.AsSpan();
 
         X25519PrivateKeyParameters ephemeral;
         lock (_random) ephemeral = new X25519PrivateKeyParameters(_random);
-        ephemeral.GeneratePublicKey().Encode(buffer, header.Length);
+        ephemeral.GeneratePublicKey().Encode(bodyArray, 0);
         var shared = new byte[32];
         ephemeral.GenerateSecret(_enginePublic, shared, 0);
 
@@ -64,8 +62,8 @@ public sealed class EnvelopeSealer
         }
         key.Clear();
 
-        var signedLength = buffer.Length - EnvelopeFormat.SignatureSize;
-        _agent.Sign(buffer, signedLength, buffer, signedLength);
+        var signedLength = body.Length - EnvelopeFormat.SignatureSize;
+        _agent.SignPrehash(EnvelopeFormat.SignatureContext, EnvelopeFormat.Prehash(header, body[..signedLength]), body[signedLength..]);
 
         var msgId = EnvelopeFormat.MsgId(_agent.AgentId, batchSeq);
         var headers = new KeyValuePair<string, string>[]
@@ -76,6 +74,6 @@ public sealed class EnvelopeSealer
             new(EnvelopeFormat.HeaderAlg, EnvelopeFormat.Algorithm),
             new(EnvelopeFormat.HeaderMsgId, msgId),
         };
-        return new SealedEnvelope(headers, body.ToArray(), msgId) { BatchSeq = batchSeq };
+        return new SealedEnvelope(headers, bodyArray, msgId) { BatchSeq = batchSeq };
     }
 }

@@ -39,6 +39,14 @@ public sealed class AgentIdentity
         sig.CopyTo(signature);
     }
 
+    /// <summary>Ed25519ph signature (RFC 8032) of a message whose SHA-512 is <paramref name="sha512"/>, under <paramref name="context"/>.</summary>
+    internal void SignPrehash(byte[] context, byte[] sha512, Span<byte> signature)
+    {
+        var sig = new byte[Ed25519.SignatureSize];
+        Ed25519.SignPrehash(_signingPrivateKey, 0, SigningPublicKey, 0, context, sha512, 0, sig, 0);
+        sig.CopyTo(signature);
+    }
+
     /// <summary>Signs <c>buffer[0..length)</c> into <c>signature[offset..offset+64)</c> without copying (the sealer's hot path).</summary>
     internal void Sign(byte[] buffer, int length, byte[] signature, int offset) =>
         Ed25519.Sign(_signingPrivateKey, 0, SigningPublicKey, 0, buffer, 0, length, signature, offset);

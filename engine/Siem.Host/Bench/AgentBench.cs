@@ -3,9 +3,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Siem.Collectors.Agent;
-using Siem.Collectors.Enrollment;
-using Siem.Collectors.Sources;
+using Siem.Collectors.Delivery;
 using Siem.Core.Security;
+using Siem.Host.Bench.Soak;
 using Siem.Host.Infrastructure;
 using Siem.Nats;
 using Siem.Nats.JetStream;
@@ -13,9 +13,11 @@ using Siem.Nats.JetStream;
 namespace Siem.Host.Bench;
 
 /// <summary>
-/// <c>siem bench agent</c>: one in-process agent tails a file of sshd syslog lines, parses, batches, seals
-/// (X25519 + AES-GCM + Ed25519), spools (write-ahead) and ships to a private local nats-server with PubAcks in
-/// flight, committing the file checkpoint after the acks. Prints figures, never asserts.
+/// <c>siem bench agent</c>: a real <c>siem-agent run</c> child process tails a file of sshd syslog lines, parses,
+/// batches, seals (X25519 + AES-GCM + Ed25519), spools (write-ahead) and ships to a private local nats-server with
+/// PubAcks in flight, committing the file checkpoint after the acks. Its RSS is the agent's alone; its CPU time and
+/// managed allocations per line (from /proc and its status file) do not depend on how loaded the machine is, unlike
+/// lines/s. Prints figures, never asserts.
 /// </summary>
 internal static class AgentBench
 {
@@ -52,45 +54,58 @@ internal static class AgentBench
                 await connection.ConnectAsync(cancellationToken).ConfigureAwait(false);
                 await new NatsJSContext(connection).CreateStreamAsync(new StreamConfig("SIEM_EVENTS", "siem.events.>") { DuplicateWindow = TimeSpan.FromMinutes(2) }, cancellationToken).ConfigureAwait(false);
             }
-            var stateDir = Path.Combine(dir, "state");
-            var engineKey = EngineKeyPair.Create();
-            AgentIdentity.Create("bench-01").Save(Path.Combine(stateDir, EnrollmentState.IdentityFile));
-            new EnrollmentState("bench-01", "bench", engineKey.KeyId, Convert.ToBase64String(engineKey.AgreementPublicKey), "siem.events.bench.bench-01").Save(stateDir);
+            using var agent = SoakAgent.Enroll("bench-01", "bench", dir, EngineKeyPair.Create(), new AgentRegistry());
+            // The agent's own batch defaults: the bench measures the agent as deployed.
+            agent.WriteConfig([server.Url], maxRecords: BatchOptions.Default.MaxRecords, lingerMs: (int)BatchOptions.Default.Linger.TotalMilliseconds, maxBatchBytes: BatchOptions.Default.MaxBytes);
+            var input = Path.Combine(dir, "lines.tmp");
+            WriteLines(input, count);
+            progress?.WriteLine($"{count} sshd lines, {new FileInfo(input).Length / (1024 * 1024)} MiB");
 
-            var logPath = Path.Combine(dir, "auth.log");
-            WriteLines(logPath, count);
-            progress?.WriteLine($"{count} sshd lines, {new FileInfo(logPath).Length / (1024 * 1024)} MiB in {logPath}");
-
-            var options = new AgentHostOptions
-            {
-                StateDir = stateDir,
-                Nats = NatsOpts.Default with { Servers = [server.Url], Name = "siem-bench-agent" },
-                Log = m => progress?.WriteLine($"agent: {m}"),
-            };
-            var source = new FileTailSource(new FileTailOptions { Paths = [logPath], CheckpointPath = Path.Combine(stateDir, "checkpoints", "auth.json") });
-            var self = Process.GetCurrentProcess();
-            long peakRss = 0;
+            // Start on the empty file and wait until it runs, so start-up (runtime, JIT of start-up code) is not counted per line.
+            agent.Start();
+            var before = await WaitForStatusAsync(agent, s => s.Pid == agent.Pid, cancellationToken).ConfigureAwait(false);
+            var cpuBefore = CpuMeter.ProcessCpu(agent.Pid);
+            var serverCpuBefore = CpuMeter.ProcessCpu(server.Pid);
+            progress?.WriteLine($"siem-agent pid {agent.Pid} running; rss {before.RssBytes / (1024 * 1024)} MiB before the lines");
             var clock = Stopwatch.StartNew();
-            await using (var host = AgentHost.Start(options, [source]))
+            await using (var from = File.OpenRead(input))
+            await using (var to = new FileStream(agent.LogPath, FileMode.Append, FileAccess.Write))
             {
-                while (host.Metrics.RecordsShipped < count)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    await Task.Delay(20, cancellationToken).ConfigureAwait(false);
-                    self.Refresh();
-                    peakRss = Math.Max(peakRss, self.WorkingSet64);
-                }
-                clock.Stop();
-                progress?.WriteLine($"shipped {host.Metrics.RecordsShipped} records in {host.Metrics.BatchesAcked} batches, {clock.Elapsed.TotalSeconds:F2} s; errors {host.Metrics.Errors}");
-                await host.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                await from.CopyToAsync(to, cancellationToken).ConfigureAwait(false);
             }
+            var after = await WaitForStatusAsync(agent, s => s.RecordsShipped >= count, cancellationToken).ConfigureAwait(false);
+            clock.Stop();
+            var cpu = CpuMeter.ProcessCpu(agent.Pid) - cpuBefore;
+            var serverCpu = CpuMeter.ProcessCpu(server.Pid) - serverCpuBefore;
+            var peakRss = PeakRssBytes(agent.Pid);
+            progress?.WriteLine($"shipped {after.RecordsShipped} records in {after.BatchesAcked - before.BatchesAcked} batches, {clock.Elapsed.TotalSeconds:F2} s wall; errors {after.Errors}");
+            progress?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CPU: agent {cpu.TotalMicroseconds / count:F2} µs/line ({cpu.TotalSeconds:F2} s), nats-server {serverCpu.TotalMicroseconds / count:F2} µs/line; agent allocated {(after.AllocatedBytes - before.AllocatedBytes) / (double)count:F0} bytes/line"));
+            if (!agent.Stop(TimeSpan.FromSeconds(10))) progress?.WriteLine("siem-agent did not stop on SIGTERM within 10 s; killed");
             var perSec = count / clock.Elapsed.TotalSeconds;
-            return string.Create(CultureInfo.InvariantCulture, $"{{\"lines_per_sec\":{perSec:F0},\"rss_mb\":{peakRss / (1024.0 * 1024.0):F1}}}");
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{{\"lines_per_sec\":{perSec:F0},\"rss_mb\":{peakRss / (1024.0 * 1024.0):F1},\"cpu_us_per_line\":{cpu.TotalMicroseconds / count:F2},\"alloc_bytes_per_line\":{(after.AllocatedBytes - before.AllocatedBytes) / (double)count:F0},\"nats_server_cpu_us_per_line\":{serverCpu.TotalMicroseconds / count:F2}}}");
         }
         finally
         {
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
+    }
+
+    private static async Task<AgentStatus> WaitForStatusAsync(SoakAgent agent, Func<AgentStatus, bool> done, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (agent.Died) throw new InvalidOperationException($"siem-agent exited during the bench:\n{agent.Output}");
+            if (agent.Status() is { } s && done(s)) return s;
+            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>VmHWM: the most the agent process ever had resident.</summary>
+    private static long PeakRssBytes(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
     }
 
     private static void WriteLines(string path, int count)

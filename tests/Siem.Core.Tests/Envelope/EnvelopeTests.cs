@@ -35,7 +35,7 @@ public sealed class EnvelopeTests
         Assert.Equal("web-01", headers["Siem-Agent"]);
         Assert.Equal(kit.EngineKey.KeyId, headers["Siem-Key-Id"]);
         Assert.Equal("7", headers["Siem-Batch-Seq"]);
-        Assert.Equal("x25519-hkdf-sha256-aes256gcm", headers["Siem-Alg"]);
+        Assert.Equal("x25519-hkdf-sha256-aes256gcm-ed25519ph", headers["Siem-Alg"]);
         Assert.Equal("web-01:7", headers["Nats-Msg-Id"]);
     }
 

@@ -1,0 +1,48 @@
+namespace Siem.Collectors.Spool;
+
+internal sealed partial class DiskSpool
+{
+    /// <summary>
+    /// Recently appended batches stay in memory (they are referenced by the caller anyway until published), so the
+    /// publisher, which reads right behind the writer, does not read back, check and decode what was just written.
+    /// Bounded by bytes; what falls out (a broker outage lets the spool grow) is read from disk as before.
+    /// </summary>
+    private const long RecentBytesLimit = 4L * 1024 * 1024;
+
+    private readonly Queue<(long Segment, long Offset)> _recentOrder = new();
+    private readonly Dictionary<(long Segment, long Offset), SpoolEntry> _recent = [];
+    private long _recentBytes;
+
+    private void Remember(Segment segment, long offset, SpoolEntry entry)
+    {
+        var key = (segment.Number, offset);
+        _recentOrder.Enqueue(key);
+        _recent[key] = entry;
+        _recentBytes += entry.StoredSize;
+        while (_recentBytes > RecentBytesLimit && _recentOrder.Count > 0) EvictOldestRecent();
+    }
+
+    private SpoolEntry? Recall(Segment segment, long offset) => _recent.GetValueOrDefault((segment.Number, offset));
+
+    /// <summary>Drops remembered entries of <paramref name="segment"/> and older ones (the segment is being deleted).</summary>
+    private void ForgetSegment(Segment segment)
+    {
+        while (_recentOrder.Count > 0 && _recentOrder.Peek().Segment <= segment.Number) EvictOldestRecent();
+    }
+
+    /// <summary>Drops remembered entries before the cursor: they are acknowledged and never read again.</summary>
+    private void ForgetAcknowledged()
+    {
+        var head = _segments.Count > 0 ? _segments[0].Number : long.MaxValue;
+        while (_recentOrder.Count > 0 && (_recentOrder.Peek().Segment < head || (_recentOrder.Peek().Segment == head && _recentOrder.Peek().Offset < _cursorOffset)))
+        {
+            EvictOldestRecent();
+        }
+    }
+
+    private void EvictOldestRecent()
+    {
+        var key = _recentOrder.Dequeue();
+        if (_recent.Remove(key, out var entry)) _recentBytes -= entry.StoredSize;
+    }
+}
