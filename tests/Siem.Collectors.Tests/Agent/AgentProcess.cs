@@ -19,9 +19,10 @@ internal static class AgentProcess
     }
 
     /// <summary><c>siem-agent run --config FILE</c>; its stdout and stderr lines go to <paramref name="output"/>.</summary>
-    public static Process Start(string config, List<string> output)
+    public static Process Start(string config, List<string> output, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         psi.ArgumentList.Add(Dll());
         psi.ArgumentList.Add("run");
         psi.ArgumentList.Add("--config");
