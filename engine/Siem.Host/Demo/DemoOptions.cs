@@ -15,6 +15,8 @@ internal sealed record DemoOptions
     public string? ElasticsearchUrl { get; init; }
     /// <summary>Serve the web console and API here (ADDRESS:PORT, or "off"); null = 127.0.0.1:8080 unless <see cref="Once"/>.</summary>
     public string? Http { get; init; }
+    /// <summary>Serve the console over HTTPS with this PEM certificate and key (e.g. api.pem/api-key.pem from `siem certs init`).</summary>
+    public Siem.Api.Https.ApiHttpsOptions? Https { get; init; }
     /// <summary>--once gives up (exit 1) when the inputs are not indexed within this time.</summary>
     public TimeSpan OnceTimeout { get; init; } = TimeSpan.FromMinutes(10);
 }

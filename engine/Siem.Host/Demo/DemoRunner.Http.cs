@@ -85,7 +85,22 @@ internal sealed partial class DemoRunner
                 ["engine.lineage_errors"] = pipeline.LineageErrors,
             },
         };
-        var app = SiemApi.Build(options, backends, b => b.WebHost.UseKestrel(k => k.Listen(address, port)));
+        Action<Microsoft.AspNetCore.Builder.WebApplicationBuilder> listen = b => b.WebHost.UseKestrel(k => k.Listen(address, port));
+        if (_o.Https is { } https)
+        {
+            try
+            {
+                listen = Siem.Api.Https.ApiListener.Configure(endpoint, https);
+            }
+            catch (ArgumentException ex)
+            {
+                Err($"siem demo: {ex.Message}; the console is not started");
+                await runner.DisposeAsync().ConfigureAwait(false);
+                await purge.DisposeAsync().ConfigureAwait(false);
+                return null;
+            }
+        }
+        var app = SiemApi.Build(options, backends, listen);
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -101,7 +116,7 @@ internal sealed partial class DemoRunner
         var tokens = (ApiTokenStore)app.Services.GetService(typeof(ApiTokenStore))!;
         var (_, secret) = tokens.Create("demo admin " + DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture), ApiRoles.Admin, TimeSpan.FromHours(12), "siem demo");
         string host = address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
-        Err($"demo: console at http://{host}:{port}/  (API: /api, OpenAPI: {SiemApi.OpenApiPath})");
+        Err($"demo: console at {(_o.Https is null ? "http" : "https")}://{host}:{port}/  (API: /api, OpenAPI: {SiemApi.OpenApiPath})");
         // The secret exists only here and as a hash in <data>/api/tokens.json: shown once, valid 12 hours.
         Err($"demo: one-time admin token (valid 12 h, not shown again): {secret}");
         return new ConsoleHost(app, runner, purge, feed, pipeline);
