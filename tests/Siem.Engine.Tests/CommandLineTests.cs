@@ -8,7 +8,7 @@ public sealed class CommandLineTests
     public static TheoryData<string> Commands => new()
     {
         "demo", "search", "scan", "rules", "rules validate", "rules test", "rules replay",
-        "bench", "bench transport", "bench agent", "bench rules", "serve", "lineage", "lineage show",
+        "bench", "bench transport", "bench agent", "bench rules", "bench pipeline", "serve", "lineage", "lineage show",
     };
 
     [Theory]

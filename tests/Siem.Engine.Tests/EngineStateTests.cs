@@ -139,6 +139,7 @@ public sealed class EngineStateTests : IAsyncLifetime
             StateDir = keepState ? Path.Combine(_dir, "state") : null,
         });
         using var stop = new CancellationTokenSource();
+        await pipeline.CreateConsumerAsync(ct);
         var run = Task.Run(() => pipeline.RunAsync(stop.Token), CancellationToken.None);
         await publish();
         while (true)

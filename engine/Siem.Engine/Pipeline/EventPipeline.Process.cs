@@ -179,25 +179,38 @@ public sealed partial class EventPipeline
         return alerts;
     }
 
+    /// <summary>Alerts published concurrently, this many PubAcks in flight (one at a time cost a round trip per alert).</summary>
+    private const int AlertPublishWindow = 256;
+
     private async Task PublishAlertsAsync(List<AlertDocument> alerts, List<bool> isNew, CancellationToken cancellationToken)
     {
-        for (int i = 0; i < alerts.Count; i++)
+        for (int from = 0; from < alerts.Count; from += AlertPublishWindow)
         {
-            var a = alerts[i];
-            if (isNew[i]) Stats.AlertRaised(); else Stats.AlertUpdated();
-            try
+            int to = Math.Min(alerts.Count, from + AlertPublishWindow);
+            var publishes = new Task[to - from];
+            for (int i = from; i < to; i++)
             {
+                var a = alerts[i];
                 var headers = new NatsHeaders { { "Siem-Alert-Id", a.AlertId }, { "Siem-Rule-Id", a.RuleId } };
                 string subject = $"{_options.AlertSubjectPrefix}.{SubjectToken(a.Level)}";
-                await _js.PublishAsync(subject, AlertJson.Serialize(a), headers, $"{a.AlertId}:{a.Count}", cancellationToken).ConfigureAwait(false);
+                publishes[i - from] = _js.PublishAsync(subject, AlertJson.Serialize(a), headers, $"{a.AlertId}:{a.Count}", cancellationToken);
             }
-            catch (Exception ex) when (ex is NatsException or TimeoutException)
+            for (int i = from; i < to; i++)
             {
-                // The alert is indexed (searchable, visible in the console); only the live notification failed.
-                Stats.AlertPublishError();
-                Log($"publishing alert {a.AlertId} ({a.RuleId}) failed: {ex.Message}");
+                var a = alerts[i];
+                if (isNew[i]) Stats.AlertRaised(); else Stats.AlertUpdated();
+                try
+                {
+                    await publishes[i - from].ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is NatsException or TimeoutException)
+                {
+                    // The alert is indexed (searchable, visible in the console); only the live notification failed.
+                    Stats.AlertPublishError();
+                    Log($"publishing alert {a.AlertId} ({a.RuleId}) failed: {ex.Message}");
+                }
+                AlertIndexed?.Invoke(a, isNew[i]);
             }
-            AlertIndexed?.Invoke(a, isNew[i]);
         }
     }
 

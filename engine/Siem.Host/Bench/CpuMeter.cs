@@ -11,6 +11,9 @@ internal readonly record struct CpuMeter(TimeSpan Self, TimeSpan Other, long Sta
 {
     public static CpuMeter Start(int otherPid) => new(Process.GetCurrentProcess().TotalProcessorTime, ProcessCpu(otherPid), Stopwatch.GetTimestamp(), Syscalls(Environment.ProcessId), Syscalls(otherPid));
 
+    /// <summary>CPU time used since <see cref="Start"/> by this process and by <paramref name="otherPid"/>.</summary>
+    public (TimeSpan Self, TimeSpan Other) Used(int otherPid) => (Process.GetCurrentProcess().TotalProcessorTime - Self, ProcessCpu(otherPid) - Other);
+
     /// <summary>"client X µs/msg, server Y µs/msg CPU" since <see cref="Start"/>.</summary>
     public string PerMessage(int otherPid, long messages)
     {

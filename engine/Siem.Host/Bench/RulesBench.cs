@@ -185,7 +185,7 @@ internal static class RulesBench
         return list;
     }
 
-    private static string? FindTestData()
+    internal static string? FindTestData()
     {
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
         {

@@ -13,6 +13,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(Bench.AgentBench.CreateCommand());
         bench.Subcommands.Add(Bench.Soak.SoakBench.CreateCommand());
         bench.Subcommands.Add(Bench.PurgeBench.CreateCommand());
+        bench.Subcommands.Add(Bench.PipelineBench.CreateCommand());
         return bench;
     }
 }
