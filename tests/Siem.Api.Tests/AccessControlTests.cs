@@ -27,6 +27,15 @@ public sealed class AccessControlTests
         { "POST", "/api/rules/some-id/disable" },
         { "POST", "/api/rules/test" },
         { "POST", "/api/rules/replay" },
+        { "GET", "/api/lineage/alerts/some-id" },
+        { "GET", "/api/lineage/records/some-id" },
+        { "POST", "/api/lineage/subject" },
+        { "GET", "/api/purges" },
+        { "POST", "/api/purges" },
+        { "GET", "/api/purges/some-id" },
+        { "POST", "/api/purges/some-id/approve" },
+        { "POST", "/api/purges/some-id/run" },
+        { "GET", "/api/purges/some-id/certificate" },
         { "GET", "/api/agents" },
         { "POST", "/api/agents/web01-agent/revoke" },
         { "GET", "/api/tokens" },
@@ -58,6 +67,11 @@ public sealed class AccessControlTests
         { ApiRoles.Analyst, "GET", "/api/tokens" },
         { ApiRoles.Analyst, "POST", "/api/tokens" },
         { ApiRoles.Compliance, "GET", "/api/agents" },
+        { ApiRoles.Analyst, "GET", "/api/purges" },
+        { ApiRoles.Analyst, "POST", "/api/purges" },
+        { ApiRoles.Analyst, "POST", "/api/purges/some-id/approve" },
+        { ApiRoles.Analyst, "GET", "/api/purges/some-id/certificate" },
+        { ApiRoles.Analyst, "POST", "/api/lineage/subject" },
     };
 
     [Theory]

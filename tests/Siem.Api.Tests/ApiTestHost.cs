@@ -13,7 +13,14 @@ using Siem.Core.Security;
 using Siem.Engine.Detection;
 using Siem.Engine.Index;
 using Siem.Engine.Replay;
+using Siem.Api.Purges;
+using Siem.Engine.Alerts;
+using Siem.Engine.Purge;
 using Siem.Lineage.Audit;
+using Siem.Lineage.Hops;
+using Siem.Lineage.Ledger;
+using Siem.Lineage.Purge;
+using Siem.Lineage.Subjects;
 
 namespace Siem.Api.Tests;
 
@@ -52,13 +59,30 @@ internal sealed class ApiTestHost : IAsyncDisposable
     public ApiTokenStore Tokens => (ApiTokenStore)App.Services.GetService(typeof(ApiTokenStore))!;
     public AuditLog Audit => new(Path.Combine(Dir, "data"));
 
-    public static async Task<ApiTestHost> StartAsync(Func<ApiOptions, ApiOptions>? configure = null, bool seed = true)
+    public LineageLedger? Ledger { get; private set; }
+    public PurgeRunner? Purges { get; private set; }
+
+    /// <param name="lineageAndPurges">Also a lineage ledger holding the seeded records' and alerts' hops, and a purge
+    /// coordinator over the index and the ledger (one approval needed), as the demo runs them.</param>
+    public static async Task<ApiTestHost> StartAsync(Func<ApiOptions, ApiOptions>? configure = null, bool seed = true, bool lineageAndPurges = false)
     {
         var dir = Directory.CreateTempSubdirectory("siem-api-").FullName;
         var data = Path.Combine(dir, "data");
         var time = new ManualTime(Start);
         var index = SqliteIndexSink.Open(data);
-        if (seed) await SeedAsync(index);
+        var (events, alerts) = seed ? await SeedAsync(index) : ([], []);
+        LineageLedger? ledger = null;
+        SubjectPseudonymizer? subjects = null;
+        PurgeRunner? purges = null;
+        if (lineageAndPurges)
+        {
+            ledger = LineageLedger.Open(data);
+            subjects = SubjectPseudonymizer.Open(data);
+            await RecordLineageAsync(ledger, subjects, events, alerts);
+            var coordinator = new PurgeCoordinator(data, [new ForwardFilterTarget(), new IndexPurgeTarget(index), new FilesPurgeTarget(), new LedgerPurgeTarget(ledger)],
+                subjects, new AuditLog(data), new PurgeOptions { ApprovalsRequired = 1 });
+            purges = new PurgeRunner(coordinator);
+        }
         var agents = new AgentRegistry(Path.Combine(data, "engine", "agents.json"));
         agents.Register(AgentId, new byte[32], "demo", "web01");
         var options = new ApiOptions
@@ -71,10 +95,19 @@ internal sealed class ApiTestHost : IAsyncDisposable
         options = configure?.Invoke(options) ?? options;
         var feed = new AlertFeed(bufferPerWatcher: 4);
         var rules = new RuleStore(options.RulesDir ?? Path.Combine(data, "rules"), options.RulePacks);
-        var app = SiemApi.Build(options, new ApiBackends { Index = index, Agents = agents, Alerts = feed, Rules = rules, Metrics = () => new Dictionary<string, long> { ["engine.events_indexed"] = 42 } },
-            b => b.WebHost.UseTestServer());
+        var app = SiemApi.Build(options, new ApiBackends
+        {
+            Index = index,
+            Agents = agents,
+            Alerts = feed,
+            Rules = rules,
+            Lineage = ledger,
+            Subjects = subjects,
+            Purges = purges,
+            Metrics = () => new Dictionary<string, long> { ["engine.events_indexed"] = 42 },
+        }, b => b.WebHost.UseTestServer());
         await app.StartAsync();
-        return new ApiTestHost(dir, index, agents, time, app, options, feed, rules);
+        return new ApiTestHost(dir, index, agents, time, app, options, feed, rules) { Ledger = ledger, Purges = purges };
     }
 
     /// <summary>A client with no credentials.</summary>
@@ -100,12 +133,14 @@ internal sealed class ApiTestHost : IAsyncDisposable
         foreach (var c in _clients) c.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
+        if (Purges != null) await Purges.DisposeAsync();
+        if (Ledger != null) await Ledger.DisposeAsync();
         await Index.DisposeAsync();
         Directory.Delete(Dir, recursive: true);
     }
 
     /// <summary>The sample logs through the agent's parsers, indexed, then our pack replayed over them for alerts.</summary>
-    private static async Task SeedAsync(SqliteIndexSink index)
+    private static async Task<(List<LogEvent> Events, List<AlertDocument> Alerts)> SeedAsync(SqliteIndexSink index)
     {
         var parser = new ParserPipeline(new ParserOptions
         {
@@ -128,7 +163,21 @@ internal sealed class ApiTestHost : IAsyncDisposable
         }
         await index.WriteAsync(events, []);
         var detector = SigmaDetector.Load(RuleFiles(), RepoPaths.Pipeline);
-        await new RuleReplayer(index, detector).RunAsync(null, null);
+        var alerts = new List<AlertDocument>();
+        await new RuleReplayer(index, detector).RunAsync(null, null, alertRecorded: alerts.Add);
+        return (events, alerts);
+    }
+
+    /// <summary>The hops the engine would have reported for the seeded records (one batch) and alerts.</summary>
+    private static async Task RecordLineageAsync(LineageLedger ledger, SubjectPseudonymizer subjects, List<LogEvent> events, List<AlertDocument> alerts)
+    {
+        var lineage = new PipelineLineage(ledger, subjects, "test-engine", "sqlite");
+        var at = Instant.FromDateTimeOffset(Start);
+        var records = events.Select(lineage.Describe).ToList();
+        await ledger.RecordBatchAsync(new BatchLineage(AgentId, 1, "SIEM_EVENTS", 1, "test-engine", "sqlite", at, at, records));
+        var subjectsByRecord = records.ToDictionary(r => r.RecordId, r => r.SubjectIds);
+        await ledger.RecordAlertsAsync([.. alerts.Select(a => new AlertLineage(a.AlertId, a.RuleId, a.RecordIds,
+            [.. a.RecordIds.SelectMany(r => subjectsByRecord.GetValueOrDefault(r) ?? []).Distinct()], "sqlite", at))]);
     }
 
     private sealed class FixedClock(Instant now) : IClock
