@@ -49,7 +49,10 @@ public sealed partial class EventPipeline
         foreach (var a in DescribeAlerts(lineage, alerts, subjectsByRecord, indexedAt)) _pendingAlertLineage[a.AlertId] = a;
         try
         {
-            foreach (var b in batches) await lineage.Recorder.RecordBatchAsync(b, cancellationToken).ConfigureAwait(false);
+            // All of the group's batch hops in flight at once: one round trip of PubAcks, not one per message.
+            var inFlight = new Task[batches.Count];
+            for (int i = 0; i < batches.Count; i++) inFlight[i] = lineage.Recorder.RecordBatchAsync(batches[i], cancellationToken).AsTask();
+            await Task.WhenAll(inFlight).ConfigureAwait(false);
             if (_pendingAlertLineage.Count > 0)
                 await lineage.Recorder.RecordAlertsAsync([.. _pendingAlertLineage.Values], cancellationToken).ConfigureAwait(false);
             _pendingAlertLineage.Clear();

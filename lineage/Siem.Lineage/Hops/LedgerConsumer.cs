@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Siem.Lineage.Ledger;
 using Siem.Nats;
 using Siem.Nats.JetStream;
@@ -6,8 +7,8 @@ namespace Siem.Lineage.Hops;
 
 /// <summary>
 /// Stores the hops of <see cref="LineageStreams.Stream"/> in the ledger: a durable pull consumer
-/// (<see cref="LineageStreams.LedgerDurable"/>) whose messages are acked only after the ledger write committed. A failed
-/// write naks the hop (redelivered after <see cref="NakDelay"/>; writes are idempotent). A hop that cannot be decoded is
+/// (<see cref="LineageStreams.LedgerDurable"/>) whose messages are acked only after the ledger write committed (one
+/// transaction per group of buffered hops). A failed write naks the group (redelivered after <see cref="NakDelay"/>; writes are idempotent). A hop that cannot be decoded is
 /// terminated (it would fail forever), counted in <see cref="Rejected"/> and logged with its stream sequence.
 /// Run one per ledger (the stream is a work queue).
 /// </summary>
@@ -48,12 +49,43 @@ public sealed class LedgerConsumer
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Runs until cancelled (or the connection closes for good).</summary>
+    /// <summary>
+    /// Runs until cancelled (or the connection closes for good). The pull fills a bounded buffer (full = the pull waits);
+    /// whatever is buffered (up to <see cref="BatchSize"/> hops) is written in one ledger transaction and then acked.
+    /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var consumer = await CreateConsumerAsync(cancellationToken).ConfigureAwait(false);
-        await foreach (var msg in consumer.ConsumeAsync(BatchSize, cancellationToken: cancellationToken).ConfigureAwait(false))
-            await HandleAsync(msg, cancellationToken).ConfigureAwait(false);
+        var buffer = Channel.CreateBounded<NatsJSMsg>(new BoundedChannelOptions(BatchSize * 2) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var pull = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var msg in consumer.ConsumeAsync(BatchSize, cancellationToken: stop.Token).ConfigureAwait(false))
+                    await buffer.Writer.WriteAsync(msg, stop.Token).ConfigureAwait(false);
+                buffer.Writer.TryComplete();
+            }
+            catch (Exception ex)
+            {
+                buffer.Writer.TryComplete(ex is OperationCanceledException ? null : ex);
+            }
+        }, CancellationToken.None);
+        var group = new List<NatsJSMsg>(BatchSize);
+        try
+        {
+            while (await buffer.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                group.Clear();
+                while (group.Count < BatchSize && buffer.Reader.TryRead(out var m)) group.Add(m);
+                await HandleGroupAsync(group, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            try { await pull.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        }
     }
 
     /// <summary>True when every hop published so far is stored and acked (nothing pending, nothing unacked).</summary>
@@ -63,46 +95,46 @@ public sealed class LedgerConsumer
         return info.NumPending == 0 && info.NumAckPending == 0;
     }
 
-    private async Task HandleAsync(NatsJSMsg msg, CancellationToken cancellationToken)
+    private async Task HandleGroupAsync(List<NatsJSMsg> group, CancellationToken cancellationToken)
     {
+        var batches = new List<BatchLineage>();
+        var alerts = new List<AlertLineage>();
+        var deliveries = new List<DeliveryLineage>();
+        var decoded = new List<NatsJSMsg>(group.Count);
+        foreach (var msg in group)
+        {
+            try
+            {
+                switch (msg.Subject)
+                {
+                    case LineageStreams.BatchSubject: batches.Add(LineageJson.DecodeBatch(msg.Data.Span)); break;
+                    case LineageStreams.AlertSubject: alerts.Add(LineageJson.DecodeAlert(msg.Data.Span)); break;
+                    case LineageStreams.DeliverySubject: deliveries.Add(LineageJson.DecodeDelivery(msg.Data.Span)); break;
+                    default: throw new FormatException($"unknown lineage subject '{msg.Subject}' (expected {LineageStreams.BatchSubject}, {LineageStreams.AlertSubject} or {LineageStreams.DeliverySubject})");
+                }
+                decoded.Add(msg);
+            }
+            catch (FormatException ex)
+            {
+                Interlocked.Increment(ref _rejected);
+                _log($"lineage hop {msg.Subject} (stream seq {SeqOf(msg)}) rejected: {ex.Message}");
+                await TryAsync(() => msg.TermAsync(cancellationToken)).ConfigureAwait(false);
+            }
+        }
+        if (decoded.Count == 0) return;
         try
         {
-            await StoreAsync(msg.Subject, msg.Data, cancellationToken).ConfigureAwait(false);
-        }
-        catch (FormatException ex)
-        {
-            Interlocked.Increment(ref _rejected);
-            _log($"lineage hop {msg.Subject} (stream seq {SeqOf(msg)}) rejected: {ex.Message}");
-            await TryAsync(() => msg.TermAsync(cancellationToken)).ConfigureAwait(false);
-            return;
+            await _ledger.RecordHopsAsync(batches, alerts, deliveries, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Interlocked.Increment(ref _failed);
-            _log($"ledger write of hop {msg.Subject} (stream seq {SeqOf(msg)}) failed, will be redelivered: {ex.GetType().Name}: {ex.Message}");
-            await TryAsync(() => msg.NakAsync(NakDelay, cancellationToken)).ConfigureAwait(false);
+            _log($"ledger write of {decoded.Count} hops failed, they will be redelivered: {ex.GetType().Name}: {ex.Message}");
+            foreach (var msg in decoded) await TryAsync(() => msg.NakAsync(NakDelay, cancellationToken)).ConfigureAwait(false);
             return;
         }
-        Interlocked.Increment(ref _stored);
-        await TryAsync(() => msg.AckAsync(cancellationToken)).ConfigureAwait(false);
-    }
-
-    private async Task StoreAsync(string subject, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-    {
-        switch (subject)
-        {
-            case LineageStreams.BatchSubject:
-                await _ledger.RecordBatchAsync(LineageJson.DecodeBatch(data.Span), cancellationToken).ConfigureAwait(false);
-                break;
-            case LineageStreams.AlertSubject:
-                await _ledger.RecordAlertsAsync([LineageJson.DecodeAlert(data.Span)], cancellationToken).ConfigureAwait(false);
-                break;
-            case LineageStreams.DeliverySubject:
-                await _ledger.RecordDeliveryAsync(LineageJson.DecodeDelivery(data.Span), cancellationToken).ConfigureAwait(false);
-                break;
-            default:
-                throw new FormatException($"unknown lineage subject '{subject}' (expected {LineageStreams.BatchSubject}, {LineageStreams.AlertSubject} or {LineageStreams.DeliverySubject})");
-        }
+        Interlocked.Add(ref _stored, decoded.Count);
+        foreach (var msg in decoded) await TryAsync(() => msg.AckAsync(cancellationToken)).ConfigureAwait(false);
     }
 
     private static string SeqOf(NatsJSMsg msg)
