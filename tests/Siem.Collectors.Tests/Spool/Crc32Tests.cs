@@ -28,6 +28,33 @@ public sealed class Crc32Tests
         }
     }
 
+    [Fact]
+    public void Folding_matches_the_definition_for_every_length_up_to_300_and_long_inputs()
+    {
+        var random = new Random(1_996);
+        var data = new byte[(1 << 20) + 77];
+        random.NextBytes(data);
+        for (var length = 0; length <= 300; length++)
+        {
+            Assert.Equal(Reference(data.AsSpan(3, length)), Crc32.Compute(data.AsSpan(3, length)));
+        }
+        Assert.Equal(Reference(data), Crc32.Compute(data));
+        Assert.Equal(Reference(data.AsSpan(1)), Crc32.Compute(data.AsSpan(1)));
+    }
+
+    [Fact]
+    public void Continuing_over_pieces_equals_the_crc_of_the_whole()
+    {
+        var random = new Random(42);
+        var data = new byte[5000];
+        random.NextBytes(data);
+        for (var i = 0; i < 200; i++)
+        {
+            var cut = random.Next(data.Length + 1);
+            Assert.Equal(Crc32.Compute(data), Crc32.Compute(data.AsSpan(cut), Crc32.Compute(data.AsSpan(0, cut))));
+        }
+    }
+
     private static uint Reference(ReadOnlySpan<byte> data)
     {
         var crc = 0xFFFFFFFFu;
