@@ -27,7 +27,8 @@ internal static class NatsAuthConfig
             """);
         sb.Append(enginePublicKey).Append("""
             ", permissions: {
-                      publish: { allow: ["$JS.API.>", "$JS.ACK.>", "$KV.>", "siem.alerts.>", "siem.lineage.>", "siem.quarantine.>"] }
+                      # siem.events.>: a purge re-publishes a batch rewritten without the purged person's records
+                      publish: { allow: ["$JS.API.>", "$JS.ACK.>", "$KV.>", "siem.events.>", "siem.alerts.>", "siem.lineage.>", "siem.quarantine.>"] }
                       subscribe: { allow: ["siem.enroll", "siem.alerts.>", "siem.lineage.>", "_INBOX.>"] }
                       # replies to enrollment requests go to the requesting agent's inbox
                       allow_responses: true
