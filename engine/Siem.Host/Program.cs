@@ -15,6 +15,7 @@ root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(CertsCommand.Create());
 root.Subcommands.Add(ConfigCommand.Create());
 root.Subcommands.Add(PurgeCommand.Create());
+root.Subcommands.Add(ApiTokenCommand.Create());
 root.Subcommands.Add(LineageCommand.Create());
 
 // SIGTERM/SIGINT cancel the command's token; a server finishing its group in flight needs longer than the 2 s default.

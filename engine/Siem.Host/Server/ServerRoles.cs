@@ -13,6 +13,7 @@ internal static class ServerRoles
     [
         ("engine", null, () => new EngineRole()),
         ("lineage", null, () => new LineageRole()),
+        ("api", "api", () => new ApiRole()),
     ];
 
     public static IReadOnlyList<string> Names => [.. All.Select(r => r.Name)];

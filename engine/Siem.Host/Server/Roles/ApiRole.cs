@@ -1,0 +1,138 @@
+using System.Text.Json;
+using Siem.Api;
+using Siem.Api.Auth;
+using Siem.Api.Https;
+using Siem.Api.Live;
+using Siem.Api.Rules;
+using Siem.Core.Security;
+using Siem.Engine.Alerts;
+using Siem.Host.Demo;
+using Siem.Lineage.Ledger;
+using Siem.Lineage.Subjects;
+using Siem.Nats;
+
+namespace Siem.Host.Server.Roles;
+
+/// <summary>
+/// The <c>api</c> role: the HTTP API and web console (section <c>api:</c> — listen, tls, jwt, requests_per_minute,
+/// max_body_bytes) over the data dir's index, agent registry, lineage ledger and rules, with live alerts from
+/// <c>siem.alerts.&gt;</c>. Tokens are made with <c>siem api-token create</c>. Not (yet) in this role: purges (use
+/// <c>siem purge</c>), and a revocation or rule change reaches an engine in another process only when it restarts.
+/// </summary>
+internal sealed class ApiRole : IServerRole
+{
+    private ApiSettings? _settings;
+
+    public string Name => "api";
+
+    private sealed record ApiSettings(string Listen, ApiHttpsOptions? Https, JwtValidationOptions? Jwt, int RequestsPerMinute, long MaxBodyBytes);
+
+    public void Configure(ServerContext context)
+    {
+        var s = context.Section("api");
+        s?.OnlyKeys("listen", "tls", "jwt", "requests_per_minute", "max_body_bytes");
+        string listen = s?.String("listen") ?? "127.0.0.1:8080";
+        try
+        {
+            ApiListener.Url(listen, null);
+        }
+        catch (ArgumentException ex)
+        {
+            throw s!.Error("listen", "ADDRESS:PORT (e.g. 127.0.0.1:8080)", ex.Message);
+        }
+        ApiHttpsOptions? https = null;
+        if (s?.Section("tls") is { } tls)
+        {
+            tls.OnlyKeys("cert_file", "key_file", "client_ca_file");
+            https = new ApiHttpsOptions { CertFile = tls.Path("cert_file") ?? throw tls.Missing("cert_file"), KeyFile = tls.Path("key_file") ?? throw tls.Missing("key_file"), ClientCaFile = tls.Path("client_ca_file") };
+        }
+        JwtValidationOptions? jwt = null;
+        if (s?.Section("jwt") is { } j)
+        {
+            j.OnlyKeys("issuer", "audience", "jwks_file", "role_claim");
+            jwt = new JwtValidationOptions
+            {
+                Issuer = j.RequiredString("issuer"),
+                Audience = j.RequiredString("audience"),
+                JwksPath = j.Path("jwks_file") ?? throw j.Missing("jwks_file"),
+                RoleClaim = j.String("role_claim") ?? "roles",
+            };
+        }
+        _settings = new ApiSettings(listen, https, jwt,
+            (int)(s?.PositiveInt("requests_per_minute", 600, 1_000_000) ?? 600),
+            s?.PositiveInt("max_body_bytes", 1024 * 1024, 64L * 1024 * 1024) ?? 1024 * 1024);
+    }
+
+    public async Task RunAsync(ServerContext context, CancellationToken cancellationToken)
+    {
+        var settings = _settings ?? throw new InvalidOperationException("the api role was not configured");
+        var config = context.Config;
+        void Info(string m) => context.Info("api", m);
+        await using var index = EngineRole.OpenIndex(config, context.Log);
+        var registry = new AgentRegistry(Path.Combine(config.DataDir, "engine", "agents.json"));
+        await using var ledger = LineageLedger.Open(config.DataDir);
+        var root = DemoPaths.RepoRoot();
+        var packs = config.IncludePack && root != null ? DemoPaths.PackFiles(root) : [];
+        var rules = new RuleStore(Path.Combine(config.DataDir, "rules"), [.. packs, .. config.RuleDirs]);
+        var feed = new AlertFeed();
+        await using var alerts = await context.Nats.SubscribeAsync("siem.alerts.>", cancellationToken: cancellationToken).ConfigureAwait(false);
+        var relay = Task.Run(() => RelayAsync(alerts, feed, Info, cancellationToken), CancellationToken.None);
+
+        var app = SiemApi.Build(new ApiOptions
+        {
+            DataDir = config.DataDir,
+            RulePacks = [.. packs, .. config.RuleDirs],
+            PipelinePath = config.PipelinePath ?? (config.IncludePack ? DemoPaths.DefaultPipeline(root) : null),
+            Jwt = settings.Jwt,
+            RequestsPerMinute = settings.RequestsPerMinute,
+            MaxRequestBodyBytes = settings.MaxBodyBytes,
+        }, new ApiBackends
+        {
+            Index = index,
+            Agents = registry,
+            Alerts = feed,
+            Rules = rules,
+            Lineage = ledger,
+            Subjects = SubjectPseudonymizer.Open(config.DataDir),
+            BrokerConnected = () => context.Nats.ConnectionState == NatsConnectionState.Open,
+        }, ApiListener.Configure(settings.Listen, settings.Https));
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        Info($"console and API at {ApiListener.Url(settings.Listen, settings.Https)} (JWT {(settings.Jwt != null ? "accepted from " + settings.Jwt.Issuer : "off")})");
+        if (((ApiTokenStore)app.Services.GetService(typeof(ApiTokenStore))!).All.Count == 0 && settings.Jwt == null)
+            Info($"no API token exists yet: create one with `siem api-token create --data {config.DataDir} --name NAME --role admin`");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await app.DisposeAsync().ConfigureAwait(false);
+        await relay.ConfigureAwait(false);
+        Info("stopped");
+    }
+
+    /// <summary>Alerts the engines publish (new ones and folded repeats) go to the browsers watching the live list.</summary>
+    private static async Task RelayAsync(NatsSubscription alerts, AlertFeed feed, Action<string> info, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var m in alerts.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    var alert = AlertJson.Deserialize(m.Data.Span);
+                    feed.Publish(alert, isNew: alert.Count == 1);
+                }
+                catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or KeyNotFoundException)
+                {
+                    info($"an alert on {m.Subject} could not be read and is not shown live ({ex.Message})");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+}
