@@ -10,6 +10,7 @@ using Siem.Lineage.Audit;
 using Siem.Lineage.Hops;
 using Siem.Lineage.Ledger;
 using Siem.Lineage.Purge;
+using Siem.Lineage.Shredding;
 using Siem.Lineage.Subjects;
 using Siem.Nats;
 using Siem.Nats.JetStream;
@@ -37,6 +38,7 @@ internal sealed class PurgeHarness : IAsyncDisposable
     public required SqliteIndexSink Index { get; init; }
     public required LineageLedger Ledger { get; init; }
     public required SubjectPseudonymizer Subjects { get; init; }
+    public required SqliteSubjectKeyStore Keys { get; init; }
     public required AgentRegistry Registry { get; init; }
     public required EngineKeyPair EngineKey { get; init; }
     public required ServerSigningKey ServerKey { get; init; }
@@ -59,7 +61,7 @@ internal sealed class PurgeHarness : IAsyncDisposable
         return new PurgeHarness
         {
             Server = server, Connection = conn, Js = js, DataDir = dir, Index = SqliteIndexSink.Open(dir), Ledger = LineageLedger.Open(dir),
-            Subjects = SubjectPseudonymizer.Open(dir), Registry = registry, EngineKey = key, ServerKey = ServerSigningKey.LoadOrCreate(dir),
+            Subjects = SubjectPseudonymizer.Open(dir), Keys = SqliteSubjectKeyStore.Open(dir), Registry = registry, EngineKey = key, ServerKey = ServerSigningKey.LoadOrCreate(dir),
             Sealer = new EnvelopeSealer(agent, key.AgreementPublicKey, key.KeyId),
         };
     }
@@ -125,7 +127,7 @@ internal sealed class PurgeHarness : IAsyncDisposable
             new IndexPurgeTarget(Index),
             new JetStreamPurgeTarget(Js, Opener(), new EnvelopeResealer(ServerKey, EngineKey), Subjects),
             new FilesPurgeTarget(),
-            new LedgerPurgeTarget(Ledger),
+            new LedgerPurgeTarget(Ledger, (id, ct) => Keys.DestroyKeyAsync(id, ct).AsTask()),
         ], Subjects, new AuditLog(DataDir), options);
 
     public Task WriteAlertAsync(string id, string[] recordIds, Dictionary<string, string> groupBy) =>
@@ -142,6 +144,7 @@ internal sealed class PurgeHarness : IAsyncDisposable
         _tracker?.Dispose();
         await Index.DisposeAsync();
         await Ledger.DisposeAsync();
+        Keys.Dispose();
         await Connection.DisposeAsync();
         await Server.DisposeAsync();
         try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { }

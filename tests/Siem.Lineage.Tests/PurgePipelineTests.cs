@@ -37,6 +37,8 @@ public sealed class PurgePipelineTests
         File.WriteAllText(Path.Combine(h.DataDir, "alert-dead-letter.jsonl"),
             $"{{\"alert_id\":\"a-alice\",\"alert\":{{\"source.ip\":\"{AliceIp}\"}}}}\n{{\"alert_id\":\"a-bob\",\"alert\":{{\"source.ip\":\"{BobIp}\"}}}}\n");
 
+        var aliceKey = await h.Keys.GetOrCreateKeyAsync(h.Subjects.SubjectId("source.ip", AliceIp), cts.Token);
+        var bobKey = await h.Keys.GetOrCreateKeyAsync(h.Subjects.SubjectId("source.ip", BobIp), cts.Token);
         var coordinator = h.Coordinator();
         var job = await coordinator.RequestAsync("source.ip", AliceIp, "dpo@example.org", "GDPR art. 17", cancellationToken: cts.Token);
         var result = await coordinator.RunAsync(job.Id, "dpo@example.org", cts.Token);
@@ -72,6 +74,11 @@ public sealed class PurgePipelineTests
         // The ledger forgot alice (tombstone only) and the byte scan of the data dir found nothing.
         Assert.Equal(0, await h.Ledger.CountSubjectRowsAsync(job.SubjectId, cts.Token));
         Assert.Single(await h.Ledger.TombstonesOfAsync(job.SubjectId, cts.Token));
+        // Crypto-shredding: alice's data key destroyed, bob's intact.
+        Assert.Equal(1, result.Job.Steps.Single(s => s.Store == "ledger").Shredded);
+        Assert.Null(await h.Keys.TryGetKeyAsync(job.SubjectId, cts.Token));
+        Assert.Equal(bobKey, await h.Keys.TryGetKeyAsync(h.Subjects.SubjectId("source.ip", BobIp), cts.Token));
+        Assert.Equal(32, aliceKey.Length);
         Assert.All(result.Checks, c => Assert.True(c.Clean, c.Store));
 
         // The engine comes back: the re-sealed batch passes its checks (carol indexed), a late alice record is dropped.

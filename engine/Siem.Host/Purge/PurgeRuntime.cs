@@ -8,6 +8,7 @@ using Siem.Lineage;
 using Siem.Lineage.Audit;
 using Siem.Lineage.Ledger;
 using Siem.Lineage.Purge;
+using Siem.Lineage.Shredding;
 using Siem.Lineage.Subjects;
 using Siem.Nats;
 using Siem.Nats.JetStream;
@@ -70,7 +71,10 @@ internal sealed class PurgeRuntime : IAsyncDisposable
             log.WriteLine($"purge: no JetStream to purge (neither --nats nor a store at {store})");
         }
         targets.Add(new FilesPurgeTarget());
-        targets.Add(new LedgerPurgeTarget(ledger));
+        // Crypto-shredding: the subject's data key goes with the ledger step (copies nobody can reach become unreadable).
+        var keys = SqliteSubjectKeyStore.Open(dataDir);
+        owned.Add(new DisposeAdapter(keys));
+        targets.Add(new LedgerPurgeTarget(ledger, (subjectId, ct) => keys.DestroyKeyAsync(subjectId, ct).AsTask()));
 
         var runtime = new PurgeRuntime(dataDir) { Pseudonymizer = pseudonymizer, Audit = audit };
         runtime._server = server;
@@ -127,5 +131,14 @@ internal sealed class PurgeRuntime : IAsyncDisposable
         for (int i = _owned.Count - 1; i >= 0; i--) await _owned[i].DisposeAsync().ConfigureAwait(false);
         _owned.Clear();
         if (_server != null) await _server.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private sealed class DisposeAdapter(IDisposable inner) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            inner.Dispose();
+            return ValueTask.CompletedTask;
+        }
     }
 }

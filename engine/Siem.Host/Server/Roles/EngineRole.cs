@@ -35,7 +35,12 @@ internal sealed partial class EngineRole : IServerRole
         using var alertHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
         await using var delivery = AlertDeliveryFactory.Create(config.AlertChannelsFile, config.DataDir, alertHttp, config.AlertQueueCapacity, Info);
         using var sequences = new BatchSequenceTracker(config.DataDir);
-        var opener = new EnvelopeOpener(new Dictionary<string, Siem.Core.Security.EngineKeyPair> { [key.KeyId] = key }, registry);
+        // Purges: batches a purge re-sealed with the server key are accepted; purged subjects' records are dropped on arrival.
+        var serverKey = Siem.Core.Security.ServerSigningKey.LoadOrCreate(config.DataDir);
+        var opener = new EnvelopeOpener(new Dictionary<string, Siem.Core.Security.EngineKeyPair> { [key.KeyId] = key }, registry)
+        {
+            Resealers = new Dictionary<string, byte[]> { [serverKey.KeyId] = serverKey.PublicKey },
+        };
         var pipeline = new EventPipeline(context.Nats, index, opener, sequences, detector, new EngineOptions
         {
             Durable = config.Durable,
@@ -46,6 +51,7 @@ internal sealed partial class EngineRole : IServerRole
             StateDir = Path.Combine(config.DataDir, "engine", "state"),
             StateFsyncInterval = config.StateFsyncInterval,
             Log = context.Log,
+            ForwardFilter = new Siem.Lineage.Purge.ForwardFilter(config.DataDir, Siem.Lineage.Subjects.SubjectPseudonymizer.Open(config.DataDir)),
         })
         {
             // Lineage is reported when the lineage role runs in this process (it offers the recorder).
