@@ -224,7 +224,7 @@ public sealed class ElasticsearchIndexSinkTests : IDisposable
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    private static string AlertSource()
+    internal static string AlertSource()
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer)) ElasticsearchDocuments.WriteAlert(w, Alert);

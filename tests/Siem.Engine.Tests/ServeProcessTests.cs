@@ -1,5 +1,6 @@
 using Siem.Core.Envelope;
 using Siem.Core.Events;
+using Siem.Core.Security;
 using Siem.Engine.Pipeline;
 using Siem.Nats;
 using Siem.Nats.JetStream;
@@ -108,5 +109,54 @@ public sealed class ServeProcessTests : IAsyncLifetime
         Assert.Equal(rows, distinct);
         Assert.True(rows > 0);
         Assert.Equal(200 * Records, rows + ((long)stream.State.Messages * Records));
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task The_engine_role_delivers_a_new_alert_to_the_configured_channel_with_retries_and_logs_the_outcome()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var receiver = new HttpReceiver(503); // the first attempt fails transiently and is retried
+        var rule = Path.Combine(_dir, "failed_login.yml");
+        File.WriteAllText(rule, """
+            title: SSH Failed Login (serve test)
+            id: 7a1d3e0c-5b2f-4f7e-8c9d-0e1f2a3b4c5d
+            logsource: {product: linux, service: sshd}
+            detection:
+                selection: {event.action: ssh_login, event.outcome: failure}
+                condition: selection
+            level: high
+            """);
+        File.WriteAllText(Path.Combine(_dir, "channels.json"), $$"""{"channels": [{"type": "webhook", "name": "soc", "url": "{{receiver.Url}}"}]}""");
+        var (config, sealer, agent) = SiemServeProcess.Prepare(_dir, _server.Url, "alerts:\n  channels_file: channels.json\n", rule);
+        var events = Enumerable.Range(0, 3).Select(i =>
+        {
+            var e = new LogEvent { RecordId = $"f{i}", AgentId = agent.AgentId, Timestamp = NodaTime.Instant.FromUtc(2026, 11, 22, 10, 0, i), Original = $"Failed password for root from 203.0.113.5 port {40000 + i} ssh2" };
+            e.Set(EcsFields.Message, e.Original);
+            e.Set(EcsFields.ProcessName, "sshd");
+            e.Set(EcsFields.EventAction, "ssh_login");
+            e.Set(EcsFields.EventOutcome, "failure");
+            e.Set(EcsFields.SourceIp, "203.0.113.5");
+            return e;
+        }).ToList();
+        var env = sealer.Seal(1, LogEventJson.EncodeBatch(events));
+        await _js.PublishAsync($"siem.events.{PipelineHarness.Tenant}.{agent.AgentId}", env.Body, PipelineHarness.Headers(env), cancellationToken: timeout.Token);
+
+        await using var engine = SiemServeProcess.Start(config);
+        var deliveries = Path.Combine(_dir, "data", "alert-deliveries.jsonl");
+        await WaitAsync(() => Task.FromResult(File.Exists(deliveries) && File.ReadAllText(deliveries).Contains('\n')), engine, "the delivery outcome logged", timeout.Token);
+        Assert.Equal(0, await engine.TerminateAsync(timeout.Token));
+
+        var posts = receiver.Requests.ToArray();
+        Assert.Equal(2, posts.Length);
+        Assert.Equal(posts[0].Body, posts[1].Body);
+        using var alert = System.Text.Json.JsonDocument.Parse(posts[1].Body);
+        Assert.Equal("7a1d3e0c-5b2f-4f7e-8c9d-0e1f2a3b4c5d", alert.RootElement.GetProperty("rule_id").GetString());
+        Assert.Equal(3, alert.RootElement.GetProperty("count").GetInt64());
+        using var outcome = System.Text.Json.JsonDocument.Parse(File.ReadAllLines(deliveries).Single());
+        Assert.Equal("soc", outcome.RootElement.GetProperty("channel").GetString());
+        Assert.True(outcome.RootElement.GetProperty("delivered").GetBoolean());
+        Assert.Equal(2, outcome.RootElement.GetProperty("attempts").GetInt32());
+        Assert.Equal(SecureFile.OwnerOnly, File.GetUnixFileMode(deliveries));
     }
 }

@@ -29,7 +29,8 @@ public sealed class ServerConfigTests : IDisposable
         Assert.Equal(["nats://127.0.0.1:4222"], config.NatsServers);
         Assert.Equal("sqlite", config.IndexKind);
         Assert.True(config.IncludePack);
-        Assert.Equal(256, config.BatchSize);
+        Assert.Equal(64, config.BatchSize);
+        Assert.Equal(256, config.BufferCapacity);
         Assert.Equal(TimeSpan.FromSeconds(30), config.AckWait);
         Assert.Equal(NodaTime.Duration.FromMinutes(15), config.SuppressionWindow);
         Assert.Empty(config.EnrollmentTokens);

@@ -62,7 +62,7 @@ internal sealed class SiemServeProcess : IAsyncDisposable
     }
 
     /// <summary>A data dir with an engine key and one enrolled agent (as enrollment would leave it), and a config for it.</summary>
-    public static (string ConfigPath, EnvelopeSealer Sealer, AgentIdentity Agent) Prepare(string dir, string natsUrl, string extraYaml = "")
+    public static (string ConfigPath, EnvelopeSealer Sealer, AgentIdentity Agent) Prepare(string dir, string natsUrl, string extraYaml = "", string? ruleFile = null)
     {
         var data = Path.Combine(dir, "data");
         Directory.CreateDirectory(Path.Combine(data, "engine"));
@@ -78,6 +78,7 @@ internal sealed class SiemServeProcess : IAsyncDisposable
               urls: [{natsUrl}]
             rules:
               include_pack: false
+              dirs: [{ruleFile ?? ""}]
             engine:
               batch_size: 4
               ack_wait_ms: 2000

@@ -34,6 +34,8 @@ public sealed class AlertDeliveryQueue : IAsyncDisposable
     public AlertDispatcher Dispatcher => _dispatcher;
     public long Enqueued => Interlocked.Read(ref _enqueued);
     public long Overflowed => Interlocked.Read(ref _overflowed);
+    /// <summary>Alerts queued and not yet taken by a worker.</summary>
+    public int Pending => _queue.Reader.Count;
 
     /// <summary>Delivers the pipeline's new alerts (repeats that fold into an open alert are not re-sent).</summary>
     public void Attach(EventPipeline pipeline)

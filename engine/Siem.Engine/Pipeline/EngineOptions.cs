@@ -12,9 +12,12 @@ public sealed record EngineOptions
     public string Durable { get; init; } = "siem-engine";
     public string FilterSubject { get; init; } = "siem.events.>";
     /// <summary>Messages requested per pull and the most messages processed as one index transaction.</summary>
-    public int BatchSize { get; init; } = 256;
+    public int BatchSize { get; init; } = 64;
+    /// <summary>A group is also cut when its messages reach this many bytes (agent batches are up to 512 KiB each), so one
+    /// index transaction stays seconds, not minutes, long.</summary>
+    public long MaxGroupBytes { get; init; } = 8L * 1024 * 1024;
     /// <summary>Messages buffered between the pull and the processor. Full = the pull waits (backpressure); nothing is dropped.</summary>
-    public int BufferCapacity { get; init; } = 1024;
+    public int BufferCapacity { get; init; } = 256;
     public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Delay before a message whose processing failed (index down) is redelivered.</summary>
     public TimeSpan NakDelay { get; init; } = TimeSpan.FromSeconds(1);

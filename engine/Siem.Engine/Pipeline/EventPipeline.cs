@@ -79,6 +79,7 @@ public sealed partial class EventPipeline
                 await foreach (var msg in consumer.ConsumeAsync(_options.BatchSize, cancellationToken: stop.Token).ConfigureAwait(false))
                 {
                     Stats.Received();
+                    _outstanding[msg] = System.Diagnostics.Stopwatch.GetTimestamp();
                     await buffer.Writer.WriteAsync(msg, stop.Token).ConfigureAwait(false);
                 }
                 buffer.Writer.TryComplete();
@@ -88,6 +89,7 @@ public sealed partial class EventPipeline
                 buffer.Writer.TryComplete(ex is OperationCanceledException ? null : ex);
             }
         }, CancellationToken.None);
+        var keepAlive = Task.Run(() => KeepAliveAsync(stop.Token), CancellationToken.None);
 
         var group = new List<NatsJSMsg>(_options.BatchSize);
         // A stop request ends the pulling but not the group in flight: it is written and acked, bounded by DrainTimeout
@@ -99,8 +101,14 @@ public sealed partial class EventPipeline
             while (!cancellationToken.IsCancellationRequested && await buffer.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 group.Clear();
-                while (group.Count < _options.BatchSize && buffer.Reader.TryRead(out var m)) group.Add(m);
+                long bytes = 0;
+                while (group.Count < _options.BatchSize && bytes < _options.MaxGroupBytes && buffer.Reader.TryRead(out var m))
+                {
+                    group.Add(m);
+                    bytes += m.Data.Length;
+                }
                 await ProcessGroupAsync(group, inFlight.Token).ConfigureAwait(false);
+                foreach (var m in group) _outstanding.TryRemove(m, out _);
                 GroupCommitted?.Invoke();
             }
         }
@@ -112,7 +120,9 @@ public sealed partial class EventPipeline
         {
             await stop.CancelAsync().ConfigureAwait(false);
             try { await pull.ConfigureAwait(false); } catch (OperationCanceledException) { }
+            await keepAlive.ConfigureAwait(false);
             await ReleaseBufferedAsync(buffer.Reader).ConfigureAwait(false);
+            _outstanding.Clear();
         }
     }
 

@@ -1,11 +1,12 @@
 using System.CommandLine;
 using NodaTime;
 using Siem.Engine.Index;
+using Siem.Engine.Index.Elasticsearch;
 using Siem.Engine.Search;
 
 namespace Siem.Host.Commands;
 
-/// <summary><c>siem search [--data DIR] QUERY [--from T] [--to T] [--json] [--limit N]</c> over indexed events and alerts.</summary>
+/// <summary><c>siem search [--data DIR | --es URL] QUERY [--from T] [--to T] [--json] [--limit N]</c> over indexed events and alerts.</summary>
 internal static class SearchCommand
 {
     public static Command Create()
@@ -19,14 +20,21 @@ internal static class SearchCommand
         var to = new Option<string?>("--to") { Description = "End (exclusive): ISO-8601 or relative" };
         var json = new Option<bool>("--json") { Description = "One JSON object per line" };
         var limit = new Option<int>("--limit") { Description = "Maximum hits, newest first", DefaultValueFactory = _ => 100 };
+        var es = new Option<string?>("--es") { Description = "Search this Elasticsearch/OpenSearch URL instead of the SQLite index (auth: SIEM_ES_USERNAME/SIEM_ES_PASSWORD or SIEM_ES_API_KEY)" };
         var cmd = new Command("search", "Search indexed events and alerts.");
         cmd.Arguments.Add(query);
-        foreach (var o in new Option[] { data, from, to, json, limit }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { data, from, to, json, limit, es }) cmd.Options.Add(o);
         cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
             string dir = pr.GetValue(data)!;
             string text = pr.GetValue(query)!;
-            if (!File.Exists(Path.Combine(dir, "index.db")))
+            string? esUrl = pr.GetValue(es);
+            if (esUrl != null && (!Uri.TryCreate(esUrl, UriKind.Absolute, out var esUri) || (esUri.Scheme != Uri.UriSchemeHttp && esUri.Scheme != Uri.UriSchemeHttps)))
+            {
+                await Console.Error.WriteLineAsync($"siem search: --es '{esUrl}' is not an http(s) URL").ConfigureAwait(false);
+                return 2;
+            }
+            if (esUrl == null && !File.Exists(Path.Combine(dir, "index.db")))
             {
                 await Console.Error.WriteLineAsync($"siem search: no index at {Path.GetFullPath(Path.Combine(dir, "index.db"))}; run `./siem demo --data {dir}` first or pass --data DIR").ConfigureAwait(false);
                 return 1;
@@ -53,8 +61,17 @@ internal static class SearchCommand
                 await Console.Error.WriteLineAsync($"siem search: {ex.Message}").ConfigureAwait(false);
                 return 2;
             }
-            await using var sink = SqliteIndexSink.Open(dir);
-            var hits = await sink.SearchAsync(request, ct).ConfigureAwait(false);
+            await using var sink = esUrl != null ? OpenElasticsearch(new Uri(esUrl)) : SqliteIndexSink.Open(dir);
+            IReadOnlyList<SearchHit> hits;
+            try
+            {
+                hits = await sink.SearchAsync(request, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is ElasticsearchException or HttpRequestException)
+            {
+                await Console.Error.WriteLineAsync($"siem search: {ex.Message}").ConfigureAwait(false);
+                return 1;
+            }
             bool asJson = pr.GetValue(json);
             foreach (var h in hits)
             {
@@ -69,4 +86,13 @@ internal static class SearchCommand
         });
         return cmd;
     }
+
+    private static IIndexSink OpenElasticsearch(Uri url) => new ElasticsearchIndexSink(new ElasticsearchOptions
+    {
+        Url = url,
+        Username = Environment.GetEnvironmentVariable("SIEM_ES_USERNAME"),
+        Password = Environment.GetEnvironmentVariable("SIEM_ES_PASSWORD"),
+        ApiKey = Environment.GetEnvironmentVariable("SIEM_ES_API_KEY"),
+        MaxRetries = 2,
+    });
 }

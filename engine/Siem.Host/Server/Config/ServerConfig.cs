@@ -44,8 +44,8 @@ internal sealed record ServerConfig
     public int AlertQueueCapacity { get; init; } = 10_000;
 
     public string Durable { get; init; } = "siem-engine";
-    public int BatchSize { get; init; } = 256;
-    public int BufferCapacity { get; init; } = 1024;
+    public int BatchSize { get; init; } = 64;
+    public int BufferCapacity { get; init; } = 256;
     public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(30);
     public Duration SuppressionWindow { get; init; } = Duration.FromMinutes(15);
     /// <summary>Correlation and suppression state is replaced atomically after every group (data_dir/engine/state); fsynced at most this often.</summary>
