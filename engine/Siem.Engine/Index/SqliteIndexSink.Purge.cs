@@ -26,7 +26,8 @@ public sealed partial class SqliteIndexSink : IIndexPurge
                 cancellationToken.ThrowIfCancellationRequested();
                 using (var byId = _writer.CreateCommand())
                 {
-                    byId.CommandText = $"SELECT e.record_id FROM {table} e JOIN temp.purge_ids p ON p.id = e.record_id WHERE e.ts >= $from AND e.ts < $to";
+                    // CROSS JOIN keeps the id list outside: one seek in the record_id index per id, never a scan of the partition.
+                    byId.CommandText = $"SELECT e.record_id FROM temp.purge_ids p CROSS JOIN {table} e ON e.record_id = p.id WHERE e.ts >= $from AND e.ts < $to";
                     BindScope(byId, from, to);
                     using var r = byId.ExecuteReader();
                     while (r.Read()) found.Add(r.GetString(0));
@@ -74,7 +75,7 @@ public sealed partial class SqliteIndexSink : IIndexPurge
             {
                 using var count = _writer.CreateCommand();
                 count.Transaction = tx;
-                count.CommandText = $"SELECT count(*) FROM {table} WHERE record_id IN (SELECT id FROM temp.purge_ids)";
+                count.CommandText = $"SELECT count(*) FROM temp.purge_ids p CROSS JOIN {table} e ON e.record_id = p.id";
                 if ((long)count.ExecuteScalar()! == 0) continue;
                 // FTS5 secure-delete rewrites the doclist page of every token of every deleted row (slow when the rows
                 // share common words); plain deletes followed by 'optimize' (all segments merged into one, deleted
@@ -84,7 +85,7 @@ public sealed partial class SqliteIndexSink : IIndexPurge
                 cmd.Transaction = tx;
                 cmd.CommandText = $"INSERT INTO {table}_fts({table}_fts, rank) VALUES ('secure-delete', 0)";
                 cmd.ExecuteNonQuery();
-                cmd.CommandText = $"DELETE FROM {table} WHERE record_id IN (SELECT id FROM temp.purge_ids)";
+                cmd.CommandText = $"DELETE FROM {table} WHERE id IN (SELECT e.id FROM temp.purge_ids p CROSS JOIN {table} e ON e.record_id = p.id)";
                 deleted += cmd.ExecuteNonQuery();
                 cmd.CommandText = $"""
                     INSERT INTO {table}_fts({table}_fts) VALUES ('optimize');
