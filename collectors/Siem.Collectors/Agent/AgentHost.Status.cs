@@ -47,6 +47,7 @@ public sealed partial class AgentHost
             RssBytes = self.WorkingSet64,
             PeakRssBytes = self.PeakWorkingSet64,
             AllocatedBytes = GC.GetTotalAllocatedBytes(),
+            GcCommittedBytes = GC.GetGCMemoryInfo().TotalCommittedBytes,
         };
     }
 

@@ -29,6 +29,8 @@ public sealed record AgentStatus
     public long PeakRssBytes { get; init; }
     /// <summary>Bytes the process allocated on the managed heap since it started.</summary>
     public long AllocatedBytes { get; init; }
+    /// <summary>Memory the garbage collector holds committed (its share of <see cref="RssBytes"/>).</summary>
+    public long GcCommittedBytes { get; init; }
     public IReadOnlyDictionary<string, long> Checkpoints { get; init; } = new Dictionary<string, long>();
 
     public static JsonSerializerOptions JsonOptions { get; } = new()

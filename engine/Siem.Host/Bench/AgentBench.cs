@@ -79,7 +79,7 @@ internal static class AgentBench
             var serverCpu = CpuMeter.ProcessCpu(server.Pid) - serverCpuBefore;
             var peakRss = PeakRssBytes(agent.Pid);
             progress?.WriteLine($"shipped {after.RecordsShipped} records in {after.BatchesAcked - before.BatchesAcked} batches, {clock.Elapsed.TotalSeconds:F2} s wall; errors {after.Errors}");
-            progress?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CPU: agent {cpu.TotalMicroseconds / count:F2} µs/line ({cpu.TotalSeconds:F2} s), nats-server {serverCpu.TotalMicroseconds / count:F2} µs/line; agent allocated {(after.AllocatedBytes - before.AllocatedBytes) / (double)count:F0} bytes/line"));
+            progress?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CPU: agent {cpu.TotalMicroseconds / count:F2} µs/line ({cpu.TotalSeconds:F2} s), nats-server {serverCpu.TotalMicroseconds / count:F2} µs/line; agent allocated {(after.AllocatedBytes - before.AllocatedBytes) / (double)count:F0} bytes/line; GC heap committed {after.GcCommittedBytes / (1024.0 * 1024.0):F1} MiB of {after.RssBytes / (1024.0 * 1024.0):F1} MiB resident"));
             if (!agent.Stop(TimeSpan.FromSeconds(10))) progress?.WriteLine("siem-agent did not stop on SIGTERM within 10 s; killed");
             var perSec = count / clock.Elapsed.TotalSeconds;
             return string.Create(CultureInfo.InvariantCulture,

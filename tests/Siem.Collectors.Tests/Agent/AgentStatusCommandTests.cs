@@ -36,7 +36,7 @@ public sealed class AgentStatusCommandTests
             Assert.Contains("spool           0 batches, 0 bytes", lines);
             var checkpoint = Assert.Single(lines, l => l.StartsWith("checkpoint", StringComparison.Ordinal));
             Assert.EndsWith($" @ {length.ToString(CultureInfo.InvariantCulture)}", checkpoint, StringComparison.Ordinal);
-            Assert.Single(lines, l => l.StartsWith("process         cpu ", StringComparison.Ordinal) && l.Contains(" MiB", StringComparison.Ordinal));
+            Assert.Single(lines, l => l.StartsWith("process         cpu ", StringComparison.Ordinal) && l.Contains(" MiB", StringComparison.Ordinal) && l.Contains("GC heap ", StringComparison.Ordinal));
 
             (code, stdout, stderr) = await AgentProcess.RunAsync("status", "--state", kit.StateDir, "--json");
             Assert.True(code == 0, stderr);
@@ -46,6 +46,7 @@ public sealed class AgentStatusCommandTests
             Assert.Equal(500, status.RecordsShipped);
             Assert.True(status.RssBytes > 0 && status.PeakRssBytes >= status.RssBytes, $"rss {status.RssBytes}, peak {status.PeakRssBytes}");
             Assert.True(status.AllocatedBytes > 0);
+            Assert.True(status.GcCommittedBytes > 0);
         }
         finally
         {
