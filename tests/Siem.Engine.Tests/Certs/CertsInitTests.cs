@@ -93,7 +93,7 @@ public sealed class CertsInitTests : IDisposable
 
         await using (var engine = new NatsConnection(opts with { TlsCertFile = _layout.EngineCert, TlsKeyFile = _layout.EngineKey }))
         {
-            await engine.ConnectAsync(Timeout());
+            await SecuredNats.ConnectAsync(engine, Timeout());
             Assert.True(engine.ServerInfo!.TlsRequired);
             await using var sub = await engine.SubscribeAsync("tls.check", cancellationToken: Timeout());
             await engine.PublishAsync("tls.check", "over mTLS"u8.ToArray(), cancellationToken: Timeout());

@@ -40,8 +40,8 @@ public sealed class NatsPermissionTests(SecuredNats nats) : IClassFixture<Secure
         var ct = Timeout();
         await using var engine = new NatsConnection(nats.EngineOpts());
         await using var agent = new NatsConnection(nats.AgentOpts(SecuredNats.Web01));
-        await engine.ConnectAsync(ct);
-        await agent.ConnectAsync(ct);
+        await SecuredNats.ConnectAsync(engine, ct);
+        await SecuredNats.ConnectAsync(agent, ct);
         var engineJs = new NatsJSContext(engine);
         await using var events = await CreateEventsStreamAsync(engineJs, SecuredNats.Web01.EventsSubject, ct);
         var stream = events.Name;
@@ -65,8 +65,8 @@ public sealed class NatsPermissionTests(SecuredNats nats) : IClassFixture<Secure
         var ct = Timeout();
         await using var engine = new NatsConnection(nats.EngineOpts());
         await using var agent = new NatsConnection(nats.AgentOpts(SecuredNats.Web01));
-        await engine.ConnectAsync(ct);
-        await agent.ConnectAsync(ct);
+        await SecuredNats.ConnectAsync(engine, ct);
+        await SecuredNats.ConnectAsync(agent, ct);
         var engineJs = new NatsJSContext(engine);
         await using var events = await CreateEventsStreamAsync(engineJs, SecuredNats.Web02.EventsSubject, ct);
         var stream = events.Name;
@@ -91,7 +91,7 @@ public sealed class NatsPermissionTests(SecuredNats nats) : IClassFixture<Secure
     {
         var ct = Timeout();
         await using var agent = new NatsConnection(nats.AgentOpts(SecuredNats.Web01));
-        await agent.ConnectAsync(ct);
+        await SecuredNats.ConnectAsync(agent, ct);
         var errors = CollectErrors(agent);
 
         await using var sub = await agent.SubscribeAsync(subject, cancellationToken: ct);
@@ -107,8 +107,8 @@ public sealed class NatsPermissionTests(SecuredNats nats) : IClassFixture<Secure
         var ct = Timeout();
         await using var engine = new NatsConnection(nats.EngineOpts());
         await using var agent = new NatsConnection(nats.AgentOpts(SecuredNats.Web01));
-        await engine.ConnectAsync(ct);
-        await agent.ConnectAsync(ct);
+        await SecuredNats.ConnectAsync(engine, ct);
+        await SecuredNats.ConnectAsync(agent, ct);
         await using var events = await CreateEventsStreamAsync(new NatsJSContext(engine), SecuredNats.Web01.EventsSubject, ct);
         var stream = events.Name;
         await new NatsJSContext(agent).PublishAsync(SecuredNats.Web01.EventsSubject, "own batch"u8.ToArray(), cancellationToken: ct);
@@ -130,8 +130,8 @@ public sealed class NatsPermissionTests(SecuredNats nats) : IClassFixture<Secure
         var ct = Timeout();
         await using var engine = new NatsConnection(nats.EngineOpts());
         await using var agent = new NatsConnection(nats.AgentOpts(SecuredNats.Web02));
-        await engine.ConnectAsync(ct);
-        await agent.ConnectAsync(ct);
+        await SecuredNats.ConnectAsync(engine, ct);
+        await SecuredNats.ConnectAsync(agent, ct);
         await using var enroll = await engine.SubscribeAsync("siem.enroll", cancellationToken: ct);
         await engine.PingAsync(ct); // the server has registered the subscription
         var responder = Task.Run(async () =>
@@ -152,6 +152,6 @@ public sealed class NatsPermissionTests(SecuredNats nats) : IClassFixture<Secure
     {
         var ct = Timeout();
         await using var stranger = new NatsConnection(nats.AgentOpts(SecuredNats.Web01) with { NKeySeedFile = null, NKeySeed = NKeyPair.CreateUser().Seed, MaxReconnectAttempts = 0 });
-        await Assert.ThrowsAsync<NatsAuthorizationException>(async () => await stranger.ConnectAsync(ct));
+        await Assert.ThrowsAsync<NatsAuthorizationException>(() => SecuredNats.ConnectAsync(stranger, ct));
     }
 }

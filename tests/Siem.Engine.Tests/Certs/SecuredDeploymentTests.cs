@@ -45,7 +45,7 @@ public sealed class SecuredDeploymentTests(SecuredNats nats) : IClassFixture<Sec
         var stateDir = Path.Combine(_dir, "agent");
         await using (var enroll = new NatsConnection(nats.AgentOpts(SecuredNats.Web01)))
         {
-            await enroll.ConnectAsync(ct);
+            await SecuredNats.ConnectAsync(enroll, ct);
             while (true)
             {
                 Assert.False(serve.IsCompleted, $"siem serve stopped early:\n{log}");
@@ -77,7 +77,7 @@ public sealed class SecuredDeploymentTests(SecuredNats nats) : IClassFixture<Sec
         }
 
         await using var engineView = new NatsConnection(nats.EngineOpts());
-        await engineView.ConnectAsync(ct);
+        await SecuredNats.ConnectAsync(engineView, ct);
         var js = new NatsJSContext(engineView);
         while (await js.GetConsumerInfoAsync(EngineStreams.Events, EngineOptions.Default.Durable, ct) is not { NumPending: 0, NumAckPending: 0 })
             await Task.Delay(50, ct);

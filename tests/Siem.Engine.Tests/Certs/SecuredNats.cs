@@ -48,6 +48,24 @@ public sealed class SecuredNats : IAsyncLifetime
         ConnectTimeout = TimeSpan.FromSeconds(15),
     };
 
+    /// <summary>Connects as a real client does: a TLS handshake that times out on an overloaded machine (the server
+    /// closes it: "broken pipe") is retried until <paramref name="cancellationToken"/>; refused credentials are not.</summary>
+    public static async Task ConnectAsync(NatsConnection connection, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                await connection.ConnectAsync(cancellationToken);
+                return;
+            }
+            catch (NatsConnectionException) when (!cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(200, cancellationToken);
+            }
+        }
+    }
+
     public async Task DisposeAsync()
     {
         await Server.DisposeAsync();
