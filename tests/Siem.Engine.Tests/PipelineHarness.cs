@@ -29,7 +29,8 @@ internal sealed class PipelineHarness : IAsyncDisposable
     private Task _run = Task.CompletedTask;
     private BatchSequenceTracker? _tracker;
 
-    public static async Task<PipelineHarness> StartAsync(Func<IIndexSink, IIndexSink>? wrapSink = null)
+    /// <param name="protector">Crypto-shredding for the index, made for the harness's data dir; null = fields stored as they come.</param>
+    public static async Task<PipelineHarness> StartAsync(Func<IIndexSink, IIndexSink>? wrapSink = null, Func<string, Siem.Lineage.Shredding.FieldProtector>? protector = null)
     {
         var server = await NatsServer.StartAsync();
         var conn = new NatsConnection(NatsOpts.Default with { Servers = [server.Url] });
@@ -43,7 +44,7 @@ internal sealed class PipelineHarness : IAsyncDisposable
         registry.Register(agent.AgentId, agent.SigningPublicKey, Tenant);
         var h = new PipelineHarness
         {
-            Server = server, Connection = conn, Js = js, DataDir = dir, Index = SqliteIndexSink.Open(dir),
+            Server = server, Connection = conn, Js = js, DataDir = dir, Index = SqliteIndexSink.Open(dir, protector?.Invoke(dir)),
             Registry = registry, EngineKey = key, Agent = agent, Sealer = new EnvelopeSealer(agent, key.AgreementPublicKey, key.KeyId),
         };
         h.StartPipeline(wrapSink?.Invoke(h.Index) ?? h.Index);

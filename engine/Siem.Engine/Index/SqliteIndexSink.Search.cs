@@ -13,6 +13,7 @@ public sealed partial class SqliteIndexSink
     public Task<IReadOnlyList<SearchHit>> SearchAsync(SearchRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        request = WithBlindIndex(request);
         using var conn = OpenReader();
         var hits = new List<SearchHit>();
         if (request.IncludeEvents)
@@ -49,12 +50,13 @@ public sealed partial class SqliteIndexSink
             }
         }
         IReadOnlyList<SearchHit> result = [.. hits.OrderByDescending(h => h.Timestamp).ThenByDescending(h => h.Id, StringComparer.Ordinal).Take(request.Limit)];
-        return Task.FromResult(result);
+        return RevealAsync(result, cancellationToken);
     }
 
     public Task<long> CountAsync(SearchRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        request = WithBlindIndex(request);
         using var conn = OpenReader();
         long total = 0;
         var tables = new List<string>();

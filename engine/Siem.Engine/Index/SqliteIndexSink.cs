@@ -72,6 +72,7 @@ public sealed partial class SqliteIndexSink : IIndexSink
     {
         ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(alerts);
+        events = await ProtectAsync(events, cancellationToken).ConfigureAwait(false);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -152,6 +153,7 @@ public sealed partial class SqliteIndexSink : IIndexSink
             if (_disposed) return;
             _disposed = true;
             await _writer.DisposeAsync().ConfigureAwait(false);
+            _ownedKeys?.Dispose();
         }
         finally
         {

@@ -61,13 +61,15 @@ internal static class SearchCommand
                 await Console.Error.WriteLineAsync($"siem search: {ex.Message}").ConfigureAwait(false);
                 return 2;
             }
-            await using var sink = esUrl != null ? OpenElasticsearch(new Uri(esUrl)) : SqliteIndexSink.Open(dir);
+            // An index written with crypto-shredding (its key store exists) is searched through the blind index and decrypted.
+            await using var sink = esUrl != null ? OpenElasticsearch(new Uri(esUrl))
+                : File.Exists(Siem.Lineage.LineagePaths.KeyStore(dir)) ? SqliteIndexSink.OpenWithShredding(dir) : SqliteIndexSink.Open(dir);
             IReadOnlyList<SearchHit> hits;
             try
             {
                 hits = await sink.SearchAsync(request, ct).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is ElasticsearchException or HttpRequestException)
+            catch (Exception ex) when (ex is ElasticsearchException or HttpRequestException or SearchQueryException)
             {
                 await Console.Error.WriteLineAsync($"siem search: {ex.Message}").ConfigureAwait(false);
                 return 1;

@@ -12,7 +12,7 @@ internal sealed partial class DemoRunner
 
     private IIndexSink OpenIndex(string dataDir)
     {
-        if (_o.ElasticsearchUrl is not { } url) return SqliteIndexSink.Open(dataDir);
+        if (_o.ElasticsearchUrl is not { } url) return SqliteIndexSink.OpenWithShredding(dataDir);
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             throw new ArgumentException($"--elasticsearch '{url}' is not an http(s) URL");
         Err($"demo: indexing into Elasticsearch/OpenSearch at {uri.GetLeftPart(UriPartial.Authority)} (dead letters: {Path.Combine(dataDir, "es-dead-letter.jsonl")})");

@@ -57,7 +57,8 @@ internal sealed partial class EngineRole
 
     internal static IIndexSink OpenIndex(ServerConfig config, TextWriter log)
     {
-        if (config.IndexKind != "elasticsearch") return SqliteIndexSink.Open(config.SqliteDir ?? config.DataDir);
+        // Crypto-shredding: PII fields encrypted under per-subject keys kept in the data dir, where the purge destroys them.
+        if (config.IndexKind != "elasticsearch") return SqliteIndexSink.OpenWithShredding(config.SqliteDir ?? config.DataDir, config.DataDir);
         return new ElasticsearchIndexSink(new ElasticsearchOptions
         {
             Url = config.ElasticsearchUrl!,

@@ -1,0 +1,30 @@
+using Siem.Lineage.Shredding;
+using Siem.Lineage.Subjects;
+
+namespace Siem.Engine.Search;
+
+/// <summary>
+/// Rewrites terms on crypto-shredded fields for an index that stores them encrypted: <c>user.email:x</c> becomes
+/// <c>user.email.bidx:&lt;blind index of x&gt;</c> (the stored ciphertext is randomized, only the blind index compares).
+/// <c>user.email:*</c> (field present) stays; a partial wildcard cannot be answered and is refused with a clear error.
+/// </summary>
+internal static class BlindIndexRewriter
+{
+    public static QueryNode Rewrite(QueryNode node, FieldProtector protector) => node switch
+    {
+        AndNode a => new AndNode(Rewrite(a.Left, protector), Rewrite(a.Right, protector)),
+        OrNode o => new OrNode(Rewrite(o.Left, protector), Rewrite(o.Right, protector)),
+        NotNode n => new NotNode(Rewrite(n.Operand, protector)),
+        FieldNode f when protector.Fields.Contains(f.Field, StringComparer.Ordinal) => RewriteField(f, protector),
+        _ => node,
+    };
+
+    private static QueryNode RewriteField(FieldNode f, FieldProtector protector)
+    {
+        if (f.HasWildcard && f.Value.All(ch => ch == '*')) return f;
+        if (f.HasWildcard)
+            throw new SearchQueryException($"field '{f.Field}' is stored encrypted (crypto-shredding): search it by its exact value or '{f.Field}:*', not by a wildcard pattern");
+        if (SubjectPseudonymizer.Canonical(f.Field, f.Value) == null) return f;
+        return new FieldNode(f.Field + FieldProtector.BlindIndexSuffix, protector.BlindIndex(f.Field, f.Value), false);
+    }
+}
