@@ -35,7 +35,8 @@ public sealed class PurgePipelineTests
         ulong shared = await h.PublishAsync(PurgeHarness.Record("r7", "alice", AliceIp, 7), PurgeHarness.Record("r8", "carol", CarolIp, 8));
         ulong aliceOnly = await h.PublishAsync(PurgeHarness.Record("r9", "alice", AliceIp, 9));
         File.WriteAllText(Path.Combine(h.DataDir, "alert-dead-letter.jsonl"),
-            $"{{\"alert_id\":\"a-alice\",\"alert\":{{\"source.ip\":\"{AliceIp}\"}}}}\n{{\"alert_id\":\"a-bob\",\"alert\":{{\"source.ip\":\"{BobIp}\"}}}}\n");
+            $"{{\"alert_id\":\"a-alice\",\"alert\":{{\"source.ip\":\"{AliceIp}\"}}}}\n{{\"alert_id\":\"a-bob\",\"alert\":{{\"source.ip\":\"{BobIp}\"}}}}\n" +
+            $"{{\"alert_id\":\"a-shared\",\"alert\":{{\"record_ids\":[\"r1\",\"r2\"],\"group_by\":{{\"source.ip\":\"{AliceIp}\",\"host.name\":\"web1\"}}}}}}\n");
 
         var aliceKey = await h.Keys.GetOrCreateKeyAsync(h.Subjects.SubjectId("source.ip", AliceIp), cts.Token);
         var bobKey = await h.Keys.GetOrCreateKeyAsync(h.Subjects.SubjectId("source.ip", BobIp), cts.Token);
@@ -69,8 +70,9 @@ public sealed class PurgePipelineTests
         Assert.Equal(["r8"], LogEventJson.DecodeBatch(opened.Plaintext).Select(e => e.RecordId));
         // Dead letters rewritten without alice's alert.
         var deadLetters = File.ReadAllLines(Path.Combine(h.DataDir, "alert-dead-letter.jsonl"));
-        Assert.Single(deadLetters);
+        Assert.Equal(2, deadLetters.Length);
         Assert.Contains("a-bob", deadLetters[0], StringComparison.Ordinal);
+        Assert.Equal("{\"alert_id\":\"a-shared\",\"alert\":{\"record_ids\":[\"r2\"],\"group_by\":{\"source.ip\":\"[redacted]\",\"host.name\":\"web1\"}}}", deadLetters[1]);
         // The ledger forgot alice (tombstone only) and the byte scan of the data dir found nothing.
         Assert.Equal(0, await h.Ledger.CountSubjectRowsAsync(job.SubjectId, cts.Token));
         Assert.Single(await h.Ledger.TombstonesOfAsync(job.SubjectId, cts.Token));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Siem.Core.Security;
 
 namespace Siem.Lineage.Purge;
@@ -8,8 +9,8 @@ namespace Siem.Lineage.Purge;
 /// <summary>
 /// The JSON-lines files the platform writes next to its stores: the alert dead-letter file, the delivery log and the
 /// Elasticsearch dead-letter file (<c>*.jsonl</c> directly under the data dir). Each is rewritten (atomically, 0600)
-/// without the subject: lines about a deleted alert or one of the subject's records are dropped, other lines holding
-/// the value get it replaced by <c>[redacted]</c>.
+/// without the subject: lines about a deleted alert are dropped; in other lines the subject's record ids are removed
+/// and the value is replaced by <c>[redacted]</c>.
 /// </summary>
 public sealed class FilesPurgeTarget : IPurgeTarget
 {
@@ -35,7 +36,7 @@ public sealed class FilesPurgeTarget : IPurgeTarget
                     changed = true;
                     continue;
                 }
-                var clean = scope.Matcher is { } m && m.IsMatch(line) ? m.Replace(line, Redacted) : line;
+                var clean = Scrub(line, scope);
                 if (!ReferenceEquals(clean, line))
                 {
                     redacted++;
@@ -80,21 +81,70 @@ public sealed class FilesPurgeTarget : IPurgeTarget
     private static IEnumerable<string> Files(string dataDir) =>
         Directory.Exists(dataDir) ? Directory.GetFiles(dataDir, "*.jsonl").Order(StringComparer.Ordinal) : [];
 
-    /// <summary>A line about a deleted alert (by alert_id) or carrying one of the subject's record ids.</summary>
+    /// <summary>A line about a deleted alert (by alert_id), or a line that is not JSON and names one of the subject's records.</summary>
     private static bool AboutSubject(string line, PurgeScope scope)
     {
         try
         {
             using var doc = JsonDocument.Parse(line);
             var root = doc.RootElement;
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("alert_id", out var a) && a.ValueKind == JsonValueKind.String
-                && scope.DeletedAlertIds.Contains(a.GetString()!))
-                return true;
+            return root.ValueKind == JsonValueKind.Object && root.TryGetProperty("alert_id", out var a) && a.ValueKind == JsonValueKind.String
+                && scope.DeletedAlertIds.Contains(a.GetString()!);
         }
         catch (JsonException)
         {
-            // Not JSON (a torn last line): judged by its text below.
+            // Not JSON (a torn last line): cannot be rewritten field by field, so it goes when it names the subject.
+            return scope.RecordIds.Any(id => line.Contains(id, StringComparison.Ordinal));
         }
-        return scope.RecordIds.Count > 0 && scope.RecordIds.Any(id => line.Contains(id, StringComparison.Ordinal));
     }
+
+    /// <summary>The line without the subject: their record ids removed from arrays, the value replaced in every string
+    /// (a dead-lettered alert that also concerns others stays deliverable). Returns the same instance when unchanged.</summary>
+    private static string Scrub(string line, PurgeScope scope)
+    {
+        bool valueHit = scope.Matcher?.IsMatch(line) == true;
+        bool idHit = scope.RecordIds.Any(id => line.Contains(id, StringComparison.Ordinal));
+        if (!valueHit && !idHit) return line;
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(line);
+        }
+        catch (JsonException)
+        {
+            return scope.Matcher is { } m ? m.Replace(line, Redacted) : line;
+        }
+        ScrubNode(root, scope);
+        return root?.ToJsonString() ?? line;
+    }
+
+    private static void ScrubNode(JsonNode? node, PurgeScope scope)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (key, child) in o.ToList())
+                {
+                    if (child is JsonValue v && v.TryGetValue<string>(out var s)) o[key] = Clean(s, scope);
+                    else ScrubNode(child, scope);
+                }
+                break;
+            case JsonArray a:
+                for (int i = a.Count - 1; i >= 0; i--)
+                {
+                    if (a[i] is JsonValue v && v.TryGetValue<string>(out var s))
+                    {
+                        if (scope.RecordIds.Contains(s)) a.RemoveAt(i);
+                        else a[i] = Clean(s, scope);
+                    }
+                    else
+                    {
+                        ScrubNode(a[i], scope);
+                    }
+                }
+                break;
+        }
+    }
+
+    private static string Clean(string s, PurgeScope scope) => scope.Matcher is { } m && m.IsMatch(s) ? m.Replace(s, Redacted) : s;
 }
