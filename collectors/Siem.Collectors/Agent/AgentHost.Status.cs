@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Siem.Collectors.Sources;
 
 namespace Siem.Collectors.Agent;
 
@@ -42,13 +43,25 @@ public sealed partial class AgentHost
             SpoolBytes = SpoolBytes,
             SpoolBatches = SpoolBatches,
             NextBatchSeq = _sequence.Peek,
-            Checkpoints = new SortedDictionary<string, long>(Metrics.Checkpoints.ToDictionary(), StringComparer.Ordinal),
+            Checkpoints = CheckpointsSnapshot(),
             CpuMs = (long)self.TotalProcessorTime.TotalMilliseconds,
             RssBytes = self.WorkingSet64,
             PeakRssBytes = self.PeakWorkingSet64,
             AllocatedBytes = GC.GetTotalAllocatedBytes(),
             GcCommittedBytes = GC.GetGCMemoryInfo().TotalCommittedBytes,
         };
+    }
+
+    /// <summary>Restored checkpoints of the file sources, overlaid by what this run committed since.</summary>
+    private SortedDictionary<string, long> CheckpointsSnapshot()
+    {
+        var all = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var file in _sources.OfType<FileTailSource>())
+        {
+            foreach (var (key, offset) in file.CommittedCheckpoints()) all[key] = offset;
+        }
+        foreach (var (key, offset) in Metrics.Checkpoints) all[key] = offset;
+        return all;
     }
 
     private void WriteStatus()

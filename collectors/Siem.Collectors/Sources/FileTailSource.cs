@@ -54,6 +54,13 @@ public sealed partial class FileTailSource : ILogSource
         }
     }
 
+    /// <summary>
+    /// Committed offset per file (source key), also for files whose checkpoint was restored at start and that had
+    /// nothing new to ship: status must show them caught up after a restart, not absent. Empty before reading starts.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> CommittedCheckpoints() =>
+        _ledger?.CommittedOffsets() ?? new Dictionary<string, long>(StringComparer.Ordinal);
+
     public async IAsyncEnumerable<RawLine> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (Interlocked.Exchange(ref _reading, 1) != 0)

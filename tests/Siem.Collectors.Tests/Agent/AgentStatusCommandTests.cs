@@ -55,6 +55,44 @@ public sealed class AgentStatusCommandTests
     }
 
     [Fact]
+    public async Task After_a_kill_9_with_everything_shipped_the_restarted_agent_reports_the_restored_checkpoint()
+    {
+        await using var kit = await AgentTestKit.StartAsync();
+        var config = AgentProcess.WriteConfig(kit);
+        kit.AppendLines(0, 200);
+        var length = new FileInfo(kit.LogPath).Length;
+        var output = new List<string>();
+        var first = AgentProcess.Start(config, output);
+        try
+        {
+            await AgentTestKit.WaitUntilAsync(
+                () => first.HasExited || AgentProcess.Status(kit.StateDir) is { RecordsShipped: 200 } s && s.Pid == first.Id && s.Checkpoints.Values.SingleOrDefault() == length,
+                "the first agent to ship and checkpoint 200 lines", seconds: 20);
+        }
+        finally
+        {
+            AgentProcess.Kill(first);
+        }
+
+        var second = AgentProcess.Start(config, output);
+        try
+        {
+            // Nothing new to read: the restarted agent commits nothing, yet its status must show the file caught up.
+            await AgentTestKit.WaitUntilAsync(
+                () => second.HasExited || AgentProcess.Status(kit.StateDir) is { } s && s.Pid == second.Id && s.Checkpoints.Count == 1,
+                "the restarted agent to report its checkpoint", seconds: 20);
+            Assert.False(second.HasExited, $"agent exited: {string.Join('\n', output)}");
+            var status = AgentProcess.Status(kit.StateDir)!;
+            Assert.Equal(0, status.LinesRead);
+            Assert.Equal(length, status.Checkpoints.Values.Single());
+        }
+        finally
+        {
+            AgentProcess.Kill(second);
+        }
+    }
+
+    [Fact]
     public async Task Status_without_a_status_file_fails_and_names_the_path()
     {
         var dir = Directory.CreateTempSubdirectory("siem-agent-nostatus-").FullName;

@@ -58,6 +58,15 @@ internal sealed class CommitLedger
         }
     }
 
+    /// <summary>Committed offset per source key (what is persisted), including files restored from the checkpoint at start.</summary>
+    public Dictionary<string, long> CommittedOffsets()
+    {
+        lock (_lock)
+        {
+            return _committed.ToDictionary(e => e.Key.SourceKey, e => e.Value.Offset, StringComparer.Ordinal);
+        }
+    }
+
     public bool TryGetCommitted(FileIdentity identity, out FileCheckpoint checkpoint)
     {
         lock (_lock)
