@@ -66,7 +66,20 @@ internal sealed class ResilienceKit : IAsyncDisposable
     {
         await using var connection = new NatsConnection(NatsOpts.Default with { Servers = urls, Name = "resilience-setup" });
         await connection.ConnectAsync(cancellationToken);
-        await SoakStreams.EnsureAsync(new NatsJSContext(connection), replicas, cancellationToken);
+        // A cluster that has just elected its meta leader may not yet know every peer: an R3 stream is refused with
+        // "no suitable peers for placement" (10005) for a moment. Retry that one error, bounded by the caller's token.
+        while (true)
+        {
+            try
+            {
+                await SoakStreams.EnsureAsync(new NatsJSContext(connection), replicas, cancellationToken);
+                return;
+            }
+            catch (NatsJSApiException ex) when (ex.ErrCode == 10005)
+            {
+                await Task.Delay(250, cancellationToken);
+            }
+        }
     }
 
     /// <summary>Enrolls an agent, writes its config (all <paramref name="urls"/>, plus <paramref name="extraYaml"/>) and starts its process.</summary>
