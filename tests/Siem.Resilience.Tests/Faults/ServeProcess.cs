@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using Siem.Core.Security;
+using Siem.Host.Bench.Soak;
 
 namespace Siem.Resilience.Tests.Faults;
 
@@ -9,23 +9,21 @@ namespace Siem.Resilience.Tests.Faults;
 /// </summary>
 internal sealed class ServeProcess : IDisposable
 {
-    private readonly List<string> _output = [];
-    private Process? _process;
-    private bool _shouldRun;
+    private readonly ChildProcess _process;
 
     public string DataDir { get; }
     public string ConfigPath => Path.Combine(DataDir, "..", "siem.yml");
     public string RegistryPath => Path.Combine(DataDir, "engine", "agents.json");
     public string IndexDb => Path.Combine(DataDir, "index.db");
-    public int Pid => _process is { HasExited: false } p ? p.Id : 0;
-    public bool Died => _shouldRun && _process is { HasExited: true };
+    public int Pid => _process.Pid;
+    public bool Died => _process.Died;
+    public string Output => _process.Output;
 
-    public string Output
+    private ServeProcess(string dataDir)
     {
-        get { lock (_output) return string.Join('\n', _output.TakeLast(40)); }
+        DataDir = dataDir;
+        _process = new ChildProcess([SiemDll(), "serve", "--config", Path.GetFullPath(ConfigPath)], keepLines: 40);
     }
-
-    private ServeProcess(string dataDir) => DataDir = dataDir;
 
     /// <summary>Writes the engine key and the server config; <c>ack_wait_ms</c> 5000 so a killed engine's messages come back quickly.</summary>
     public static ServeProcess Create(string dataDir, IReadOnlyList<string> urls, EngineKeyPair key)
@@ -51,34 +49,10 @@ internal sealed class ServeProcess : IDisposable
         return serve;
     }
 
-    public void Start()
-    {
-        _process?.Dispose();
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(SiemDll());
-        psi.ArgumentList.Add("serve");
-        psi.ArgumentList.Add("--config");
-        psi.ArgumentList.Add(Path.GetFullPath(ConfigPath));
-        var p = new Process { StartInfo = psi };
-        p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (_output) _output.Add(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (_output) _output.Add(e.Data); };
-        p.Start();
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        _process = p;
-        _shouldRun = true;
-    }
+    public void Start() => _process.Start();
 
     /// <summary>kill -9 by PID.</summary>
-    public void Kill()
-    {
-        _shouldRun = false;
-        if (_process is { HasExited: false } p)
-        {
-            p.Kill(entireProcessTree: false);
-            p.WaitForExit(10_000);
-        }
-    }
+    public void Kill() => _process.Kill();
 
     private static string SiemDll()
     {
@@ -92,9 +66,5 @@ internal sealed class ServeProcess : IDisposable
             ?? throw new FileNotFoundException($"siem.dll not found (looked in {string.Join(", ", candidates)}); build engine/Siem.Host");
     }
 
-    public void Dispose()
-    {
-        Kill();
-        _process?.Dispose();
-    }
+    public void Dispose() => _process.Dispose();
 }

@@ -15,9 +15,7 @@ namespace Siem.Host.Bench.Soak;
 /// </summary>
 internal sealed class SoakAgent : IDisposable
 {
-    private readonly List<string> _output = [];
-    private Process? _process;
-    private bool _shouldRun;
+    private readonly ChildProcess _process;
 
     public string AgentId { get; }
     public string Tenant { get; }
@@ -26,23 +24,21 @@ internal sealed class SoakAgent : IDisposable
     public string LogPath => Path.Combine(Dir, "input.log");
     public string ConfigPath => Path.Combine(Dir, "agent.yml");
     public string Subject => $"siem.events.{Tenant}.{AgentId}";
-    public int Pid => _process is { HasExited: false } p ? p.Id : 0;
-    public bool Running => _process is { HasExited: false };
+    public int Pid => _process.Pid;
+    public bool Running => _process.Running;
     /// <summary>The process ended although nobody stopped it (bad config, a crash): its output says why.</summary>
-    public bool Died => _shouldRun && _process is { HasExited: true };
+    public bool Died => _process.Died;
     /// <summary>Lines appended to the log file so far.</summary>
     public int LinesWritten { get; private set; }
 
-    public string Output
-    {
-        get { lock (_output) return string.Join('\n', _output.TakeLast(60)); }
-    }
+    public string Output => _process.Output;
 
     private SoakAgent(string agentId, string tenant, string dir)
     {
         AgentId = agentId;
         Tenant = tenant;
         Dir = dir;
+        _process = new ChildProcess([AgentDll(), "run", "--config", ConfigPath]);
     }
 
     /// <summary>Creates the agent's identity and enrollment under <paramref name="dir"/> and registers it with the engine.</summary>
@@ -106,43 +102,14 @@ internal sealed class SoakAgent : IDisposable
     public void Start()
     {
         if (Running) throw new InvalidOperationException($"agent {AgentId} is already running (pid {Pid})");
-        _process?.Dispose();
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(AgentDll());
-        psi.ArgumentList.Add("run");
-        psi.ArgumentList.Add("--config");
-        psi.ArgumentList.Add(ConfigPath);
-        var p = new Process { StartInfo = psi };
-        p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (_output) _output.Add(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (_output) _output.Add(e.Data); };
-        p.Start();
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        _process = p;
-        _shouldRun = true;
+        _process.Start();
     }
 
     /// <summary>kill -9 by PID: no flush, no graceful anything.</summary>
-    public void Kill()
-    {
-        _shouldRun = false;
-        if (_process is { HasExited: false } p)
-        {
-            p.Kill(entireProcessTree: false);
-            p.WaitForExit(10_000);
-        }
-    }
+    public void Kill() => _process.Kill();
 
     /// <summary>SIGTERM and wait: the agent flushes (acks or spool) and exits.</summary>
-    public bool Stop(TimeSpan timeout)
-    {
-        _shouldRun = false;
-        if (_process is not { HasExited: false } p) return true;
-        _ = SoakNative.SendSigterm(p.Id);
-        if (p.WaitForExit(timeout)) return true;
-        Kill();
-        return false;
-    }
+    public bool Stop(TimeSpan timeout) => _process.Stop(timeout);
 
     /// <summary>The agent's status.json (rewritten every 200 ms), or null while it is missing or being replaced.</summary>
     public AgentStatus? Status()
@@ -175,9 +142,5 @@ internal sealed class SoakAgent : IDisposable
             ?? throw new FileNotFoundException($"siem-agent.dll not found (looked in {string.Join(", ", candidates)}); build collectors/Siem.Agent (dotnet build collectors/Siem.Agent -c Release)");
     }
 
-    public void Dispose()
-    {
-        Kill();
-        _process?.Dispose();
-    }
+    public void Dispose() => _process.Dispose();
 }
