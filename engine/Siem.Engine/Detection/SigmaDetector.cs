@@ -9,6 +9,8 @@ namespace Siem.Engine.Detection;
 /// Sigma detection and correlation (<see cref="DetectionSession"/>) as an <see cref="IDetector"/>.
 /// A detection hit is grouped by the event's host.name and source.ip (user.name when there is no source.ip),
 /// so repeats of one rule from one attacker fold into one alert; a correlation hit keeps the rule's group-by.
+/// With an <see cref="ICorrelationOutbox"/> (scale-out), matches that correlations count are routed there instead of
+/// into local windows: this detector then keeps no correlation state and raises only detection hits.
 /// Not thread-safe: the pipeline calls it from its single processing loop.
 /// </summary>
 public sealed class SigmaDetector : IDetector
@@ -16,10 +18,14 @@ public sealed class SigmaDetector : IDetector
     private readonly DetectionSession _session;
     private readonly List<SigmaRule> _detections = [];
     private readonly List<CorrelationAlert> _correlations = [];
+    private readonly List<SigmaRule> _matches = [];
+    private readonly List<CorrelationContribution> _contributions = [];
+    private readonly ICorrelationOutbox? _outbox;
 
-    public SigmaDetector(RuleSet rules, FieldMappingPipeline? pipeline = null, CorrelationOptions? correlationOptions = null)
+    public SigmaDetector(RuleSet rules, FieldMappingPipeline? pipeline = null, CorrelationOptions? correlationOptions = null, ICorrelationOutbox? outbox = null)
     {
         ArgumentNullException.ThrowIfNull(rules);
+        _outbox = outbox;
         _session = new DetectionSession(rules, pipeline, correlationOptions);
         RuleCount = _session.Compiled.RuleCount;
         CorrelationCount = _session.Correlations.Rules.Count;
@@ -46,6 +52,12 @@ public sealed class SigmaDetector : IDetector
         ArgumentNullException.ThrowIfNull(output);
         _detections.Clear();
         _correlations.Clear();
+        if (_outbox != null)
+        {
+            Route(e, _outbox);
+            foreach (var rule in _detections) output.Add(FromDetection(rule, e));
+            return;
+        }
         _session.Process(e, _detections, _correlations);
         foreach (var rule in _detections) output.Add(FromDetection(rule, e));
         foreach (var alert in _correlations) output.Add(FromCorrelation(alert));
@@ -60,7 +72,22 @@ public sealed class SigmaDetector : IDetector
     }
 
     /// <summary>The correlation engine's open windows, watermark and dedupe keys; null when no correlation rule is loaded.</summary>
-    public byte[]? SaveState() => CorrelationCount == 0 ? null : _session.Correlations.Snapshot();
+    public byte[]? SaveState() => CorrelationCount == 0 || _outbox != null ? null : _session.Correlations.Snapshot();
+
+    /// <summary>Detection as in <see cref="DetectionSession.Process"/>, but correlation matches go to the outbox.</summary>
+    private void Route(LogEvent e, ICorrelationOutbox outbox)
+    {
+        _matches.Clear();
+        _session.MatchDetections(e, _matches);
+        var correlations = _session.Correlations;
+        foreach (var rule in _matches)
+        {
+            if (correlations.ShouldEmit(rule)) _detections.Add(rule);
+            _contributions.Clear();
+            correlations.Route(rule, e, _contributions);
+            foreach (var c in _contributions) outbox.Add(c);
+        }
+    }
 
     public void RestoreState(byte[] state) => _session.Correlations.Restore(state);
 

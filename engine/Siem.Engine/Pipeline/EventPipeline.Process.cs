@@ -51,6 +51,7 @@ public sealed partial class EventPipeline
         if (accepted.Count == 0) return;
 
         _hits.Clear();
+        CorrelationOutbox?.Discard(); // left over from a group that was not committed; its redelivery routes them again
         foreach (var e in events) _detector.Detect(e, _hits);
         var alerts = FoldHits(_hits, out var isNew);
         CarryOver(alerts, isNew);
@@ -65,6 +66,8 @@ public sealed partial class EventPipeline
                 await NakAllAsync(accepted, cancellationToken).ConfigureAwait(false);
                 return;
             }
+            // Scale-out: the correlation matches reach their partitions before the messages that carry them are acked.
+            if (CorrelationOutbox is { } outbox) await outbox.FlushAsync(cancellationToken).ConfigureAwait(false);
             _sequences.Commit(sequences);
             // Before the ack: a crash after this point replays the group into a state that already holds it (idempotent).
             _state?.Save(_detector, _suppressor);
@@ -72,7 +75,8 @@ public sealed partial class EventPipeline
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Stats.IndexError();
-            Log($"index write of {events.Count} events from {accepted.Count} messages failed, will be redelivered: {ex.GetType().Name}: {ex.Message}");
+            CorrelationOutbox?.Discard();
+            Log($"index write (or correlation routing) of {events.Count} events from {accepted.Count} messages failed, will be redelivered: {ex.GetType().Name}: {ex.Message}");
             // The detector and suppressor already saw these records and will not raise them again on redelivery: keep the alerts for the next write.
             _carriedAlerts = (alerts, isNew);
             await NakAllAsync(accepted, cancellationToken).ConfigureAwait(false);

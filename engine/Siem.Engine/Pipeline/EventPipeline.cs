@@ -48,6 +48,9 @@ public sealed partial class EventPipeline
 
     public EngineStats Stats { get; } = new();
 
+    /// <summary>Scale-out: the outbox the detector routes correlation matches to; flushed after a group is indexed, before its acks. Null = correlation runs in this process.</summary>
+    public ICorrelationOutbox? CorrelationOutbox { get; init; }
+
     /// <summary>Raised after an alert was indexed: (alert, true when it is new, false when repeats folded into it).</summary>
     public event Action<AlertDocument, bool>? AlertIndexed;
 

@@ -48,6 +48,8 @@ public sealed partial class CorrelationEngine
         {
             ["version"] = SnapshotVersion,
             ["watermark"] = _watermark == Instant.MinValue ? null : _watermark.ToUnixTimeTicks(),
+            // When windows were last swept: restored as it was, so a replay from this snapshot sweeps exactly when the original run did.
+            ["lastSweep"] = _lastSweep == Instant.MinValue ? null : _lastSweep.ToUnixTimeTicks(),
             ["rules"] = rules,
         };
         using var writer = new Utf8JsonWriter(stream);
@@ -81,7 +83,8 @@ public sealed partial class CorrelationEngine
         }
         var watermark = (long?)root["watermark"];
         _watermark = watermark is null ? Instant.MinValue : Instant.FromUnixTimeTicks(watermark.Value);
-        _lastSweep = _watermark;
+        var lastSweep = (long?)root["lastSweep"];
+        _lastSweep = lastSweep is null ? _watermark : Instant.FromUnixTimeTicks(lastSweep.Value);
         var byKey = _rules.ToDictionary(r => r.Rule.Key, StringComparer.Ordinal);
         foreach (var state in _rules)
         {

@@ -9,28 +9,18 @@ public sealed partial class CorrelationEngine
     private void Feed(CorrelationRuleState state, int ruleIndex, Instant time, string recordId, Func<string, string?> lookup,
         string[] recordIds, LogEvent[] events, bool checkLate, List<CorrelationAlert> output)
     {
-        var horizon = _watermark == Instant.MinValue ? Instant.MinValue : _watermark - _options.AllowedLateness;
-        if (checkLate && time < horizon)
-        {
-            state.Stats.LateDropped++;
-            return;
-        }
+        var (values, key, number) = Resolve(state.Rule, lookup);
+        Feed(state, ruleIndex, time, recordId, values, key, number, recordIds, events, checkLate, output);
+    }
 
-        var rule = state.Rule;
+    /// <summary>The group-by values and the condition field (joined, and as a number) of one match.</summary>
+    private static (string?[] Values, string? Key, double Number) Resolve(CorrelationRule rule, Func<string, string?> lookup)
+    {
         var values = new string?[rule.GroupBy.Count];
         for (var i = 0; i < values.Length; i++)
         {
             values[i] = lookup(rule.GroupBy[i]);
         }
-        var group = GetOrAddGroup(state, values);
-        var seenKey = (recordId, state.CountsPerRule ? ruleIndex : -1);
-        if (group.Seen.ContainsKey(seenKey))
-        {
-            state.Stats.Duplicates++;
-            return;
-        }
-        group.Seen[seenKey] = time;
-
         string? key = null;
         var number = double.NaN;
         if (rule.Condition.Fields.Count > 0)
@@ -45,6 +35,27 @@ public sealed partial class CorrelationEngine
                 }
             }
         }
+        return (values, key, number);
+    }
+
+    private void Feed(CorrelationRuleState state, int ruleIndex, Instant time, string recordId, string?[] values, string? key, double number,
+        string[] recordIds, LogEvent[] events, bool checkLate, List<CorrelationAlert> output)
+    {
+        var horizon = _watermark == Instant.MinValue ? Instant.MinValue : _watermark - _options.AllowedLateness;
+        if (checkLate && time < horizon)
+        {
+            state.Stats.LateDropped++;
+            return;
+        }
+
+        var group = GetOrAddGroup(state, values);
+        var seenKey = (recordId, state.CountsPerRule ? ruleIndex : -1);
+        if (group.Seen.ContainsKey(seenKey))
+        {
+            state.Stats.Duplicates++;
+            return;
+        }
+        group.Seen[seenKey] = time;
 
         var entry = new CorrelationEntry { Time = time, RecordId = recordId, RuleIndex = ruleIndex, Key = key, Number = number, RecordIds = recordIds, Events = events };
         if (group.Entries.Count >= _options.MaxEventsPerGroup)
@@ -301,15 +312,28 @@ public sealed partial class CorrelationEngine
             output.Add(alert);
         }
 
-        var syntheticId = $"correlation:{state.Rule.Key}:{state.AlertSequence}";
+        // Deterministic (rule, group, first record of the window): the same alert gets the same id on every engine
+        // that replays the same matches, so a parent window counts it once wherever and however often it is computed.
+        var syntheticId = $"correlation:{state.Rule.Key}:{group.Key}:{window[0].RecordId}";
         string? Lookup(string field) => alert.GroupBy.TryGetValue(field, out var v) ? v : alert.Events.Count > 0 ? alert.Events[0].Get(field) : null;
         foreach (var (parent, ruleIndex, reference) in state.Parents)
         {
             string? ParentLookup(string field) => Lookup(ResolveAlias(parent.Rule, field, reference, state.Rule.Id, state.Rule.Name));
             var ids = alert.RecordIds.ToArray();
             var evs = alert.Events.ToArray();
+            var (values, key, number) = Resolve(parent.Rule, ParentLookup);
+            if (_options.RouteChainedMatches)
+            {
+                // The parent's group may live in another partition: hand the match to the caller to route.
+                _routedChained.Add(new CorrelationContribution
+                {
+                    RuleKey = parent.Rule.Key, RuleIndex = ruleIndex, Time = alert.Last, RecordId = syntheticId, GroupValues = values,
+                    Key = key, Number = number, RecordIds = ids, Events = evs, Chained = true,
+                });
+                continue;
+            }
             // Chained alerts are not subject to lateness: a window closed by the watermark is old by construction.
-            Feed(parent, ruleIndex, alert.Last, syntheticId, ParentLookup, ids, evs, checkLate: false, output);
+            Feed(parent, ruleIndex, alert.Last, syntheticId, values, key, number, ids, evs, checkLate: false, output);
         }
     }
 }

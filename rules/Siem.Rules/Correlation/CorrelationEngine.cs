@@ -210,22 +210,25 @@ public sealed partial class CorrelationEngine
     private void FeedBase(CorrelationRuleState state, int ruleIndex, string reference, string? ruleId, string? ruleName,
         SigmaLogsource? logsource, LogEvent e, List<CorrelationAlert> output)
     {
-        string? Lookup(string field)
+        Feed(state, ruleIndex, e.Timestamp, e.RecordId, field => LookupField(state.Rule, field, reference, ruleId, ruleName, logsource, e),
+            [e.RecordId], [e], checkLate: true, output);
+    }
+
+    /// <summary>A group-by or condition field of a base rule's match: alias resolved, then mapped per the rule's logsource.</summary>
+    private string? LookupField(CorrelationRule rule, string field, string reference, string? ruleId, string? ruleName, SigmaLogsource? logsource, LogEvent e)
+    {
+        var actual = ResolveAlias(rule, field, reference, ruleId, ruleName);
+        if (_options.FieldMapper is { } mapper && logsource is not null)
         {
-            var actual = ResolveAlias(state.Rule, field, reference, ruleId, ruleName);
-            if (_options.FieldMapper is { } mapper && logsource is not null)
+            foreach (var mapped in mapper.Map(logsource, actual))
             {
-                foreach (var mapped in mapper.Map(logsource, actual))
+                if (e.Get(mapped) is { } v)
                 {
-                    if (e.Get(mapped) is { } v)
-                    {
-                        return v;
-                    }
+                    return v;
                 }
             }
-            return e.Get(actual);
         }
-        Feed(state, ruleIndex, e.Timestamp, e.RecordId, Lookup, [e.RecordId], [e], checkLate: true, output);
+        return e.Get(actual);
     }
 
     private static string ResolveAlias(CorrelationRule rule, string field, string reference, string? ruleId, string? ruleName)

@@ -24,4 +24,10 @@ public sealed record CorrelationOptions
 
     /// <summary>Optional mapper so group-by/condition fields in Sigma taxonomy resolve to event fields per the base rule's logsource.</summary>
     public IFieldMapper? FieldMapper { get; init; }
+
+    /// <summary>
+    /// Scale-out: a chained correlation's alert is not fed to its parent here but handed out by
+    /// <see cref="CorrelationEngine.TakeChained"/>, because the parent's group may live in another partition. Default false.
+    /// </summary>
+    public bool RouteChainedMatches { get; init; }
 }
