@@ -56,6 +56,19 @@ public sealed partial class CompiledRuleSet
         return false;
     }
 
+    /// <summary>
+    /// An event of unknown product (a syslog line, a JSON line without os/module fields) is judged by a rule written
+    /// for a named product only when it carries at least one field the rule names. Otherwise a negation-only rule
+    /// such as zeek's "not id.orig_h|cidr: private ranges" would hold for every sshd line (the field is absent).
+    /// Rules with keywords are left alone: their keywords can hold without any field.
+    /// </summary>
+    private static bool ForeignProductRuleWithoutItsFields(CompiledRule r, EventLogsource logsource, MatchContext ctx) =>
+        r.Rule.Logsource.Product is not null
+        && logsource.Product is null or EventLogsource.NotWindows
+        && r.KeywordLiterals.Length == 0
+        && r.ReferencedSlots.Length > 0
+        && !AnyPresent(ctx, r.ReferencedSlots);
+
     private (CompiledRule[] Rules, KeywordScanner Scanner, (int Slot, KeywordScanner Scanner)[] Fields) Candidates(MatchContext ctx)
     {
         if (!_options.IndexByLogsource)
@@ -66,7 +79,7 @@ public sealed partial class CompiledRuleSet
         var eventIdValue = ctx.Get(_eventIdSlot);
         var eventId = eventIdValue as string ?? ctx.Get(_winlogEventIdSlot) as string;
         var module = ctx.Get(_moduleSlot) as string;
-        var osType = channel is null ? ctx.Get(_osTypeSlot) as string : null;
+        var osType = channel is null ? ctx.Get(_osTypeSlot) as string ?? EventLogsource.OsOfProgram(ctx.Get(_processNameSlot) as string) : null;
         var key = (channel, eventIdValue is string[]? "\0multi" : eventId, module, osType, ctx.PresenceSignature);
         if (ctx.Candidates.TryGetValue(key, out var cached))
         {
@@ -86,6 +99,10 @@ public sealed partial class CompiledRuleSet
                 continue;
             }
             if (r.RequiredSlots is { } slots && !AnyPresent(ctx, slots))
+            {
+                continue;
+            }
+            if (ForeignProductRuleWithoutItsFields(r, logsource, ctx))
             {
                 continue;
             }

@@ -24,6 +24,7 @@ public sealed partial class CompiledRuleSet
     private readonly int _winlogEventIdSlot;
     private readonly int _moduleSlot;
     private readonly int _osTypeSlot;
+    private readonly int _processNameSlot;
     private readonly int[] _windowsMarkerSlots;
 
     private CompiledRuleSet(CompiledRule[] rules, FieldTable fields, KeywordIndex keywords, LiteralPrefilter prefilter, CompileOptions options, IReadOnlyList<RuleLoadError> errors)
@@ -38,6 +39,7 @@ public sealed partial class CompiledRuleSet
         _winlogEventIdSlot = fields.Slot("winlog.event_id");
         _moduleSlot = fields.Slot("event.module");
         _osTypeSlot = fields.Slot("host.os.type");
+        _processNameSlot = fields.Slot("process.name");
         _windowsMarkerSlots = [_channelSlot, _winlogChannelSlot, _eventIdSlot, _winlogEventIdSlot, fields.Slot("Provider_Name"), fields.Slot("winlog.provider_name")];
         fields.Freeze();
         _keywords = keywords;
@@ -90,7 +92,8 @@ public sealed partial class CompiledRuleSet
                     ? RequiredValues.Of(rule.Detection, "EventID", f => mapper is null || mapper.Map(rule.Logsource, f) is [var only] && only == f)
                     : null;
                 var requiredSlots = options.IndexByLogsource ? compiler.RequiredSlots(rule.Detection, rule.Logsource) : null;
-                compiled.Add(new CompiledRule(rule, compiled.Count, condition, filters, required, requiredSlots, compiler.Keywords.TakeRegistered(), prefilter.Register(condition)));
+                var referencedSlots = compiler.ReferencedSlots(rule.Detection, rule.Logsource);
+                compiled.Add(new CompiledRule(rule, compiled.Count, condition, filters, required, requiredSlots, referencedSlots, compiler.Keywords.TakeRegistered(), prefilter.Register(condition)));
             }
             catch (Exception ex) when (ex is RuleParseException or KeyNotFoundException or ArgumentException)
             {

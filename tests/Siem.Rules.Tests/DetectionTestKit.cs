@@ -19,7 +19,7 @@ internal static class DetectionTestKit
     }
 
     /// <summary>A full rule document around a detection block (indented by 4 spaces inside <c>detection:</c>).</summary>
-    public static string Rule(string detection, string logsource = "product: test", string id = "11111111-1111-1111-1111-111111111111") =>
+    public static string Rule(string detection, string logsource = "category: test", string id = "11111111-1111-1111-1111-111111111111") =>
         $"title: test rule\nid: {id}\nlogsource:\n    {logsource}\ndetection:\n{Indent(detection)}\nlevel: high\n";
 
     private static string Indent(string s) => string.Join("\n", s.Trim('\n').Split('\n').Select(l => "    " + l));

@@ -82,6 +82,51 @@ public sealed class FilterAndIndexTests
         Assert.Single(Run(linux, Ev(("Image", "C:\\x\\whoami.exe"))));
     }
 
+    private const string ZeekNegationRule = """
+        title: Publicly Accessible RDP Service
+        id: 1fc0809e-06bf-4de3-ad52-25e5263b7623
+        logsource:
+            product: zeek
+            service: rdp
+        detection:
+            selection:
+                id.orig_h|cidr:
+                    - '10.0.0.0/8'
+                    - '192.168.0.0/16'
+            condition: not selection
+        level: high
+        """;
+
+    [Fact]
+    public void A_negation_only_rule_of_another_product_does_not_fire_on_an_event_without_its_fields()
+    {
+        var set = RuleLoader.LoadYaml(ZeekNegationRule, "zeek.yml");
+        // An sshd line from syslog: product unknown, no id.orig_h. "not selection" would hold vacuously.
+        Assert.Empty(Run(set, Ev(("process.name", "sshd"), ("source.ip", "203.0.113.9"), ("message", "Failed password for root"))));
+        // A zeek rdp record with a public originator still fires; a private one does not.
+        Assert.Single(Run(set, Ev(("_path", "rdp"), ("id.orig_h", "203.0.113.9"))));
+        Assert.Empty(Run(set, Ev(("_path", "rdp"), ("id.orig_h", "10.1.2.3"))));
+    }
+
+    [Fact]
+    public void A_keyword_rule_of_a_named_product_still_judges_events_of_unknown_product()
+    {
+        var set = RuleLoader.LoadYaml(Rule("keywords:\n    - 'session opened'\nfilter:\n    User: root\ncondition: keywords and not filter", "product: linux"), "k.yml");
+        Assert.Single(Run(set, Ev(("message", "pam_unix(su:session): session opened for user bob"))));
+    }
+
+    [Fact]
+    public void A_syslog_line_from_a_linux_program_is_a_linux_event()
+    {
+        var cisco = RuleLoader.LoadYaml(Rule("keywords:\n    - 'more'\ncondition: keywords", "product: cisco\n    service: aaa"), "c.yml");
+        var linux = RuleLoader.LoadYaml(Rule("keywords:\n    - 'more'\ncondition: keywords", "product: linux"), "l.yml");
+        var sshd = Ev(("process.name", "sshd"), ("message", "PAM 2 more authentication failures; rhost=203.0.113.45 user=root"));
+        Assert.Empty(Run(cisco, sshd));
+        Assert.Single(Run(linux, sshd));
+        // A program we do not know says nothing about the product.
+        Assert.Single(Run(cisco, Ev(("process.name", "%SEC-6-IPACCESSLOGP"), ("message", "more"))));
+    }
+
     [Fact]
     public void Service_comes_from_the_channel()
     {

@@ -5,7 +5,8 @@ namespace Siem.Rules.Evaluation;
 /// exclude a rule. Windows: <c>Channel</c> (or <c>winlog.channel</c>) gives product windows and the service;
 /// the category comes from the event id for channels whose ids we know (Sysmon, Security, PowerShell), so a
 /// Sysmon event 1 gets process_creation and a Security 4624 gets no category (category rules cannot apply).
-/// Others: <c>event.module</c> names the service (auditd, sshd, ...) and <c>host.os.type</c> or a Linux module the product;
+/// Others: <c>event.module</c> names the service (auditd, sshd, ...) and <c>host.os.type</c>, a Linux module or a Linux
+/// program in <c>process.name</c> (sshd, sudo, cron, ...) the product;
 /// an event with no Windows event-log field at all (Channel, EventID, Provider_Name, winlog.*) is not given
 /// product-windows rules.
 /// </summary>
@@ -94,6 +95,18 @@ internal sealed record EventLogsource(string? Product, string? Service, IReadOnl
     {
         "auditd", "sshd", "sudo", "su", "cron", "syslog", "journald", "auth", "linux", "useradd", "groupadd", "passwd",
     };
+
+    /// <summary>Programs that only run on Linux/Unix hosts: a syslog line from one of them is a Linux event (so a Cisco
+    /// keyword rule looking for "more" does not judge "PAM 2 more authentication failures" from sshd).</summary>
+    private static readonly HashSet<string> _linuxPrograms = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "sshd", "sshd-session", "sudo", "su", "cron", "crond", "anacron", "useradd", "usermod", "userdel", "groupadd",
+        "groupmod", "passwd", "chpasswd", "login", "systemd", "systemd-logind", "polkitd", "auditd", "dbus-daemon",
+        "kernel", "rsyslogd", "unix_chkpwd", "pkexec", "chage", "gpasswd", "newgrp",
+    };
+
+    /// <summary>"linux" when the program (process.name) is a Linux daemon or tool, else null (unknown).</summary>
+    public static string? OsOfProgram(string? program) => program is not null && _linuxPrograms.Contains(program) ? "linux" : null;
 
     /// <summary>Product of an event known not to be Windows but otherwise unknown: admits every rule but product-windows ones.</summary>
     public const string NotWindows = "\0not-windows";

@@ -173,6 +173,11 @@ internal sealed class RuleCompiler(FieldTable fields, IFieldMapper? mapper, Comp
     /// </summary>
     public int[]? RequiredSlots(SigmaDetection d, SigmaLogsource ls) => Required(d.Condition, d, ls)?.Order().ToArray();
 
+    /// <summary>Slots of every field the detection names, positive or negated (filters excluded).</summary>
+    public int[] ReferencedSlots(SigmaDetection d, SigmaLogsource ls) =>
+        [.. d.Identifiers.Values.SelectMany(id => id.Groups).SelectMany(g => g)
+            .Where(item => item.Field is not null).SelectMany(item => Slots(item.Field!, ls)).Distinct().Order()];
+
     private HashSet<int>? Required(ConditionNode n, SigmaDetection d, SigmaLogsource ls) => n switch
     {
         AndNode a => Smallest(a.Children.Select(c => Required(c, d, ls))),
