@@ -15,10 +15,10 @@ namespace Siem.Engine.Index;
 public sealed partial class SqliteIndexSink
 {
     /// <summary>What a protected field reads as in search results once its subject's key was destroyed.</summary>
-    public const string ShreddedMarker = "[shredded]";
+    public const string ShreddedMarker = IndexFieldProtection.ShreddedMarker;
 
     /// <summary>What a protected field reads as when its ciphertext does not decrypt (tampered or damaged).</summary>
-    public const string UnreadableMarker = "[unreadable]";
+    public const string UnreadableMarker = IndexFieldProtection.UnreadableMarker;
 
     private FieldProtector? _protector;
     private IDisposable? _ownedKeys;
@@ -49,64 +49,11 @@ public sealed partial class SqliteIndexSink
         return sink;
     }
 
-    /// <summary>The events as they are stored: copies with the protected fields sealed (the caller's events stay plaintext,
-    /// lineage pseudonymizes their values after the write).</summary>
-    private async Task<IReadOnlyList<LogEvent>> ProtectAsync(IReadOnlyList<LogEvent> events, CancellationToken cancellationToken)
-    {
-        if (_protector is not { } protector) return events;
-        var stored = new List<LogEvent>(events.Count);
-        foreach (var e in events)
-        {
-            if (!protector.Fields.Any(e.Fields.ContainsKey))
-            {
-                stored.Add(e);
-                continue;
-            }
-            var copy = new LogEvent { RecordId = e.RecordId, AgentId = e.AgentId, Timestamp = e.Timestamp, Original = e.Original };
-            foreach (var kv in e.Fields) copy.Fields[kv.Key] = kv.Value;
-            await protector.ProtectAsync(copy, cancellationToken).ConfigureAwait(false);
-            stored.Add(copy);
-        }
-        return stored;
-    }
+    private Task<IReadOnlyList<LogEvent>> ProtectAsync(IReadOnlyList<LogEvent> events, CancellationToken cancellationToken) =>
+        IndexFieldProtection.ProtectAsync(_protector, events, cancellationToken);
 
-    /// <summary>The request with exact terms on protected fields turned into blind index lookups.</summary>
-    private SearchRequest WithBlindIndex(SearchRequest request) =>
-        _protector is { } protector ? request with { Query = BlindIndexRewriter.Rewrite(request.Query, protector) } : request;
+    private SearchRequest WithBlindIndex(SearchRequest request) => IndexFieldProtection.WithBlindIndex(_protector, request);
 
-    /// <summary>Replaces the ciphertext of protected fields in event hits by the plaintext, or a marker when shredded.</summary>
-    private async Task<IReadOnlyList<SearchHit>> RevealAsync(IReadOnlyList<SearchHit> hits, CancellationToken cancellationToken)
-    {
-        if (_protector is not { } protector) return hits;
-        foreach (var hit in hits)
-        {
-            if (hit.Event is not { } e) continue;
-            foreach (var field in protector.Fields)
-            {
-                e.Fields.Remove(field + FieldProtector.BlindIndexSuffix);
-                if (!e.Fields.TryGetValue(field, out var raw)) continue;
-                if (raw is string s) e.Fields[field] = await RevealOneAsync(protector, field, s, cancellationToken).ConfigureAwait(false);
-                else if (raw is string[] values)
-                {
-                    var plain = new string[values.Length];
-                    for (int i = 0; i < values.Length; i++) plain[i] = await RevealOneAsync(protector, field, values[i], cancellationToken).ConfigureAwait(false);
-                    e.Fields[field] = plain;
-                }
-            }
-        }
-        return hits;
-    }
-
-    private static async Task<string> RevealOneAsync(FieldProtector protector, string field, string value, CancellationToken cancellationToken)
-    {
-        if (!FieldProtector.IsProtected(value)) return value; // indexed before protection was enabled
-        try
-        {
-            return await protector.RevealAsync(field, value, cancellationToken).ConfigureAwait(false) ?? ShreddedMarker;
-        }
-        catch (FormatException)
-        {
-            return UnreadableMarker;
-        }
-    }
+    private Task<IReadOnlyList<SearchHit>> RevealAsync(IReadOnlyList<SearchHit> hits, CancellationToken cancellationToken) =>
+        IndexFieldProtection.RevealAsync(_protector, hits, cancellationToken);
 }

@@ -9,19 +9,24 @@ namespace Siem.Engine.Purge;
 /// The index as a purge target: deletes the subject's events (by the record ids the ledger knows and by the value
 /// itself, as a whole token, in the original line or any field), deletes alerts that concern only the subject, and
 /// redacts alerts that also concern others (the subject's record ids removed, the value replaced in group-by and key
-/// fields, the count reduced by the removed records), then makes the deletions final on disk.
+/// fields, the count reduced by the removed records), then makes the deletions final on disk. The same for the SQLite
+/// index and for Elasticsearch/OpenSearch (both implement <see cref="IIndexPurge"/>).
 /// </summary>
 public sealed class IndexPurgeTarget : IPurgeTarget
 {
     public const string Redacted = "[redacted]";
     private readonly IIndexPurge _index;
 
-    public IndexPurgeTarget(IIndexPurge index)
+    /// <param name="name">The step and store name in the job and certificate: <c>index</c> (the SQLite index under the
+    /// data dir) or <c>elasticsearch</c> (a cluster), so the certificate says which index was purged.</param>
+    public IndexPurgeTarget(IIndexPurge index, string name = "index")
     {
         _index = index ?? throw new ArgumentNullException(nameof(index));
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        Name = name;
     }
 
-    public string Name => "index";
+    public string Name { get; }
 
     public async Task<PurgeStoreResult> PurgeAsync(PurgeScope scope, CancellationToken cancellationToken = default)
     {

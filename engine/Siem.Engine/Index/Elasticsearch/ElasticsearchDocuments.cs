@@ -5,6 +5,7 @@ using NodaTime;
 using NodaTime.Text;
 using Siem.Core.Events;
 using Siem.Engine.Alerts;
+using Siem.Lineage.Shredding;
 
 namespace Siem.Engine.Index.Elasticsearch;
 
@@ -20,6 +21,11 @@ internal static class ElasticsearchDocuments
     public const string KindField = "siem.kind";
     public const string AlertField = "siem.alert";
     public const string OriginalField = "event.original";
+    public const string TextField = "siem.text";
+
+    /// <summary>Blind indexes of crypto-shredded fields: <c>&lt;field&gt;.bidx</c> in the event model is stored as
+    /// <c>siem.bidx.&lt;field&gt;</c>, since Elasticsearch cannot map <c>user.email</c> as a value and an object at once.</summary>
+    public const string BlindIndexPrefix = "siem.bidx.";
 
     private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal) { "@timestamp", IdField, AgentField, KindField, OriginalField, AlertField };
 
@@ -55,20 +61,27 @@ internal static class ElasticsearchDocuments
         w.WriteEndObject();
     }
 
+    /// <summary>The document field that holds an event-model field.</summary>
+    public static string StoredName(string field) =>
+        field.EndsWith(FieldProtector.BlindIndexSuffix, StringComparison.Ordinal)
+            ? BlindIndexPrefix + field[..^FieldProtector.BlindIndexSuffix.Length]
+            : field;
+
     private static void WriteFields(Utf8JsonWriter w, Dictionary<string, object> fields)
     {
         foreach (var kv in fields)
         {
             if (Reserved.Contains(kv.Key)) continue;
+            string name = StoredName(kv.Key);
             if (kv.Value is string[] arr)
             {
-                w.WriteStartArray(kv.Key);
+                w.WriteStartArray(name);
                 foreach (var x in arr) w.WriteStringValue(x);
                 w.WriteEndArray();
             }
             else
             {
-                w.WriteString(kv.Key, kv.Value as string ?? Convert.ToString(kv.Value, CultureInfo.InvariantCulture));
+                w.WriteString(name, kv.Value as string ?? Convert.ToString(kv.Value, CultureInfo.InvariantCulture));
             }
         }
     }
@@ -85,11 +98,19 @@ internal static class ElasticsearchDocuments
         foreach (var p in source.EnumerateObject())
         {
             if (Reserved.Contains(p.Name)) continue;
-            e.Fields[p.Name] = p.Value.ValueKind == JsonValueKind.Array
+            string name = p.Name.StartsWith(BlindIndexPrefix, StringComparison.Ordinal) ? p.Name[BlindIndexPrefix.Length..] + FieldProtector.BlindIndexSuffix : p.Name;
+            e.Fields[name] = p.Value.ValueKind == JsonValueKind.Array
                 ? p.Value.EnumerateArray().Select(x => x.ToString()).ToArray()
                 : p.Value.ToString();
         }
         return e;
+    }
+
+    /// <summary>The alert in a raw <c>_source</c> that holds <see cref="AlertField"/>.</summary>
+    public static AlertDocument ReadAlertSource(string source)
+    {
+        using var doc = JsonDocument.Parse(source);
+        return ReadAlert(doc.RootElement);
     }
 
     public static AlertDocument ReadAlert(JsonElement source) =>

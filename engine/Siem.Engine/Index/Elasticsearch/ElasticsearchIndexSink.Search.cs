@@ -11,6 +11,7 @@ public sealed partial class ElasticsearchIndexSink
     public async Task<IReadOnlyList<SearchHit>> SearchAsync(SearchRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        request = IndexFieldProtection.WithBlindIndex(_protector, request);
         var targets = Targets(request);
         if (targets.Length == 0) return [];
         string body = Body(w =>
@@ -45,12 +46,13 @@ public sealed partial class ElasticsearchIndexSink
                 hits.Add(new SearchHit { Kind = "event", Id = e.RecordId, Timestamp = e.Timestamp, Event = e });
             }
         }
-        return hits;
+        return await IndexFieldProtection.RevealAsync(_protector, hits, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<long> CountAsync(SearchRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        request = IndexFieldProtection.WithBlindIndex(_protector, request);
         var targets = Targets(request);
         if (targets.Length == 0) return 0;
         string body = Body(w =>

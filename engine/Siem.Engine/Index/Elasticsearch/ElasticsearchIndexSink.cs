@@ -94,7 +94,7 @@ public sealed partial class ElasticsearchIndexSink : IIndexSink
         ArgumentNullException.ThrowIfNull(alerts);
         if (events.Count == 0 && alerts.Count == 0) return;
         await EnsureTemplatesAsync(cancellationToken).ConfigureAwait(false);
-        var pending = BuildItems(events, alerts);
+        var pending = BuildItems(await IndexFieldProtection.ProtectAsync(_protector, events, cancellationToken).ConfigureAwait(false), alerts);
         await _retry.ExecuteAsync(async ct =>
         {
             pending = await BulkOnceAsync(pending, ct).ConfigureAwait(false);
@@ -110,6 +110,7 @@ public sealed partial class ElasticsearchIndexSink : IIndexSink
     public ValueTask DisposeAsync()
     {
         if (_ownsHttp) _http.Dispose();
+        _ownedKeys?.Dispose();
         return default;
     }
 

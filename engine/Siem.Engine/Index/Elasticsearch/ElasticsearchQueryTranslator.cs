@@ -120,7 +120,7 @@ internal static class ElasticsearchQueryTranslator
         "agent_id" or "agent.id" => ElasticsearchDocuments.AgentField,
         "message" => "message.keyword",
         "title" or "rule.name" => "rule.name.keyword",
-        _ => field,
+        _ => ElasticsearchDocuments.StoredName(field),
     };
 
     /// <summary><c>10.0.*</c> → <c>10.0.0.0/16</c>; other patterns cannot be expressed on an ip field.</summary>

@@ -1,0 +1,82 @@
+using Siem.Core.Events;
+using Siem.Engine.Search;
+using Siem.Lineage.Shredding;
+
+namespace Siem.Engine.Index;
+
+/// <summary>
+/// Crypto-shredding as every index sink applies it (SQLite and Elasticsearch): events are stored as copies with the
+/// protected PII fields sealed under their subject's data key plus a blind index; exact searches on those fields are
+/// rewritten to the blind index; hits show the plaintext while the key exists and <see cref="ShreddedMarker"/> once a
+/// purge destroyed it.
+/// </summary>
+internal static class IndexFieldProtection
+{
+    /// <summary>What a protected field reads as in search results once its subject's key was destroyed.</summary>
+    public const string ShreddedMarker = "[shredded]";
+
+    /// <summary>What a protected field reads as when its ciphertext does not decrypt (tampered or damaged).</summary>
+    public const string UnreadableMarker = "[unreadable]";
+
+    /// <summary>The events as they are stored: copies with the protected fields sealed (the caller's events stay
+    /// plaintext: rules ran on them, and lineage pseudonymizes their values after the write).</summary>
+    public static async Task<IReadOnlyList<LogEvent>> ProtectAsync(FieldProtector? protector, IReadOnlyList<LogEvent> events, CancellationToken cancellationToken)
+    {
+        if (protector == null) return events;
+        var stored = new List<LogEvent>(events.Count);
+        foreach (var e in events)
+        {
+            if (!protector.Fields.Any(e.Fields.ContainsKey))
+            {
+                stored.Add(e);
+                continue;
+            }
+            var copy = new LogEvent { RecordId = e.RecordId, AgentId = e.AgentId, Timestamp = e.Timestamp, Original = e.Original };
+            foreach (var kv in e.Fields) copy.Fields[kv.Key] = kv.Value;
+            await protector.ProtectAsync(copy, cancellationToken).ConfigureAwait(false);
+            stored.Add(copy);
+        }
+        return stored;
+    }
+
+    /// <summary>The request with exact terms on protected fields turned into blind index lookups.</summary>
+    public static SearchRequest WithBlindIndex(FieldProtector? protector, SearchRequest request) =>
+        protector != null ? request with { Query = BlindIndexRewriter.Rewrite(request.Query, protector) } : request;
+
+    /// <summary>Replaces the ciphertext of protected fields in event hits by the plaintext, or a marker when shredded,
+    /// and drops the blind index fields (they mean nothing to a reader).</summary>
+    public static async Task<IReadOnlyList<SearchHit>> RevealAsync(FieldProtector? protector, IReadOnlyList<SearchHit> hits, CancellationToken cancellationToken)
+    {
+        if (protector == null) return hits;
+        foreach (var hit in hits)
+        {
+            if (hit.Event is not { } e) continue;
+            foreach (var field in protector.Fields)
+            {
+                e.Fields.Remove(field + FieldProtector.BlindIndexSuffix);
+                if (!e.Fields.TryGetValue(field, out var raw)) continue;
+                if (raw is string s) e.Fields[field] = await RevealOneAsync(protector, field, s, cancellationToken).ConfigureAwait(false);
+                else if (raw is string[] values)
+                {
+                    var plain = new string[values.Length];
+                    for (int i = 0; i < values.Length; i++) plain[i] = await RevealOneAsync(protector, field, values[i], cancellationToken).ConfigureAwait(false);
+                    e.Fields[field] = plain;
+                }
+            }
+        }
+        return hits;
+    }
+
+    private static async Task<string> RevealOneAsync(FieldProtector protector, string field, string value, CancellationToken cancellationToken)
+    {
+        if (!FieldProtector.IsProtected(value)) return value; // indexed before protection was enabled
+        try
+        {
+            return await protector.RevealAsync(field, value, cancellationToken).ConfigureAwait(false) ?? ShreddedMarker;
+        }
+        catch (FormatException)
+        {
+            return UnreadableMarker;
+        }
+    }
+}
