@@ -35,15 +35,18 @@ public sealed class SigmaDetector : IDetector
     public int RuleCount { get; }
     public int CorrelationCount { get; }
 
+    /// <summary>The loaded correlation rules (what a scale-out partition needs to apply routed contributions).</summary>
+    public IReadOnlyList<CorrelationRule> CorrelationRules => _session.Correlations.Rules;
+
     /// <summary>Rules that did not load or compile, and correlations that can never fire; the rest still run.</summary>
     public IReadOnlyList<RuleLoadError> Problems { get; }
 
     /// <summary>Loads every rule file under <paramref name="ruleDirs"/> and the field-mapping pipeline (optional).</summary>
-    public static SigmaDetector Load(IEnumerable<string> ruleDirs, string? pipelinePath, CorrelationOptions? correlationOptions = null)
+    public static SigmaDetector Load(IEnumerable<string> ruleDirs, string? pipelinePath, CorrelationOptions? correlationOptions = null, ICorrelationOutbox? outbox = null)
     {
         var set = RuleLoader.Load(ruleDirs);
         var pipeline = pipelinePath != null ? FieldMappingPipeline.Load(pipelinePath) : null;
-        return new SigmaDetector(set, pipeline, correlationOptions);
+        return new SigmaDetector(set, pipeline, correlationOptions, outbox);
     }
 
     public void Detect(LogEvent e, List<DetectionHit> output)
@@ -112,7 +115,8 @@ public sealed class SigmaDetector : IDetector
         };
     }
 
-    private static DetectionHit FromCorrelation(CorrelationAlert alert) => new()
+    /// <summary>A correlation alert as a hit (also used by scale-out partitions, which raise correlation alerts away from the detector).</summary>
+    internal static DetectionHit FromCorrelation(CorrelationAlert alert) => new()
     {
         RuleId = alert.Rule.Key,
         Title = alert.Rule.Title,

@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using Siem.Engine.Alerts;
+using Siem.Engine.Detection;
+using Siem.Nats;
+using Siem.Nats.JetStream;
+using Siem.Rules.Correlation;
+
+namespace Siem.Engine.ScaleOut;
+
+/// <summary>
+/// Runs one owned correlation partition: restores its saved state, reads its contributions from SIEM_CORR after the
+/// saved sequence (an ephemeral filtered pull consumer), applies them in stream order, routes the matches chained
+/// correlations produce, indexes and publishes the alerts, and saves the state every <see cref="ScaleOutOptions.SnapshotInterval"/>
+/// — always after the alerts it implies are indexed. Any failure starts over from the last saved state (the replay is
+/// deterministic, so the alerts it raises again have the same ids and are upserted, not duplicated).
+/// </summary>
+internal sealed class CorrelationPartitionWorker(int partition, CorrelationPartitionContext context)
+{
+    private static readonly TimeSpan ApplyTimeout = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+    private CorrelationEngine _engine = null!;
+    private AlertSuppressor _suppressor = null!;
+    private ulong _applied;
+    private ulong _saved;
+    private string? _consumer;
+    /// <summary>The in-memory state is exactly the saved state plus whole applied batches (so it may be saved).</summary>
+    private bool _consistent;
+
+    public int Partition => partition;
+
+    /// <summary>False: stop without the final save (what a crash leaves behind; the next owner replays from the last periodic save).</summary>
+    public bool SaveOnStop { get; set; } = true;
+
+    /// <summary>Contributions applied since this worker started (replays included).</summary>
+    public long Applied { get; private set; }
+
+    /// <summary>Runs until <paramref name="stop"/>; then saves what it applied (a batch in flight is finished first).</summary>
+    public async Task RunAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            _consistent = false;
+            try
+            {
+                await RestoreAsync(stop).ConfigureAwait(false);
+                _consistent = true;
+                await ConsumeAsync(stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+            }
+            catch (Exception ex) when (ex is NatsException or TimeoutException or InvalidDataException or OperationCanceledException)
+            {
+                context.Log($"partition {partition}: {ex.GetType().Name}: {ex.Message}; starting over from its saved state");
+                _consistent = false;
+                await Task.Delay(RetryDelay, CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                await DeleteConsumerAsync().ConfigureAwait(false);
+            }
+        }
+        if (SaveOnStop && _consistent && _applied != _saved)
+        {
+            using var bounded = new CancellationTokenSource(ApplyTimeout);
+            try { await SaveAsync(bounded.Token).ConfigureAwait(false); }
+            catch (Exception ex) when (ex is NatsException or OperationCanceledException) { context.Log($"partition {partition}: final save failed ({ex.Message}); the next owner replays further"); }
+        }
+    }
+
+    private async Task RestoreAsync(CancellationToken cancellationToken)
+    {
+        _engine = context.NewEngine();
+        _suppressor = new AlertSuppressor(context.SuppressionWindow);
+        _applied = _saved = 0;
+        if (await context.Store.LoadAsync(partition, cancellationToken).ConfigureAwait(false) is { } snapshot)
+        {
+            _engine.Restore(snapshot.Correlation);
+            _suppressor.Restore(snapshot.Suppression);
+            _applied = _saved = snapshot.Sequence;
+        }
+    }
+
+    private async Task ConsumeAsync(CancellationToken stop)
+    {
+        var consumer = await context.Js.CreateOrUpdateConsumerAsync(CorrelationSubjects.Stream, new ConsumerConfig
+        {
+            DeliverPolicy = _applied == 0 ? DeliverPolicy.All : DeliverPolicy.ByStartSequence,
+            OptStartSeq = _applied == 0 ? null : _applied + 1,
+            AckPolicy = AckPolicy.All,
+            FilterSubject = CorrelationSubjects.PartitionFilter(partition),
+            InactiveThreshold = TimeSpan.FromSeconds(30),
+            MaxAckPending = context.Options.FetchBatch * 4,
+        }, stop).ConfigureAwait(false);
+        _consumer = consumer.Name;
+        var sinceSave = Stopwatch.StartNew();
+        var batch = new List<NatsJSMsg>(context.Options.FetchBatch);
+        while (!stop.IsCancellationRequested)
+        {
+            batch.Clear();
+            await foreach (var msg in consumer.FetchAsync(context.Options.FetchBatch, TimeSpan.FromSeconds(1), cancellationToken: stop).ConfigureAwait(false)) batch.Add(msg);
+            if (batch.Count > 0)
+            {
+                // A batch, once fetched, is finished even when asked to stop, so the state stays one that can be saved.
+                using var bounded = new CancellationTokenSource(ApplyTimeout);
+                _consistent = false;
+                await ApplyAsync(batch, bounded.Token).ConfigureAwait(false);
+                _consistent = true;
+            }
+            if (_applied != _saved && sinceSave.Elapsed >= context.Options.SnapshotInterval)
+            {
+                await SaveAsync(stop).ConfigureAwait(false);
+                sinceSave.Restart();
+            }
+        }
+    }
+
+    private async Task ApplyAsync(List<NatsJSMsg> batch, CancellationToken cancellationToken)
+    {
+        var fired = new List<CorrelationAlert>();
+        var chained = new List<CorrelationContribution>();
+        ulong last = _applied;
+        foreach (var msg in batch)
+        {
+            ulong seq = msg.Metadata.StreamSeq;
+            if (seq <= _applied) continue; // already in the restored state
+            last = seq;
+            CorrelationContribution contribution;
+            try
+            {
+                contribution = ContributionJson.Deserialize(msg.Data.Span);
+            }
+            catch (InvalidDataException ex)
+            {
+                context.Malformed(partition, seq, ex.Message);
+                continue;
+            }
+            if (!_engine.Apply(contribution, fired)) context.Unknown(partition, contribution.RuleKey);
+            _engine.TakeChained(chained);
+            Applied++;
+        }
+        // Chained matches reach their partitions, and alerts the index, before this state can be saved.
+        if (chained.Count > 0) await context.Router.PublishAsync(chained, cancellationToken).ConfigureAwait(false);
+        if (fired.Count > 0) await context.IndexAlertsAsync(Fold(fired), cancellationToken).ConfigureAwait(false);
+        _applied = last;
+        try
+        {
+            await batch[^1].AckAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException)
+        {
+            // Progress is the applied sequence, not the ack: an unacked contribution redelivered later is skipped by sequence.
+        }
+    }
+
+    private List<(AlertDocument Alert, bool IsNew)> Fold(List<CorrelationAlert> fired)
+    {
+        var alerts = new List<(AlertDocument Alert, bool IsNew)>();
+        foreach (var alert in fired)
+        {
+            var doc = _suppressor.Fold(SigmaDetector.FromCorrelation(alert), out bool isNew);
+            if (doc == null) continue;
+            int at = alerts.FindIndex(a => a.Alert.AlertId == doc.AlertId);
+            if (at >= 0) alerts[at] = (doc, alerts[at].IsNew | isNew);
+            else alerts.Add((doc, isNew));
+        }
+        return alerts;
+    }
+
+    private async Task SaveAsync(CancellationToken cancellationToken)
+    {
+        var snapshot = new PartitionSnapshot(_applied, _engine.Snapshot(), _suppressor.Snapshot());
+        if (await context.Store.SaveAsync(partition, snapshot, cancellationToken).ConfigureAwait(false)) _saved = _applied;
+    }
+
+    private async Task DeleteConsumerAsync()
+    {
+        if (_consumer is not { } name) return;
+        _consumer = null;
+        using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try { await context.Js.DeleteConsumerAsync(CorrelationSubjects.Stream, name, bounded.Token).ConfigureAwait(false); }
+        catch (Exception ex) when (ex is NatsException or OperationCanceledException) { } // the server drops it after its inactive threshold
+    }
+}

@@ -1,0 +1,55 @@
+using Siem.Engine.Alerts;
+using Siem.Engine.Index;
+using Siem.Nats;
+
+namespace Siem.Engine.ScaleOut;
+
+public sealed partial class CorrelationPartitions
+{
+    /// <summary>
+    /// Indexes a partition's alerts (throws when the index does not confirm: the partition then starts over from its
+    /// saved state), then publishes them on <c>siem.alerts.&lt;level&gt;</c> (<c>Nats-Msg-Id</c> = alert id + count, so the
+    /// same alert state raised again by a replay is dropped by SIEM_ALERTS) and reports them to <see cref="AlertIndexed"/>.
+    /// </summary>
+    private async Task IndexAlertsAsync(IIndexSink sink, List<(AlertDocument Alert, bool IsNew)> alerts, CancellationToken cancellationToken)
+    {
+        await sink.WriteAsync([], [.. alerts.Select(a => a.Alert)], cancellationToken).ConfigureAwait(false);
+        var publishes = alerts.Select(a => PublishAsync(a.Alert, cancellationToken)).ToList();
+        await Task.WhenAll(publishes).ConfigureAwait(false);
+        foreach (var (alert, isNew) in alerts)
+        {
+            Interlocked.Increment(ref isNew ? ref _alertsRaised : ref _alertsUpdated);
+            AlertIndexed?.Invoke(alert, isNew);
+        }
+    }
+
+    private async Task PublishAsync(AlertDocument alert, CancellationToken cancellationToken)
+    {
+        var headers = new NatsHeaders { { "Siem-Alert-Id", alert.AlertId }, { "Siem-Rule-Id", alert.RuleId } };
+        string level = alert.Level.ToLowerInvariant();
+        string subject = $"{_alertPrefix}.{(level is "informational" or "low" or "medium" or "high" or "critical" ? level : "unknown")}";
+        try
+        {
+            await _context.Js.PublishAsync(subject, AlertJson.Serialize(alert), headers, $"{alert.AlertId}:{alert.Count}", cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NatsException or TimeoutException)
+        {
+            // Indexed (searchable, in the console); only the live notification failed.
+            Interlocked.Increment(ref _alertPublishErrors);
+            _log($"publishing correlation alert {alert.AlertId} ({alert.RuleId}) failed: {ex.Message}");
+        }
+    }
+
+    private void OnMalformed(int partition, ulong seq, string why)
+    {
+        Interlocked.Increment(ref _malformed);
+        _log($"partition {partition}: SIEM_CORR message {seq} skipped: {why}");
+    }
+
+    private void OnUnknown(int partition, string rule)
+    {
+        // Engines with different rule sets: the contribution is for a correlation this engine does not load.
+        if (Interlocked.Increment(ref _unknown) <= 10)
+            _log($"partition {partition}: contribution for correlation '{rule}', which this engine does not load, skipped (load the same rules on every engine)");
+    }
+}

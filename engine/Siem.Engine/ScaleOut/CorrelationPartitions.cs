@@ -1,0 +1,182 @@
+using System.Threading.Channels;
+using NodaTime;
+using Siem.Engine.Alerts;
+using Siem.Engine.Index;
+using Siem.Nats.JetStream;
+using Siem.Rules.Correlation;
+
+namespace Siem.Engine.ScaleOut;
+
+/// <summary>
+/// Correlation state partitioned across engine replicas. Detection stays where a record is consumed; its correlation
+/// matches go through the <see cref="Router"/> to SIEM_CORR, one subject per partition (nats-server subject mapping).
+/// Engines split the partitions with <see cref="PartitionMembership"/> (rendezvous hashing over the live engines in a KV
+/// bucket); for every partition it owns, an engine runs a <see cref="CorrelationPartitionWorker"/>. When an engine
+/// leaves (gracefully at once, by crash after the lease) its partitions move, and their new owners restore the saved
+/// state and replay what followed, so a threshold counts every match exactly once whichever engine saw it.
+/// </summary>
+public sealed partial class CorrelationPartitions : IAsyncDisposable
+{
+    private readonly CorrelationPartitionContext _context;
+    private readonly PartitionMembership _membership;
+    private readonly Dictionary<int, (CorrelationPartitionWorker Worker, CancellationTokenSource Stop, Task Run)> _workers = [];
+    private readonly Channel<IReadOnlyList<int>> _ownership = Channel.CreateUnbounded<IReadOnlyList<int>>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly string _alertPrefix;
+    private readonly Action<string> _log;
+    private Task _reconcile = Task.CompletedTask;
+    private long _malformed, _unknown, _alertsRaised, _alertsUpdated, _alertPublishErrors;
+
+    private CorrelationPartitions(CorrelationPartitionContext context, PartitionMembership membership, string alertPrefix, Action<string> log)
+    {
+        _context = context;
+        _membership = membership;
+        _alertPrefix = alertPrefix;
+        _log = log;
+    }
+
+    /// <summary>Publishes this engine's correlation matches; give it to the detector and the pipeline (<c>CorrelationOutbox</c>).</summary>
+    public CorrelationRouter Router => _context.Router;
+
+    public PartitionMembership Membership => _membership;
+
+    /// <summary>Partitions with a running worker now (sorted).</summary>
+    public IReadOnlyList<int> Running { get { lock (_workers) return [.. _workers.Keys.Order()]; } }
+
+    public long Malformed => Interlocked.Read(ref _malformed);
+    public long UnknownRules => Interlocked.Read(ref _unknown);
+    public long AlertsRaised => Interlocked.Read(ref _alertsRaised);
+    public long AlertsUpdated => Interlocked.Read(ref _alertsUpdated);
+    public long AlertPublishErrors => Interlocked.Read(ref _alertPublishErrors);
+    public long SnapshotsTooLarge => _context.Store.TooLarge;
+
+    /// <summary>Raised (on a partition's thread) after a correlation alert was indexed: (alert, true when new).</summary>
+    public event Action<AlertDocument, bool>? AlertIndexed;
+
+    /// <summary>
+    /// Creates SIEM_CORR and the state bucket, checks the server's partition mapping (when <see cref="ScaleOutOptions.ServerMapping"/>),
+    /// joins the engines and starts the workers of the partitions this engine owns.
+    /// </summary>
+    public static async Task<CorrelationPartitions> StartAsync(NatsJSContext js, IReadOnlyList<CorrelationRule> rules, CorrelationRouter router, IIndexSink sink,
+        ScaleOutOptions options, Duration suppressionWindow, string alertSubjectPrefix = "siem.alerts", Action<string>? log = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(js);
+        ArgumentNullException.ThrowIfNull(rules);
+        ArgumentNullException.ThrowIfNull(router);
+        ArgumentNullException.ThrowIfNull(sink);
+        ArgumentNullException.ThrowIfNull(options);
+        log ??= _ => { };
+        await js.CreateOrUpdateStreamAsync(new StreamConfig(CorrelationSubjects.Stream, CorrelationSubjects.StreamSubjects)
+        {
+            Storage = StorageType.File,
+            Replicas = options.Replicas,
+            MaxAge = options.ContributionMaxAge,
+            DuplicateWindow = TimeSpan.FromMinutes(2),
+        }, cancellationToken).ConfigureAwait(false);
+        if (options.ServerMapping) await ServerMappingProbe.VerifyAsync(js.Connection, options.Partitions, cancellationToken).ConfigureAwait(false);
+        var store = await PartitionStateStore.OpenAsync(js, options, log, cancellationToken).ConfigureAwait(false);
+        var ruleList = rules.ToList();
+        CorrelationPartitions? self = null;
+        var context = new CorrelationPartitionContext
+        {
+            Js = js,
+            Store = store,
+            Router = router,
+            Options = options,
+            NewEngine = () => new CorrelationEngine(ruleList, CorrelationOptions.Default with { RouteChainedMatches = true }),
+            SuppressionWindow = suppressionWindow,
+            IndexAlertsAsync = (alerts, ct) => self!.IndexAlertsAsync(sink, alerts, ct),
+            Log = log,
+            Malformed = (p, seq, why) => self!.OnMalformed(p, seq, why),
+            Unknown = (p, rule) => self!.OnUnknown(p, rule),
+        };
+        string engineId = options.EngineId ?? $"{Environment.MachineName}-{Environment.ProcessId}";
+        var membership = await PartitionMembership.StartAsync(js, engineId, options.Partitions,
+            options.Membership with { Replicas = options.Replicas }, cancellationToken).ConfigureAwait(false);
+        self = new CorrelationPartitions(context, membership, alertSubjectPrefix, log);
+        membership.OwnershipChanged += owned => self._ownership.Writer.TryWrite(owned);
+        self._ownership.Writer.TryWrite(membership.Owned);
+        self._reconcile = Task.Run(self.ReconcileLoopAsync, CancellationToken.None);
+        log($"correlation partitions: engine '{engineId}' joined with {options.Partitions} partitions ({(options.ServerMapping ? "nats-server subject mapping" : "engine-side partitioning")})");
+        return self;
+    }
+
+    /// <summary>Starts workers for partitions gained and stops (after a final save) those lost; one change at a time, the latest wins.</summary>
+    private async Task ReconcileLoopAsync()
+    {
+        try
+        {
+            while (await _ownership.Reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+            {
+                IReadOnlyList<int>? owned = null;
+                while (_ownership.Reader.TryRead(out var latest)) owned = latest;
+                if (owned != null) await ReconcileAsync(owned).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task ReconcileAsync(IReadOnlyList<int> owned)
+    {
+        List<(CorrelationPartitionWorker Worker, CancellationTokenSource Stop, Task Run)> lost;
+        lock (_workers)
+        {
+            lost = [.. _workers.Where(w => !owned.Contains(w.Key)).Select(w => w.Value)];
+            foreach (var l in lost) _workers.Remove(l.Worker.Partition);
+        }
+        await StopAsync(lost).ConfigureAwait(false);
+        lock (_workers)
+        {
+            foreach (int p in owned)
+            {
+                if (_workers.ContainsKey(p) || _stop.IsCancellationRequested) continue;
+                var worker = new CorrelationPartitionWorker(p, _context);
+                var stop = new CancellationTokenSource();
+                _workers[p] = (worker, stop, Task.Run(() => worker.RunAsync(stop.Token), CancellationToken.None));
+            }
+        }
+        if (lost.Count > 0 || owned.Count > 0)
+            _log($"correlation partitions: engine '{_membership.EngineId}' owns [{string.Join(',', owned)}]{(lost.Count > 0 ? $", handed over [{string.Join(',', lost.Select(l => l.Worker.Partition))}]" : "")}");
+    }
+
+    private static async Task StopAsync(List<(CorrelationPartitionWorker Worker, CancellationTokenSource Stop, Task Run)> workers)
+    {
+        foreach (var w in workers) await w.Stop.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(workers.Select(w => w.Run)).ConfigureAwait(false);
+        foreach (var w in workers) w.Stop.Dispose();
+    }
+
+    /// <summary>
+    /// Stops like a crash would look to the others: no goodbye (they take over after the lease) and no final save of
+    /// the partitions (their next owners replay from the last periodic save). For tests and the kill -9 drills.
+    /// </summary>
+    public async Task AbandonAsync()
+    {
+        await _membership.AbandonAsync().ConfigureAwait(false);
+        await StopAllAsync(save: false).ConfigureAwait(false);
+    }
+
+    /// <summary>Leaves gracefully: saves every owned partition, then leaves the membership so the others take over at once.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stop.IsCancellationRequested) await StopAllAsync(save: true).ConfigureAwait(false);
+        await _membership.DisposeAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    private async Task StopAllAsync(bool save)
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _reconcile.ConfigureAwait(false);
+        List<(CorrelationPartitionWorker Worker, CancellationTokenSource Stop, Task Run)> all;
+        lock (_workers)
+        {
+            all = [.. _workers.Values];
+            _workers.Clear();
+        }
+        foreach (var w in all) w.Worker.SaveOnStop = save;
+        await StopAsync(all).ConfigureAwait(false);
+    }
+}
