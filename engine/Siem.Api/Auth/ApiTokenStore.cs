@@ -8,7 +8,9 @@ namespace Siem.Api.Auth;
 /// <summary>
 /// API tokens: random 32-byte secrets shown once at creation (<c>siem_</c> + base64url), kept as SHA-256 hashes in one
 /// JSON file, mode 0600, rewritten atomically on every change. Lookup is by hash, so the store never compares secrets.
-/// Thread-safe: readers see an immutable snapshot.
+/// Thread-safe: readers see an immutable snapshot. The file is shared with <c>siem api-token</c> and other API processes on
+/// the data dir: it is re-read when it changed (checked at most once a second, and at once for an unknown token), so a
+/// token created or revoked by the CLI takes effect in a running API without a restart.
 /// </summary>
 public sealed class ApiTokenStore
 {
@@ -19,15 +21,25 @@ public sealed class ApiTokenStore
     private readonly string _path;
     private readonly TimeProvider _time;
     private Dictionary<string, ApiToken> _byHash;
+    private (DateTime Written, long Length) _loadedStamp;
+    private long _nextCheckTicks;
 
     public ApiTokenStore(string path, TimeProvider? time = null)
     {
         _path = path ?? throw new ArgumentNullException(nameof(path));
         _time = time ?? TimeProvider.System;
+        _loadedStamp = Stamp(path);
         _byHash = Load(path);
     }
 
-    public IReadOnlyList<ApiToken> All => [.. Volatile.Read(ref _byHash).Values.OrderBy(t => t.CreatedAt)];
+    public IReadOnlyList<ApiToken> All
+    {
+        get
+        {
+            RefreshIfChanged(force: false);
+            return [.. Volatile.Read(ref _byHash).Values.OrderBy(t => t.CreatedAt)];
+        }
+    }
 
     /// <summary>Creates a token; the returned secret exists nowhere else — show it once.</summary>
     public (ApiToken Token, string Secret) Create(string name, string role, TimeSpan? lifetime = null, string? createdBy = null)
@@ -48,6 +60,7 @@ public sealed class ApiTokenStore
         };
         lock (_gate)
         {
+            RefreshIfChanged(force: true);
             var next = new Dictionary<string, ApiToken>(_byHash, StringComparer.Ordinal) { [token.Sha256] = token };
             Persist(next);
             _byHash = next;
@@ -60,6 +73,7 @@ public sealed class ApiTokenStore
     {
         lock (_gate)
         {
+            RefreshIfChanged(force: true);
             var existing = _byHash.Values.FirstOrDefault(t => t.Id == id);
             if (existing == null) return false;
             if (existing.RevokedAt != null) return true;
@@ -74,7 +88,14 @@ public sealed class ApiTokenStore
     public TokenCheck Check(string secret)
     {
         ArgumentNullException.ThrowIfNull(secret);
-        if (!Volatile.Read(ref _byHash).TryGetValue(Hash(secret), out var token)) return new TokenCheck(null, "unknown token");
+        RefreshIfChanged(force: false);
+        string hash = Hash(secret);
+        if (!Volatile.Read(ref _byHash).TryGetValue(hash, out var token))
+        {
+            // Made a moment ago by `siem api-token create`? One stat, then the lookup again.
+            RefreshIfChanged(force: true);
+            if (!Volatile.Read(ref _byHash).TryGetValue(hash, out token)) return new TokenCheck(null, "unknown token");
+        }
         if (token.RevokedAt != null) return new TokenCheck(null, "the token was revoked");
         if (token.ExpiresAt is { } exp && exp <= _time.GetUtcNow()) return new TokenCheck(null, "the token expired");
         return new TokenCheck(token, null);
@@ -88,6 +109,35 @@ public sealed class ApiTokenStore
     {
         var file = new TokenFile { Version = 1, Tokens = [.. tokens.Values.OrderBy(t => t.CreatedAt)] };
         SecureFile.WriteAllText(_path, JsonSerializer.Serialize(file, _json));
+        _loadedStamp = Stamp(_path);
+    }
+
+    /// <summary>Re-reads the file when another process rewrote it. A file that no longer reads keeps the tokens loaded before.</summary>
+    private void RefreshIfChanged(bool force)
+    {
+        long now = Environment.TickCount64;
+        if (!force && now < Interlocked.Read(ref _nextCheckTicks)) return;
+        Interlocked.Exchange(ref _nextCheckTicks, now + 1000);
+        lock (_gate)
+        {
+            var stamp = Stamp(_path);
+            if (stamp == _loadedStamp) return;
+            try
+            {
+                Volatile.Write(ref _byHash, Load(_path));
+                _loadedStamp = stamp;
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException)
+            {
+                // Keep serving the last good set; the next change is read again.
+            }
+        }
+    }
+
+    private static (DateTime Written, long Length) Stamp(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Exists ? (info.LastWriteTimeUtc, info.Length) : (DateTime.MinValue, -1);
     }
 
     private static Dictionary<string, ApiToken> Load(string path)

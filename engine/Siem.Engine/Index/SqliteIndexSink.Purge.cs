@@ -20,6 +20,7 @@ public sealed partial class SqliteIndexSink : IIndexPurge
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var found = new HashSet<string>(StringComparer.Ordinal);
+            SyncPartitions();
             FillPurgeIds(knownIds);
             foreach (var table in _partitions)
             {
@@ -60,6 +61,12 @@ public sealed partial class SqliteIndexSink : IIndexPurge
         }
     }
 
+    /// <summary>Day partitions another process (the engine, when a separate API process purges) created since this one opened.</summary>
+    private void SyncPartitions()
+    {
+        foreach (var t in ListPartitions(_writer)) _partitions.Add(t);
+    }
+
     public async Task<int> DeleteRecordsAsync(IReadOnlyCollection<string> recordIds, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(recordIds);
@@ -69,6 +76,7 @@ public sealed partial class SqliteIndexSink : IIndexPurge
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             int deleted = 0;
+            SyncPartitions();
             using var tx = _writer.BeginTransaction();
             FillPurgeIds(recordIds, tx);
             foreach (var table in _partitions)

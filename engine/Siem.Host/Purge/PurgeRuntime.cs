@@ -36,14 +36,9 @@ internal sealed class PurgeRuntime : IAsyncDisposable
     public static async Task<PurgeRuntime> OpenAsync(string dataDir, string? natsUrl, int approvalsRequired, TextWriter log, CancellationToken cancellationToken)
     {
         dataDir = Path.GetFullPath(dataDir);
-        var pseudonymizer = SubjectPseudonymizer.Open(dataDir);
-        var audit = new AuditLog(dataDir);
         var owned = new List<IAsyncDisposable>();
         var index = SqliteIndexSink.Open(dataDir);
         owned.Add(index);
-        var ledger = LineageLedger.Open(dataDir);
-        owned.Add(ledger);
-        var targets = new List<IPurgeTarget> { new ForwardFilterTarget(), new IndexPurgeTarget(index) };
 
         LocalNatsServer? server = null;
         string? url = natsUrl;
@@ -54,21 +49,44 @@ internal sealed class PurgeRuntime : IAsyncDisposable
             url = server.Url;
             log.WriteLine($"purge: private nats-server (pid {server.Pid}) over {store}");
         }
+        NatsJSContext? js = null;
         if (url != null)
         {
             var connection = new NatsConnection(NatsOpts.Default with { Servers = [url], Name = "siem-purge" });
             await connection.ConnectAsync(cancellationToken).ConfigureAwait(false);
             owned.Add(connection);
-            var js = new NatsJSContext(connection);
+            js = new NatsJSContext(connection);
+        }
+        else
+        {
+            log.WriteLine($"purge: no JetStream to purge (neither --nats nor a store at {store})");
+        }
+        var runtime = Create(dataDir, index, js, approvalsRequired, log, owned);
+        runtime._server = server;
+        return runtime;
+    }
+
+    /// <summary>
+    /// For a running server (<c>siem serve --roles api</c>): the index the role already opened and its NATS connection
+    /// (both stay the caller's); only the ledger and key store are opened here.
+    /// </summary>
+    public static PurgeRuntime ForServer(string dataDir, IIndexPurge index, NatsJSContext jetStream, int approvalsRequired, TextWriter log) =>
+        Create(Path.GetFullPath(dataDir), index, jetStream, approvalsRequired, log, []);
+
+    private static PurgeRuntime Create(string dataDir, IIndexPurge index, NatsJSContext? js, int approvalsRequired, TextWriter log, List<IAsyncDisposable> owned)
+    {
+        var pseudonymizer = SubjectPseudonymizer.Open(dataDir);
+        var audit = new AuditLog(dataDir);
+        var ledger = LineageLedger.Open(dataDir);
+        owned.Add(ledger);
+        var targets = new List<IPurgeTarget> { new ForwardFilterTarget(), new IndexPurgeTarget(index) };
+        if (js != null)
+        {
             var (opener, resealer) = Envelopes(dataDir);
             targets.Add(new JetStreamPurgeTarget(js, opener, resealer, pseudonymizer, JetStreamPurgeOptions.Default with
             {
                 AlreadyProcessed = (agent, seq) => AlreadyProcessed(dataDir, agent, seq),
             }));
-        }
-        else
-        {
-            log.WriteLine($"purge: no JetStream to purge (neither --nats nor a store at {store})");
         }
         targets.Add(new FilesPurgeTarget());
         // Crypto-shredding: the subject's data key goes with the ledger step (copies nobody can reach become unreadable).
@@ -77,13 +95,12 @@ internal sealed class PurgeRuntime : IAsyncDisposable
         targets.Add(new LedgerPurgeTarget(ledger, (subjectId, ct) => keys.DestroyKeyAsync(subjectId, ct).AsTask()));
 
         var runtime = new PurgeRuntime(dataDir) { Pseudonymizer = pseudonymizer, Audit = audit };
-        runtime._server = server;
         runtime._owned.AddRange(owned);
         runtime.Coordinator = new PurgeCoordinator(dataDir, targets, pseudonymizer, audit, new PurgeOptions
         {
             ApprovalsRequired = approvalsRequired,
             BeforeByteScanAsync = runtime.StopServerAsync,
-            Log = m => log.WriteLine(m),
+            Log = m => { lock (log) log.WriteLine(m); },
         });
         return runtime;
     }

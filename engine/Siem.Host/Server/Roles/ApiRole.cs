@@ -3,9 +3,12 @@ using Siem.Api;
 using Siem.Api.Auth;
 using Siem.Api.Https;
 using Siem.Api.Live;
+using Siem.Api.Purges;
 using Siem.Api.Rules;
 using Siem.Core.Security;
 using Siem.Engine.Alerts;
+using Siem.Engine.Index;
+using Siem.Host.Purge;
 using Siem.Host.Demo;
 using Siem.Lineage.Ledger;
 using Siem.Lineage.Subjects;
@@ -16,8 +19,10 @@ namespace Siem.Host.Server.Roles;
 /// <summary>
 /// The <c>api</c> role: the HTTP API and web console (section <c>api:</c> — listen, tls, jwt, requests_per_minute,
 /// max_body_bytes) over the data dir's index, agent registry, lineage ledger and rules, with live alerts from
-/// <c>siem.alerts.&gt;</c>. Tokens are made with <c>siem api-token create</c>. Not (yet) in this role: purges (use
-/// <c>siem purge</c>), and a revocation or rule change reaches an engine in another process only when it restarts.
+/// <c>siem.alerts.&gt;</c>. Tokens are made with <c>siem api-token create</c>. Purges run here, in the background, against
+/// the data dir's index, ledger and keys and the stream through this process's NATS connection; a request needs the
+/// approvals <c>&lt;data&gt;/purge/policy.json</c> names (as for <c>siem purge</c>), or one (someone other than the
+/// requester) when there is no policy file. Jobs a stop cut short resume at start.
 /// </summary>
 internal sealed class ApiRole : IServerRole
 {
@@ -77,6 +82,7 @@ internal sealed class ApiRole : IServerRole
         var feed = new AlertFeed();
         await using var alerts = await context.Nats.SubscribeAsync("siem.alerts.>", cancellationToken: cancellationToken).ConfigureAwait(false);
         var relay = Task.Run(() => RelayAsync(alerts, feed, Info, cancellationToken), CancellationToken.None);
+        await using var purges = OpenPurges(context, index);
 
         var app = SiemApi.Build(new ApiOptions
         {
@@ -95,8 +101,11 @@ internal sealed class ApiRole : IServerRole
             Lineage = ledger,
             Subjects = SubjectPseudonymizer.Open(config.DataDir),
             BrokerConnected = () => context.Nats.ConnectionState == NatsConnectionState.Open,
+            Purges = purges?.Runner,
         }, ApiListener.Configure(settings.Listen, settings.Https));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (purges?.Runner.ResumeInterrupted("siem serve (resumed at start)") is { Count: > 0 } resumed)
+            Info($"resuming interrupted purges: {string.Join(", ", resumed)}");
         Info($"console and API at {ApiListener.Url(settings.Listen, settings.Https)} (JWT {(settings.Jwt != null ? "accepted from " + settings.Jwt.Issuer : "off")})");
         if (((ApiTokenStore)app.Services.GetService(typeof(ApiTokenStore))!).All.Count == 0 && settings.Jwt == null)
             Info($"no API token exists yet: create one with `siem api-token create --data {config.DataDir} --name NAME --role admin`");
@@ -111,6 +120,30 @@ internal sealed class ApiRole : IServerRole
         await app.DisposeAsync().ConfigureAwait(false);
         await relay.ConfigureAwait(false);
         Info("stopped");
+    }
+
+    /// <summary>Purges over the index this role opened and its NATS connection; null (endpoints answer 501) for an index that cannot purge.</summary>
+    private static PurgeService? OpenPurges(ServerContext context, IIndexSink index)
+    {
+        // The policy file `siem purge` reads, when there is one; without it the API keeps the two-person rule.
+        int approvals = File.Exists(Path.Combine(context.DataDir, "purge", "policy.json")) ? Commands.PurgeCommand.ApprovalsRequired(context.DataDir) : 1;
+        if (index is not IIndexPurge purgeable)
+        {
+            context.Info("api", $"purges are off: the {context.Config.IndexKind} index cannot purge yet (use the SQLite index)");
+            return null;
+        }
+        var runtime = PurgeRuntime.ForServer(context.DataDir, purgeable, context.JetStream, approvals, context.Log);
+        return new PurgeService(runtime, new PurgeRunner(runtime.Coordinator, m => context.Info("api", m)));
+    }
+
+    /// <summary>The runner stops (its runs cancelled, each resumable) before the stores it purges close.</summary>
+    private sealed record PurgeService(PurgeRuntime Runtime, PurgeRunner Runner) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Runner.DisposeAsync().ConfigureAwait(false);
+            await Runtime.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Alerts the engines publish (new ones and folded repeats) go to the browsers watching the live list.</summary>
