@@ -58,7 +58,8 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
     /// joins the engines and starts the workers of the partitions this engine owns.
     /// </summary>
     public static async Task<CorrelationPartitions> StartAsync(NatsJSContext js, IReadOnlyList<CorrelationRule> rules, CorrelationRouter router, IIndexSink sink,
-        ScaleOutOptions options, Duration suppressionWindow, string alertSubjectPrefix = "siem.alerts", Action<string>? log = null, CancellationToken cancellationToken = default)
+        ScaleOutOptions options, Duration suppressionWindow, CorrelationOptions? correlationOptions = null, string alertSubjectPrefix = "siem.alerts",
+        Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(js);
         ArgumentNullException.ThrowIfNull(rules);
@@ -76,6 +77,8 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
         if (options.ServerMapping) await ServerMappingProbe.VerifyAsync(js.Connection, options.Partitions, cancellationToken).ConfigureAwait(false);
         var store = await PartitionStateStore.OpenAsync(js, options, log, cancellationToken).ConfigureAwait(false);
         var ruleList = rules.ToList();
+        // Contributions arrive resolved: no field mapping here; chained matches go back through the router.
+        var engineOptions = (correlationOptions ?? CorrelationOptions.Default) with { RouteChainedMatches = true, FieldMapper = null };
         CorrelationPartitions? self = null;
         var context = new CorrelationPartitionContext
         {
@@ -83,7 +86,7 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
             Store = store,
             Router = router,
             Options = options,
-            NewEngine = () => new CorrelationEngine(ruleList, CorrelationOptions.Default with { RouteChainedMatches = true }),
+            NewEngine = () => new CorrelationEngine(ruleList, engineOptions),
             SuppressionWindow = suppressionWindow,
             IndexAlertsAsync = (alerts, ct) => self!.IndexAlertsAsync(sink, alerts, ct),
             Log = log,

@@ -51,6 +51,9 @@ internal sealed record ServerConfig
     /// <summary>Correlation and suppression state is replaced atomically after every group (data_dir/engine/state); fsynced at most this often.</summary>
     public TimeSpan StateFsyncInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Section <c>scale_out:</c>: correlation windows partitioned across engine replicas; null = kept in this process (one engine).</summary>
+    public Siem.Engine.ScaleOut.ScaleOutOptions? ScaleOut { get; init; }
+
     /// <summary>Tokens agents may enroll with (from an environment variable or a 0600 file); empty = enrollment closed.</summary>
     public IReadOnlyList<string> EnrollmentTokens { get; init; } = [];
 

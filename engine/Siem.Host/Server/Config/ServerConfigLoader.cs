@@ -11,7 +11,7 @@ namespace Siem.Host.Server.Config;
 /// </summary>
 internal static partial class ServerConfigLoader
 {
-    private static readonly string[] CoreSections = ["server", "nats", "rules", "index", "alerts", "engine", "enrollment"];
+    private static readonly string[] CoreSections = ["server", "nats", "rules", "index", "alerts", "engine", "enrollment", "scale_out"];
 
     public static ServerConfig Load(string path, Func<string, string?>? env = null)
     {
@@ -63,6 +63,7 @@ internal static partial class ServerConfigLoader
         config = ReadAlerts(root.Section("alerts"), config);
         config = ReadEngine(root.Section("engine"), config);
         config = ReadEnrollment(root.Section("enrollment"), config, env);
+        config = ReadScaleOut(root.Section("scale_out"), config);
         var sections = new Dictionary<string, ConfigSection>(StringComparer.Ordinal);
         foreach (var name in ServerRoles.Sections)
         {

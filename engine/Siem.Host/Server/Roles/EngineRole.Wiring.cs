@@ -31,7 +31,7 @@ internal sealed partial class EngineRole
         return (key, new AgentRegistry(Path.Combine(engineDir, "agents.json")));
     }
 
-    private static SigmaDetector LoadRules(ServerConfig config, Action<string> info)
+    private static SigmaDetector LoadRules(ServerConfig config, Action<string> info, ICorrelationOutbox? outbox = null)
     {
         var dirs = new List<string>();
         string? pipeline = config.PipelinePath;
@@ -43,12 +43,14 @@ internal sealed partial class EngineRole
             pipeline ??= DemoPaths.DefaultPipeline(root);
         }
         dirs.AddRange(config.RuleDirs);
-        var detector = SigmaDetector.Load(dirs, pipeline, CorrelationOptions.Default with { AllowedLateness = config.AllowedLateness });
+        var detector = SigmaDetector.Load(dirs, pipeline, CorrelationOptions(config), outbox);
         info($"{detector.RuleCount} detection rules and {detector.CorrelationCount} correlation rules ({(config.IncludePack ? "our pack + " : "")}{config.RuleDirs.Count} configured paths), pipeline {pipeline ?? "none"}");
         foreach (var p in detector.Problems.Take(10)) info($"rule problem: {p}");
         if (detector.Problems.Count > 10) info($"... and {detector.Problems.Count - 10} more rule problems (see `siem rules validate`)");
         return detector;
     }
+
+    internal static CorrelationOptions CorrelationOptions(ServerConfig config) => Rules.Correlation.CorrelationOptions.Default with { AllowedLateness = config.AllowedLateness };
 
     /// <summary>The index as lineage names it: <c>sqlite:&lt;path&gt;</c> or <c>elasticsearch:&lt;url&gt;</c>.</summary>
     internal static string IndexName(ServerConfig config) => config.IndexKind == "elasticsearch"

@@ -4,6 +4,7 @@ using Siem.Engine.Detection;
 using Siem.Engine.Enrollment;
 using Siem.Engine.Index.Elasticsearch;
 using Siem.Engine.Pipeline;
+using Siem.Engine.ScaleOut;
 using Siem.Engine.Telemetry;
 
 namespace Siem.Host.Server.Roles;
@@ -30,8 +31,15 @@ internal sealed partial class EngineRole : IServerRole
         if (responder != null) await responder.StartAsync(cancellationToken).ConfigureAwait(false);
         else Info("enrollment closed (no enrollment.tokens_env/tokens_file); agents already enrolled keep working");
 
-        var detector = LoadRules(config, Info);
+        // Scale-out: correlation matches go to the engines owning their partitions instead of windows in this process.
+        var router = config.ScaleOut is { } scaleOut ? new CorrelationRouter(context.JetStream, scaleOut.Partitions, scaleOut.ServerMapping) : null;
+        var detector = LoadRules(config, Info, router);
         await using var index = OpenIndex(config, context.Log);
+        await using var partitions = router != null
+            ? await CorrelationPartitions.StartAsync(context.JetStream, detector.CorrelationRules, router, index,
+                config.ScaleOut! with { EngineId = config.ScaleOut.EngineId ?? $"{config.Instance}-{Environment.ProcessId}" },
+                config.SuppressionWindow, CorrelationOptions(config), log: Info, cancellationToken: cancellationToken).ConfigureAwait(false)
+            : null;
         using var alertHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
         await using var delivery = AlertDeliveryFactory.Create(config.AlertChannelsFile, config.DataDir, alertHttp, config.AlertQueueCapacity, Info);
         using var sequences = new BatchSequenceTracker(config.DataDir);
@@ -56,8 +64,10 @@ internal sealed partial class EngineRole : IServerRole
         {
             // Lineage is reported when the lineage role runs in this process (it offers the recorder).
             Lineage = context.Services.Get<Siem.Lineage.Hops.PipelineLineage>() is { } lineage ? lineage with { Index = IndexName(config) } : null,
+            CorrelationOutbox = router,
         };
         delivery?.Attach(pipeline);
+        if (delivery != null && partitions != null) partitions.AlertIndexed += (alert, isNew) => { if (isNew) delivery.Enqueue(alert); };
         if (delivery != null && pipeline.Lineage != null) delivery.Dispatcher.Lineage = pipeline.Lineage.Recorder;
         await using var lag = new ConsumerLagProbe(context.JetStream, EngineStreams.Events, config.Durable, log: Info);
         using var metrics = new EngineMetrics(pipeline.Stats, delivery, lag);
