@@ -47,4 +47,25 @@ public sealed class AlertSuppressorTests
         Assert.Equal(first.AlertId, second.AlertId);
         Assert.Equal(26, first.AlertId.Length);
     }
+
+    [Fact]
+    public void A_busy_alert_remembers_its_most_recent_record_ids_keeps_its_first_ids_in_the_document_and_survives_a_snapshot()
+    {
+        var s = new AlertSuppressor(Duration.FromMinutes(15));
+        int total = AlertSuppressor.MaxTrackedRecords + 5;
+        AlertDocument? last = null;
+        for (int i = 0; i < total; i++) last = s.Fold(Hit($"r{i}", 1), out _);
+
+        Assert.Equal(total, last!.Count);
+        Assert.Equal(Enumerable.Range(0, AlertSuppressor.MaxRecordIds).Select(i => $"r{i}"), last.RecordIds);
+        var restored = new AlertSuppressor(Duration.FromMinutes(15));
+        restored.Restore(s.Snapshot());
+        foreach (var suppressor in new[] { s, restored })
+        {
+            // A redelivery of a recent record is recognised; one older than the remembered ids would count again.
+            Assert.Null(suppressor.Fold(Hit($"r{total - 1}", 1), out _));
+            Assert.Null(suppressor.Fold(Hit("r5", 1), out _));
+            Assert.Equal(total + 1, suppressor.Fold(Hit("r4", 1), out _)!.Count);
+        }
+    }
 }

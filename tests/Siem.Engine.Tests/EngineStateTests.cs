@@ -66,7 +66,7 @@ public sealed class EngineStateTests : IAsyncLifetime
     [InlineData(false, new long[] { 6, 6 })] // without kept state the repeats after the restart open a second alert
     public async Task Repeats_after_a_restart_fold_into_the_alert_opened_before_it(bool keepState, long[] expectedCounts)
     {
-        var rule = WriteFailedLoginRule();
+        var rule = WriteFailedLoginRule(_dir);
         var alerts = await RestartHalfWayAsync(keepState, [rule]);
 
         Assert.Equal(expectedCounts, alerts.Where(a => a.RuleId == "5d0c6a52-1f7e-4c59-9a55-3f1b2a7c9e01").OrderBy(a => a.FirstSeen).Select(a => a.Count));
@@ -76,13 +76,13 @@ public sealed class EngineStateTests : IAsyncLifetime
     public async Task Alerts_of_a_group_whose_index_write_failed_are_indexed_when_the_group_is_redelivered()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(25));
-        var rule = WriteFailedLoginRule();
+        var rule = WriteFailedLoginRule(_dir);
         var index = SqliteIndexSink.Open(_dir);
         try
         {
             var flaky = new EventPipelineTests.FlakySink(index, failures: 1);
             var sealer = new EnvelopeSealer(_agent, _key.AgreementPublicKey, _key.KeyId);
-            await RunEngineUntilDrainedAsync(flaky, [rule], keepState: false, () => PublishAsync(sealer, 1, FailedLogins(Instant.FromUtc(2026, 11, 22, 10, 0), 0, 6), timeout.Token), flush: false, timeout.Token);
+            await RunEngineUntilDrainedAsync(flaky, [rule], keepState: false, () => PublishAsync(sealer, 1, FailedLogins(_agent.AgentId, Instant.FromUtc(2026, 11, 22, 10, 0), 0, 6), timeout.Token), flush: false, timeout.Token);
 
             // The detector and the suppressor saw the records on the failed attempt; the redelivery must still bring the alert.
             var alerts = await index.SearchAsync(new SearchRequest { Query = new MatchAllNode(), IncludeEvents = false, Limit = 100 }, timeout.Token);
@@ -95,9 +95,9 @@ public sealed class EngineStateTests : IAsyncLifetime
         }
     }
 
-    private string WriteFailedLoginRule()
+    internal static string WriteFailedLoginRule(string dir)
     {
-        var rule = Path.Combine(_dir, "failed_login.yml");
+        var rule = Path.Combine(dir, "failed_login.yml");
         File.WriteAllText(rule, """
             title: SSH Failed Login (state test)
             id: 5d0c6a52-1f7e-4c59-9a55-3f1b2a7c9e01
@@ -119,8 +119,8 @@ public sealed class EngineStateTests : IAsyncLifetime
         var index = SqliteIndexSink.Open(_dir);
         try
         {
-            await RunEngineUntilDrainedAsync(index, rules, keepState, () => PublishAsync(sealer, 1, FailedLogins(start, 0, 6), timeout.Token), flush: false, timeout.Token);
-            await RunEngineUntilDrainedAsync(index, rules, keepState, () => PublishAsync(sealer, 2, FailedLogins(start, 6, 6), timeout.Token), flush: true, timeout.Token);
+            await RunEngineUntilDrainedAsync(index, rules, keepState, () => PublishAsync(sealer, 1, FailedLogins(_agent.AgentId, start, 0, 6), timeout.Token), flush: false, timeout.Token);
+            await RunEngineUntilDrainedAsync(index, rules, keepState, () => PublishAsync(sealer, 2, FailedLogins(_agent.AgentId, start, 6, 6), timeout.Token), flush: true, timeout.Token);
             return [.. (await index.SearchAsync(new SearchRequest { Query = new MatchAllNode(), IncludeEvents = false, Limit = 100 }, timeout.Token)).Select(h => h.Alert!)];
         }
         finally
@@ -161,7 +161,7 @@ public sealed class EngineStateTests : IAsyncLifetime
         await _js.PublishAsync($"siem.events.{PipelineHarness.Tenant}.{_agent.AgentId}", env.Body, PipelineHarness.Headers(env), cancellationToken: ct);
     }
 
-    private List<LogEvent> FailedLogins(Instant start, int from, int count)
+    internal static List<LogEvent> FailedLogins(string agentId, Instant start, int from, int count)
     {
         var list = new List<LogEvent>();
         for (int i = from; i < from + count; i++)
@@ -170,7 +170,7 @@ public sealed class EngineStateTests : IAsyncLifetime
             var e = new LogEvent
             {
                 RecordId = $"fail{i:D2}",
-                AgentId = _agent.AgentId,
+                AgentId = agentId,
                 Timestamp = at,
                 Original = $"Nov 22 10:00:{i * 10 % 60:D2} web1 sshd[4242]: Failed password for root from 203.0.113.5 port {40000 + i} ssh2",
             };
@@ -186,7 +186,7 @@ public sealed class EngineStateTests : IAsyncLifetime
         return list;
     }
 
-    private static string FindRepoRoot()
+    internal static string FindRepoRoot()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
         {

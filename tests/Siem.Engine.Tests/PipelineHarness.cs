@@ -30,7 +30,9 @@ internal sealed class PipelineHarness : IAsyncDisposable
     private BatchSequenceTracker? _tracker;
 
     /// <param name="protector">Crypto-shredding for the index, made for the harness's data dir; null = fields stored as they come.</param>
-    public static async Task<PipelineHarness> StartAsync(Func<IIndexSink, IIndexSink>? wrapSink = null, Func<string, Siem.Lineage.Shredding.FieldProtector>? protector = null)
+    /// <param name="options">Engine options for the harness's data dir; null = defaults with a short nak delay.</param>
+    public static async Task<PipelineHarness> StartAsync(Func<IIndexSink, IIndexSink>? wrapSink = null, Func<string, Siem.Lineage.Shredding.FieldProtector>? protector = null,
+        Func<string, EngineOptions>? options = null, Siem.Engine.Detection.IDetector? detector = null)
     {
         var server = await NatsServer.StartAsync();
         var conn = new NatsConnection(NatsOpts.Default with { Servers = [server.Url] });
@@ -47,16 +49,23 @@ internal sealed class PipelineHarness : IAsyncDisposable
             Server = server, Connection = conn, Js = js, DataDir = dir, Index = SqliteIndexSink.Open(dir, protector?.Invoke(dir)),
             Registry = registry, EngineKey = key, Agent = agent, Sealer = new EnvelopeSealer(agent, key.AgreementPublicKey, key.KeyId),
         };
-        h.StartPipeline(wrapSink?.Invoke(h.Index) ?? h.Index);
+        h.StartPipeline(wrapSink?.Invoke(h.Index) ?? h.Index, options?.Invoke(dir) ?? EngineOptions.Default with { NakDelay = TimeSpan.FromMilliseconds(200) }, detector);
         return h;
     }
 
-    private void StartPipeline(IIndexSink sink)
+    private void StartPipeline(IIndexSink sink, EngineOptions options, Siem.Engine.Detection.IDetector? detector)
     {
         _tracker = new BatchSequenceTracker(DataDir);
         var opener = new EnvelopeOpener(new Dictionary<string, EngineKeyPair> { [EngineKey.KeyId] = EngineKey }, Registry);
-        Pipeline = new EventPipeline(Connection, sink, opener, _tracker, options: EngineOptions.Default with { NakDelay = TimeSpan.FromMilliseconds(200) });
+        Pipeline = new EventPipeline(Connection, sink, opener, _tracker, detector, options);
         _run = Task.Run(() => Pipeline.RunAsync(_stop.Token));
+    }
+
+    /// <summary>Stops the pipeline as SIGTERM does and waits for it to return.</summary>
+    public async Task StopPipelineAsync()
+    {
+        await _stop.CancelAsync();
+        await _run;
     }
 
     public static List<LogEvent> Events(string agentId, int batch, int count)

@@ -20,7 +20,7 @@ public sealed partial class AlertSuppressor
                 w.WriteStartObject();
                 w.WriteString("key", key);
                 w.WriteStartArray("records");
-                foreach (var r in open.Records) w.WriteStringValue(r);
+                foreach (var r in open.Order) w.WriteStringValue(r);
                 w.WriteEndArray();
                 w.WritePropertyName("alert");
                 AlertJson.Write(w, open.Doc);
@@ -45,9 +45,10 @@ public sealed partial class AlertSuppressor
             var open = new Dictionary<string, OpenAlert>(StringComparer.Ordinal);
             foreach (var item in root.GetProperty("open").EnumerateArray())
             {
-                var records = new HashSet<string>(item.GetProperty("records").EnumerateArray().Select(r => r.GetString() ?? ""), StringComparer.Ordinal);
                 var alert = AlertJson.Deserialize(System.Text.Encoding.UTF8.GetBytes(item.GetProperty("alert").GetRawText()));
-                open[item.GetProperty("key").GetString() ?? ""] = new OpenAlert { Doc = alert, Records = records };
+                var restored = new OpenAlert { Doc = alert };
+                foreach (var r in item.GetProperty("records").EnumerateArray()) restored.Track(r.GetString() ?? "");
+                open[item.GetProperty("key").GetString() ?? ""] = restored;
             }
             _open.Clear();
             foreach (var (k, o) in open) _open[k] = o;

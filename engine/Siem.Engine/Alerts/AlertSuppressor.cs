@@ -16,6 +16,8 @@ public sealed partial class AlertSuppressor
 {
     public const int MaxRecordIds = 1000;
     public const int MaxOpenAlerts = 100_000;
+    /// <summary>Record ids remembered per open alert to recognise redelivered records.</summary>
+    public const int MaxTrackedRecords = 20_000;
 
     private readonly Duration _window;
     private readonly Dictionary<string, OpenAlert> _open = new(StringComparer.Ordinal);
@@ -36,19 +38,20 @@ public sealed partial class AlertSuppressor
             && hit.First < open.Doc.FirstSeen + _window && hit.Last > open.Doc.FirstSeen - _window)
         {
             isNew = false;
-            int added = 0;
+            List<string>? added = null;
             foreach (var r in hit.RecordIds)
             {
-                if (open.Records.Add(r)) added++;
+                if (open.Track(r)) (added ??= []).Add(r);
             }
-            if (added == 0 && hit.RecordIds.Count > 0) return null;
+            if (added == null && hit.RecordIds.Count > 0) return null;
             Version++;
-            var ids = open.Doc.RecordIds.Count >= MaxRecordIds
+            // Records not tracked yet are not among the document's ids either (those are the first ones tracked).
+            var ids = added == null || open.Doc.RecordIds.Count >= MaxRecordIds
                 ? open.Doc.RecordIds
-                : [.. open.Doc.RecordIds, .. hit.RecordIds.Where(r => !open.Doc.RecordIds.Contains(r)).Take(MaxRecordIds - open.Doc.RecordIds.Count)];
+                : [.. open.Doc.RecordIds, .. added.Take(MaxRecordIds - open.Doc.RecordIds.Count)];
             open.Doc = open.Doc with
             {
-                Count = open.Doc.Count + Math.Max(added, 1),
+                Count = open.Doc.Count + Math.Max(added?.Count ?? 0, 1),
                 FirstSeen = Instant.Min(open.Doc.FirstSeen, hit.First),
                 LastSeen = Instant.Max(open.Doc.LastSeen, hit.Last),
                 RecordIds = ids,
@@ -59,7 +62,8 @@ public sealed partial class AlertSuppressor
         isNew = true;
         Version++;
         if (_open.Count >= MaxOpenAlerts) EvictOldest();
-        var records = new HashSet<string>(hit.RecordIds, StringComparer.Ordinal);
+        var opened = new OpenAlert { Doc = null! };
+        foreach (var r in hit.RecordIds) opened.Track(r);
         var doc = new AlertDocument
         {
             AlertId = AlertId(key, hit.RecordIds.Count > 0 ? hit.RecordIds[0] : AlertJson.FormatInstant(hit.First)),
@@ -71,12 +75,13 @@ public sealed partial class AlertSuppressor
             Tags = hit.Tags,
             GroupBy = hit.GroupBy,
             Fields = hit.Fields,
-            RecordIds = [.. records.Take(MaxRecordIds)],
+            RecordIds = [.. opened.Order.Take(MaxRecordIds)],
             FirstSeen = hit.First,
             LastSeen = hit.Last,
-            Count = Math.Max(records.Count, 1),
+            Count = Math.Max(opened.Records.Count, 1),
         };
-        _open[key] = new OpenAlert { Doc = doc, Records = records };
+        opened.Doc = doc;
+        _open[key] = opened;
         return doc;
     }
 
@@ -116,9 +121,25 @@ public sealed partial class AlertSuppressor
         return sb.ToString();
     }
 
+    /// <summary>
+    /// An open alert and the record ids folded into it, so a redelivered record does not count twice. Only the most
+    /// recent <see cref="MaxTrackedRecords"/> are remembered (a busy alert would otherwise keep every record id of its
+    /// window in memory and in each snapshot); redeliveries come within seconds, far inside that.
+    /// </summary>
     private sealed class OpenAlert
     {
         public required AlertDocument Doc { get; set; }
-        public required HashSet<string> Records { get; init; }
+        public HashSet<string> Records { get; } = new(StringComparer.Ordinal);
+        /// <summary>The tracked record ids, oldest first.</summary>
+        public Queue<string> Order { get; } = new();
+
+        /// <summary>Remembers a record id; false when it was already folded.</summary>
+        public bool Track(string recordId)
+        {
+            if (!Records.Add(recordId)) return false;
+            Order.Enqueue(recordId);
+            if (Order.Count > MaxTrackedRecords) Records.Remove(Order.Dequeue());
+            return true;
+        }
     }
 }

@@ -8,9 +8,10 @@ namespace Siem.Engine.Pipeline;
 /// <summary>
 /// Keeps the detector's open correlation windows and the open suppressed alerts across restarts, in
 /// <c>correlation.json</c> and <c>suppression.json</c> under the state dir (mode 0600: they hold event fields).
-/// The pipeline saves after a group is indexed and before it is acked, so a crash either loses an unacked group
-/// (redelivered, reprocessed from the previous state) or replays an acked-and-saved one (both the correlation
-/// engine and the suppressor ignore record ids they have already seen). Each file is replaced atomically
+/// The pipeline saves every <see cref="EngineOptions.StateSnapshotInterval"/> and acks the messages indexed before a
+/// save only after it, so a crash either loses unacked groups (redelivered, reprocessed from the previous state) or
+/// replays saved ones whose acks were lost (both the correlation engine and the suppressor ignore record ids they
+/// have already seen). Each file is replaced atomically
 /// (temp file + rename, so a kill never leaves a torn snapshot); the data is fsynced at most every
 /// <c>fsyncInterval</c> — a power loss can cost that much state, a process crash none.
 /// A snapshot that cannot be read is moved aside (<c>*.unreadable-*</c>) and logged; the engine starts empty rather than not at all.

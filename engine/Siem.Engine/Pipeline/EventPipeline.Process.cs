@@ -69,8 +69,6 @@ public sealed partial class EventPipeline
             // Scale-out: the correlation matches reach their partitions before the messages that carry them are acked.
             if (CorrelationOutbox is { } outbox) await outbox.FlushAsync(cancellationToken).ConfigureAwait(false);
             _sequences.Commit(sequences);
-            // Before the ack: a crash after this point replays the group into a state that already holds it (idempotent).
-            _state?.Save(_detector, _suppressor);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -85,19 +83,8 @@ public sealed partial class EventPipeline
         _carriedAlerts = null;
         Stats.Indexed(events.Count);
         await PublishAlertsAsync(alerts, isNew, cancellationToken).ConfigureAwait(false);
-        foreach (var msg in accepted)
-        {
-            try
-            {
-                await msg.AckAsync(cancellationToken).ConfigureAwait(false);
-                Stats.Acked(1);
-            }
-            catch (NatsException ex)
-            {
-                // The write is durable; an unacked message comes back after AckWait and is indexed idempotently.
-                Log($"ack failed ({ex.Message}); the message will be redelivered and re-indexed idempotently");
-            }
-        }
+        // With a state dir the acks wait for the snapshot that covers this group (EventPipeline.Acks.cs).
+        await SettleIndexedAsync(accepted, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Adds the batch's records, except those of subjects purged (the forward filter): they are dropped and counted.</summary>
@@ -231,6 +218,7 @@ public sealed partial class EventPipeline
             {
                 Log($"nak failed ({ex.Message}); the message comes back after the ack wait");
             }
+            _outstanding.TryRemove(msg, out _);
         }
     }
 

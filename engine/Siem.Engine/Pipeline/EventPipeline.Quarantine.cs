@@ -55,6 +55,7 @@ public sealed partial class EventPipeline
         {
             Log($"ack of quarantined message {streamSeq} failed ({ex.Message}); redelivery is deduplicated by the quarantine stream");
         }
+        _outstanding.TryRemove(msg, out _);
     }
 
     // Header values cannot carry CR/LF; details are short diagnostics.

@@ -61,7 +61,7 @@ public sealed partial class EventPipeline
             AckPolicy = AckPolicy.Explicit,
             AckWait = _options.AckWait,
             FilterSubject = _options.FilterSubject,
-            MaxAckPending = Math.Max(_options.BufferCapacity + _options.BatchSize, 1024),
+            MaxAckPending = Math.Max(_options.BufferCapacity + _options.BatchSize + (_options.StateDir != null ? _options.MaxMessagesAwaitingSnapshot : 0), 1024),
         }, cancellationToken);
 
     /// <summary>Runs until cancelled (or the connection closes for good).</summary>
@@ -101,7 +101,7 @@ public sealed partial class EventPipeline
         using var drainOnStop = cancellationToken.Register(() => inFlight.CancelAfter(_options.DrainTimeout));
         try
         {
-            while (!cancellationToken.IsCancellationRequested && await buffer.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            while (!cancellationToken.IsCancellationRequested && await WaitForMessagesAsync(buffer.Reader, cancellationToken).ConfigureAwait(false))
             {
                 group.Clear();
                 long bytes = 0;
@@ -111,7 +111,6 @@ public sealed partial class EventPipeline
                     bytes += m.Data.Length;
                 }
                 await ProcessGroupAsync(group, inFlight.Token).ConfigureAwait(false);
-                foreach (var m in group) _outstanding.TryRemove(m, out _);
                 GroupCommitted?.Invoke();
             }
         }
@@ -124,6 +123,7 @@ public sealed partial class EventPipeline
             await stop.CancelAsync().ConfigureAwait(false);
             try { await pull.ConfigureAwait(false); } catch (OperationCanceledException) { }
             await keepAlive.ConfigureAwait(false);
+            await SnapshotOnStopAsync().ConfigureAwait(false);
             await ReleaseBufferedAsync(buffer.Reader).ConfigureAwait(false);
             _outstanding.Clear();
         }

@@ -48,7 +48,9 @@ internal sealed record ServerConfig
     public int BufferCapacity { get; init; } = 256;
     public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(30);
     public Duration SuppressionWindow { get; init; } = Duration.FromMinutes(15);
-    /// <summary>Correlation and suppression state is replaced atomically after every group (data_dir/engine/state); fsynced at most this often.</summary>
+    /// <summary>Correlation and suppression state is snapshotted this often (data_dir/engine/state); indexed messages are acked after the snapshot that covers them.</summary>
+    public TimeSpan StateSnapshotInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>The state snapshot is replaced atomically each time; fsynced at most this often.</summary>
     public TimeSpan StateFsyncInterval { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Section <c>scale_out:</c>: correlation windows partitioned across engine replicas; null = kept in this process (one engine).</summary>

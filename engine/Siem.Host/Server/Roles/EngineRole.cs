@@ -58,6 +58,7 @@ internal sealed partial class EngineRole : IServerRole
             SuppressionWindow = config.SuppressionWindow,
             StateDir = Path.Combine(config.DataDir, "engine", "state"),
             StateFsyncInterval = config.StateFsyncInterval,
+            StateSnapshotInterval = config.StateSnapshotInterval,
             Log = context.Log,
             ForwardFilter = new Siem.Lineage.Purge.ForwardFilter(config.DataDir, Siem.Lineage.Subjects.SubjectPseudonymizer.Open(config.DataDir)),
         })

@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using Siem.Nats;
+using Siem.Nats.JetStream;
+
+namespace Siem.Engine.Pipeline;
+
+/// <summary>
+/// Acks deferred to the state snapshot. With a state dir, the correlation and suppression state is snapshotted every
+/// <see cref="EngineOptions.StateSnapshotInterval"/> (or when <see cref="EngineOptions.MaxMessagesAwaitingSnapshot"/>
+/// indexed messages wait), not after every group: serialising every open window and alert per group cost more CPU
+/// than detection and indexing together. A message is acked only once a snapshot that includes its effects is on disk,
+/// so a kill -9 redelivers exactly the messages the restored state has not seen (or has, and ignores by record id).
+/// Alerts are indexed and published when their group is written, so the deferral delays only the acks, not alerts.
+/// </summary>
+public sealed partial class EventPipeline
+{
+    private readonly List<NatsJSMsg> _awaitingSnapshot = [];
+    private long _lastSnapshotAt = Stopwatch.GetTimestamp();
+    private long _snapshotErrors;
+
+    /// <summary>Indexed messages whose ack waits for the next state snapshot.</summary>
+    public int MessagesAwaitingSnapshot => Volatile.Read(ref _awaitingCount);
+    private int _awaitingCount;
+
+    /// <summary>State snapshots that could not be written (the acks they cover wait for the next one).</summary>
+    public long SnapshotErrors => Interlocked.Read(ref _snapshotErrors);
+
+    /// <summary>Acks an indexed group now (no state dir) or after the snapshot that covers it.</summary>
+    private async Task SettleIndexedAsync(List<NatsJSMsg> accepted, CancellationToken cancellationToken)
+    {
+        if (_state == null)
+        {
+            await AckAllAsync(accepted, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        _awaitingSnapshot.AddRange(accepted);
+        Volatile.Write(ref _awaitingCount, _awaitingSnapshot.Count);
+        if (_awaitingSnapshot.Count >= _options.MaxMessagesAwaitingSnapshot || UntilSnapshotDue() <= TimeSpan.Zero)
+            await SnapshotAndAckAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Snapshots are spaced at least this many times their own duration apart, so they take at most ~5 % of the
+    /// engine's time however large the state grows (many open windows) or however loaded the machine is.</summary>
+    private const int SnapshotSpacing = 19;
+    /// <summary>The longest the pacing may stretch the interval: it bounds how much is reprocessed after a crash.</summary>
+    private static readonly TimeSpan MaxPacedInterval = TimeSpan.FromSeconds(30);
+    private TimeSpan _lastSnapshotTook;
+
+    private TimeSpan UntilSnapshotDue()
+    {
+        var paced = TimeSpan.FromTicks(Math.Min(_lastSnapshotTook.Ticks * SnapshotSpacing, MaxPacedInterval.Ticks));
+        var interval = paced > _options.StateSnapshotInterval ? paced : _options.StateSnapshotInterval;
+        return interval - Stopwatch.GetElapsedTime(_lastSnapshotAt);
+    }
+
+    /// <summary>
+    /// Waits for buffered messages like <see cref="System.Threading.Channels.ChannelReader{T}.WaitToReadAsync"/>, but
+    /// takes the snapshot (and sends the acks waiting for it) when it falls due while the buffer is empty, so an idle
+    /// engine does not hold acks until AckWait.
+    /// </summary>
+    private async Task<bool> WaitForMessagesAsync(System.Threading.Channels.ChannelReader<NatsJSMsg> reader, CancellationToken cancellationToken)
+    {
+        if (_awaitingSnapshot.Count == 0 || cancellationToken.IsCancellationRequested)
+            return await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+        var wait = reader.WaitToReadAsync(cancellationToken).AsTask();
+        var due = UntilSnapshotDue();
+        if (due > TimeSpan.Zero)
+        {
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var timer = Task.Delay(due, idle.Token);
+            if (await Task.WhenAny(wait, timer).ConfigureAwait(false) == wait || cancellationToken.IsCancellationRequested)
+            {
+                await idle.CancelAsync().ConfigureAwait(false);
+                return await wait.ConfigureAwait(false); // stopping: the stop path snapshots with its own time bound
+            }
+        }
+        await SnapshotAndAckAsync(cancellationToken).ConfigureAwait(false);
+        return await wait.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Writes the snapshot, then acks every message it covers. Skipped while alerts of a failed group wait to be
+    /// indexed (the state already counts their records: a crash after such a snapshot would lose those alerts);
+    /// the next successful group writes them and snapshots. A failed write leaves the acks waiting for the next try.
+    /// </summary>
+    private async Task SnapshotAndAckAsync(CancellationToken cancellationToken)
+    {
+        if (_state == null || _carriedAlerts != null) return;
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            _state.Save(_detector, _suppressor);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Interlocked.Increment(ref _snapshotErrors);
+            Log($"state snapshot failed, {_awaitingSnapshot.Count} indexed messages stay unacked until the next one: {ex.Message}");
+            return;
+        }
+        _lastSnapshotAt = Stopwatch.GetTimestamp();
+        _lastSnapshotTook = Stopwatch.GetElapsedTime(started, _lastSnapshotAt);
+        if (_awaitingSnapshot.Count == 0) return;
+        var covered = _awaitingSnapshot.ToList();
+        _awaitingSnapshot.Clear();
+        Volatile.Write(ref _awaitingCount, 0);
+        for (int i = 0; i < covered.Count; i++)
+        {
+            try
+            {
+                await AckAsync(covered[i], cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Covered by the snapshot but not acked yet: the stop path acks them (or they are redelivered and ignored).
+                _awaitingSnapshot.AddRange(covered.Skip(i));
+                Volatile.Write(ref _awaitingCount, _awaitingSnapshot.Count);
+                throw;
+            }
+        }
+    }
+
+    private async Task AckAllAsync(List<NatsJSMsg> msgs, CancellationToken cancellationToken)
+    {
+        foreach (var msg in msgs) await AckAsync(msg, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task AckAsync(NatsJSMsg msg, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await msg.AckAsync(cancellationToken).ConfigureAwait(false);
+            Stats.Acked(1);
+        }
+        catch (NatsException ex)
+        {
+            // The write is durable; an unacked message comes back after AckWait and is indexed idempotently.
+            Log($"ack failed ({ex.Message}); the message will be redelivered and re-indexed idempotently");
+        }
+        _outstanding.TryRemove(msg, out _);
+    }
+
+    /// <summary>At stop: the snapshot and acks of what was indexed since the last one, bounded in time (unacked = redelivered).</summary>
+    private async Task SnapshotOnStopAsync()
+    {
+        if (_awaitingSnapshot.Count == 0) return;
+        using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await SnapshotAndAckAsync(bounded.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Log("stopping: the acks after the last state snapshot were not all sent; those messages will be redelivered");
+        }
+        if (_awaitingSnapshot.Count > 0)
+            Log($"stopping: {_awaitingSnapshot.Count} indexed messages left unacked (alerts of a failed write not yet indexed); they will be redelivered");
+    }
+}
