@@ -178,4 +178,34 @@ public sealed class ElasticsearchPurgeTests : IDisposable
         Assert.Empty(await sink.SearchAsync(new SearchRequest { Query = SearchQueryParser.Parse("user.email:alice@example.org"), Limit = 50 }, _timeout.Token));
         Assert.Equal("bob@example.org", await protector.RevealAsync(EcsFields.UserEmail, node.Documents("siem-events-2026.11.21")["r02"]["user.email"]!.GetValue<string>(), _timeout.Token));
     }
+
+    [Fact]
+    public async Task Siem_purge_with_es_purges_an_elasticsearch_backed_deployment_and_prints_a_verified_certificate()
+    {
+        using var node = new ElasticsearchNode();
+        {
+            var subjects = SubjectPseudonymizer.Open(_dir);
+            using var keys = SqliteSubjectKeyStore.Open(_dir);
+            await using var sink = new ElasticsearchIndexSink(Options(node.Url), FieldProtector.Open(_dir, keys));
+            await using var ledger = LineageLedger.Open(_dir);
+            await IngestAsync(sink, ledger, subjects);
+        }
+
+        var (exit, stdout, stderr) = await SearchCommandTests.RunSiemAsync(["purge", "--data", _dir, "--es", node.Url.ToString(), "--subject", $"source.ip={Alice}", "--requested-by", "dpo", "--json"]);
+
+        Assert.True(exit == 0, stderr);
+        var cert = JsonNode.Parse(stdout)!.AsObject();
+        Assert.True(cert["verified"]!.GetValue<bool>());
+        Assert.DoesNotContain(Alice, stdout, StringComparison.Ordinal);
+        var es = cert["stores"]!.AsArray().Single(s => s!["store"]!.GetValue<string>() == "elasticsearch")!;
+        Assert.Equal(9, es["deleted"]!.GetValue<long>());
+        Assert.Equal(1, es["redacted"]!.GetValue<long>());
+        Assert.DoesNotContain(Alice, node.StoredText(), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "index.db")), "an Elasticsearch purge must not create a SQLite index in the data dir");
+
+        var (searchExit, hits, _) = await SearchCommandTests.RunSiemAsync(["search", "--data", _dir, "--es", node.Url.ToString(), "--json", "user.email:bob@example.org"]);
+        Assert.Equal(0, searchExit);
+        Assert.Equal(4, hits.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Contains("\"bob@example.org\"", hits, StringComparison.Ordinal);
+    }
 }

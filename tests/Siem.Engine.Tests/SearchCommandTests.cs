@@ -33,7 +33,7 @@ public sealed class SearchCommandTests
         Assert.DoesNotContain("pa55word", stderr, StringComparison.Ordinal);
     }
 
-    private static async Task<(int Exit, string Stdout, string Stderr)> RunSiemAsync(string[] args, params (string Name, string Value)[] env)
+    internal static async Task<(int Exit, string Stdout, string Stderr)> RunSiemAsync(string[] args, params (string Name, string Value)[] env)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "siem.dll"));

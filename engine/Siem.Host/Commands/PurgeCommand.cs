@@ -29,8 +29,9 @@ internal static class PurgeCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "Only report where the subject is found; change nothing" };
         var json = new Option<bool>("--json") { Description = "Print the certificate (or dry-run findings) as JSON, \"verified\" at the top level" };
         var nats = NatsOption();
+        var es = EsOption();
         var cmd = new Command("purge", "Erase a data subject from every store and prove it with a signed certificate.");
-        foreach (var o in new Option[] { data, subject, reason, requestedBy, from, to, dryRun, json, nats }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { data, subject, reason, requestedBy, from, to, dryRun, json, nats, es }) cmd.Options.Add(o);
         cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
             if (pr.GetValue(subject) is not { } selector) return Fail("--subject FIELD=VALUE is required (or use `purge approve|resume|verify`)");
@@ -49,7 +50,8 @@ internal static class PurgeCommand
             }
             var dir = pr.GetValue(data)!;
             if (!Directory.Exists(dir)) return Fail($"data dir '{Path.GetFullPath(dir)}' does not exist");
-            await using var runtime = await PurgeRuntime.OpenAsync(dir, pr.GetValue(nats), ApprovalsRequired(dir), Console.Error, ct).ConfigureAwait(false);
+            if (!TryEsUrl(pr.GetValue(es), out var esUrl)) return Fail($"--es '{pr.GetValue(es)}' is not an http(s) URL");
+            await using var runtime = await PurgeRuntime.OpenAsync(dir, pr.GetValue(nats), esUrl, ApprovalsRequired(dir), Console.Error, ct).ConfigureAwait(false);
             string actor = pr.GetValue(requestedBy)!;
             if (pr.GetValue(dryRun))
             {
@@ -69,6 +71,18 @@ internal static class PurgeCommand
     internal static Option<string> DataOption() =>
         new("--data") { Description = "Data directory", DefaultValueFactory = _ => Path.Combine(".siem", "data") };
 
+    internal static Option<string?> EsOption() =>
+        new("--es") { Description = "The index is this Elasticsearch/OpenSearch URL, not the SQLite index of the data dir (auth: SIEM_ES_USERNAME/SIEM_ES_PASSWORD or SIEM_ES_API_KEY); ledger, keys and jobs stay in --data" };
+
+    internal static bool TryEsUrl(string? text, out Uri? url)
+    {
+        url = null;
+        if (text == null) return true;
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var u) || (u.Scheme != Uri.UriSchemeHttp && u.Scheme != Uri.UriSchemeHttps)) return false;
+        url = u;
+        return true;
+    }
+
     internal static Option<string?> NatsOption() =>
         new("--nats") { Description = "NATS server of the running platform (default: start a private one over <data>/nats when it exists)" };
 
@@ -78,14 +92,16 @@ internal static class PurgeCommand
         var by = new Option<string>("--approved-by") { Description = "Who approves (not the requester)", Required = true };
         var data = DataOption();
         var nats = NatsOption();
+        var es = EsOption();
         var json = new Option<bool>("--json") { Description = "Print the certificate as JSON when the approval lets the job run" };
         var cmd = new Command("approve", "Approve a requested purge (two-person rule); it runs once it has its approvals.");
         cmd.Arguments.Add(job);
-        foreach (var o in new Option[] { by, data, nats, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { by, data, nats, es, json }) cmd.Options.Add(o);
         cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
             var dir = pr.GetValue(data)!;
-            await using var runtime = await PurgeRuntime.OpenAsync(dir, pr.GetValue(nats), ApprovalsRequired(dir), Console.Error, ct).ConfigureAwait(false);
+            if (!TryEsUrl(pr.GetValue(es), out var esUrl)) return Fail($"--es '{pr.GetValue(es)}' is not an http(s) URL");
+            await using var runtime = await PurgeRuntime.OpenAsync(dir, pr.GetValue(nats), esUrl, ApprovalsRequired(dir), Console.Error, ct).ConfigureAwait(false);
             try
             {
                 var approved = await runtime.Coordinator.ApproveAsync(pr.GetValue(job)!, pr.GetValue(by)!, ct).ConfigureAwait(false);
@@ -104,14 +120,16 @@ internal static class PurgeCommand
         var job = new Argument<string>("job") { Description = "Purge job id (see <data>/purge/)" };
         var data = DataOption();
         var nats = NatsOption();
+        var es = EsOption();
         var json = new Option<bool>("--json") { Description = "Print the certificate as JSON" };
         var cmd = new Command("resume", "Resume an interrupted purge from the first step not done.");
         cmd.Arguments.Add(job);
-        foreach (var o in new Option[] { data, nats, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { data, nats, es, json }) cmd.Options.Add(o);
         cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
             var dir = pr.GetValue(data)!;
-            await using var runtime = await PurgeRuntime.OpenAsync(dir, pr.GetValue(nats), ApprovalsRequired(dir), Console.Error, ct).ConfigureAwait(false);
+            if (!TryEsUrl(pr.GetValue(es), out var esUrl)) return Fail($"--es '{pr.GetValue(es)}' is not an http(s) URL");
+            await using var runtime = await PurgeRuntime.OpenAsync(dir, pr.GetValue(nats), esUrl, ApprovalsRequired(dir), Console.Error, ct).ConfigureAwait(false);
             try
             {
                 var j = runtime.Coordinator.Jobs.Load(pr.GetValue(job)!);

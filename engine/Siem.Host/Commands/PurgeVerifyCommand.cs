@@ -22,10 +22,11 @@ internal static class PurgeVerifyCommand
         var subject = new Option<string?>("--subject") { Description = "FIELD=VALUE again, to scan for the raw value too" };
         var data = PurgeCommand.DataOption();
         var nats = PurgeCommand.NatsOption();
+        var es = PurgeCommand.EsOption();
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
         var cmd = new Command("verify", "Check a purge certificate's signature and re-run the verification scan.");
         cmd.Arguments.Add(cert);
-        foreach (var o in new Option[] { subject, data, nats, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { subject, data, nats, es, json }) cmd.Options.Add(o);
         cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
             var path = pr.GetValue(cert)!;
@@ -43,7 +44,8 @@ internal static class PurgeVerifyCommand
             var certJson = JsonNode.Parse(text)!.AsObject();
             string purgeId = certJson["purge_id"]!.GetValue<string>();
             string subjectId = certJson["subject"]!["subject_id"]!.GetValue<string>();
-            await using var runtime = await PurgeRuntime.OpenAsync(dir, pr.GetValue(nats), 0, Console.Error, ct).ConfigureAwait(false);
+            if (!PurgeCommand.TryEsUrl(pr.GetValue(es), out var esUrl)) return Fail($"--es '{pr.GetValue(es)}' is not an http(s) URL");
+            await using var runtime = await PurgeRuntime.OpenAsync(dir, pr.GetValue(nats), esUrl, 0, Console.Error, ct).ConfigureAwait(false);
             string? value = null;
             if (pr.GetValue(subject) is { } selector)
             {

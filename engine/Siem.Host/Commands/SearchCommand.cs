@@ -62,7 +62,7 @@ internal static class SearchCommand
                 return 2;
             }
             // An index written with crypto-shredding (its key store exists) is searched through the blind index and decrypted.
-            await using var sink = esUrl != null ? OpenElasticsearch(new Uri(esUrl))
+            await using var sink = esUrl != null ? OpenElasticsearch(new Uri(esUrl), File.Exists(Siem.Lineage.LineagePaths.KeyStore(dir)) ? dir : null)
                 : File.Exists(Siem.Lineage.LineagePaths.KeyStore(dir)) ? SqliteIndexSink.OpenWithShredding(dir) : SqliteIndexSink.Open(dir);
             IReadOnlyList<SearchHit> hits;
             try
@@ -89,12 +89,18 @@ internal static class SearchCommand
         return cmd;
     }
 
-    private static IIndexSink OpenElasticsearch(Uri url) => new ElasticsearchIndexSink(new ElasticsearchOptions
+    /// <summary>The cluster; with <paramref name="keysDataDir"/> (a data dir holding the subject keys), protected fields
+    /// are searched through their blind index and shown decrypted.</summary>
+    private static IIndexSink OpenElasticsearch(Uri url, string? keysDataDir)
     {
-        Url = url,
-        Username = Environment.GetEnvironmentVariable("SIEM_ES_USERNAME"),
-        Password = Environment.GetEnvironmentVariable("SIEM_ES_PASSWORD"),
-        ApiKey = Environment.GetEnvironmentVariable("SIEM_ES_API_KEY"),
-        MaxRetries = 2,
-    });
+        var options = new ElasticsearchOptions
+        {
+            Url = url,
+            Username = Environment.GetEnvironmentVariable("SIEM_ES_USERNAME"),
+            Password = Environment.GetEnvironmentVariable("SIEM_ES_PASSWORD"),
+            ApiKey = Environment.GetEnvironmentVariable("SIEM_ES_API_KEY"),
+            MaxRetries = 2,
+        };
+        return keysDataDir == null ? new ElasticsearchIndexSink(options) : ElasticsearchIndexSink.OpenWithShredding(options, keysDataDir);
+    }
 }

@@ -16,7 +16,7 @@ internal sealed partial class DemoRunner
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             throw new ArgumentException($"--elasticsearch '{url}' is not an http(s) URL");
         Err($"demo: indexing into Elasticsearch/OpenSearch at {uri.GetLeftPart(UriPartial.Authority)} (dead letters: {Path.Combine(dataDir, "es-dead-letter.jsonl")})");
-        return new ElasticsearchIndexSink(new ElasticsearchOptions
+        return ElasticsearchIndexSink.OpenWithShredding(new ElasticsearchOptions
         {
             Url = uri,
             Username = Environment.GetEnvironmentVariable("SIEM_ES_USERNAME"),
@@ -24,7 +24,7 @@ internal sealed partial class DemoRunner
             ApiKey = Environment.GetEnvironmentVariable("SIEM_ES_API_KEY"),
             DeadLetterPath = Path.Combine(dataDir, "es-dead-letter.jsonl"),
             Log = _err,
-        });
+        }, dataDir);
     }
 
     /// <summary>The engine's delivery path: channels from SIEM_ALERT_CHANNELS_FILE or &lt;data&gt;/alert-channels.json, else the SIEM_* variables.</summary>

@@ -55,7 +55,7 @@ internal sealed partial class DemoRunner
         }
         var feed = new AlertFeed();
         pipeline.AlertIndexed += feed.Publish;
-        var purge = await PurgeRuntime.OpenAsync(dataDir, natsUrl, approvalsRequired: 1, _err, cancellationToken).ConfigureAwait(false);
+        var purge = await PurgeRuntime.OpenAsync(dataDir, natsUrl, _o.ElasticsearchUrl is { } es ? new Uri(es) : null, approvalsRequired: 1, _err, cancellationToken).ConfigureAwait(false);
         var runner = new PurgeRunner(purge.Coordinator, m => Err($"demo: {m}"));
         var options = new ApiOptions
         {

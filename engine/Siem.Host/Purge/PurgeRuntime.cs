@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Siem.Core.Envelope;
 using Siem.Core.Security;
 using Siem.Engine.Index;
+using Siem.Engine.Index.Elasticsearch;
 using Siem.Engine.Purge;
 using Siem.Host.Infrastructure;
 using Siem.Lineage;
@@ -19,7 +20,9 @@ namespace Siem.Host.Purge;
 /// Everything a purge of one data dir needs, opened once: the pseudonymizer, audit log, index, ledger, and JetStream —
 /// through <c>--nats URL</c>, or a private nats-server started over <c>&lt;data&gt;/nats</c> when the platform is not
 /// running (after <c>siem demo --once</c>); that server is stopped before the byte scan so the scan reads the store as
-/// the server left it. Targets run in the order: forward filter, index, JetStream, files, ledger.
+/// the server left it. The index is the SQLite index under the data dir, or an Elasticsearch/OpenSearch cluster with
+/// <c>--es URL</c> (credentials from SIEM_ES_USERNAME/SIEM_ES_PASSWORD or SIEM_ES_API_KEY; the subject keys, the
+/// ledger and the jobs stay in the data dir). Targets run in the order: forward filter, index, JetStream, files, ledger.
 /// </summary>
 internal sealed class PurgeRuntime : IAsyncDisposable
 {
@@ -33,11 +36,13 @@ internal sealed class PurgeRuntime : IAsyncDisposable
     public required SubjectPseudonymizer Pseudonymizer { get; init; }
     public required AuditLog Audit { get; init; }
 
-    public static async Task<PurgeRuntime> OpenAsync(string dataDir, string? natsUrl, int approvalsRequired, TextWriter log, CancellationToken cancellationToken)
+    public static async Task<PurgeRuntime> OpenAsync(string dataDir, string? natsUrl, Uri? elasticsearchUrl, int approvalsRequired, TextWriter log, CancellationToken cancellationToken)
     {
         dataDir = Path.GetFullPath(dataDir);
         var owned = new List<IAsyncDisposable>();
-        var index = SqliteIndexSink.Open(dataDir);
+        var keys = SqliteSubjectKeyStore.Open(dataDir);
+        owned.Add(new DisposeAdapter(keys));
+        var index = OpenIndex(dataDir, elasticsearchUrl, keys, log);
         owned.Add(index);
 
         LocalNatsServer? server = null;
@@ -61,7 +66,7 @@ internal sealed class PurgeRuntime : IAsyncDisposable
         {
             log.WriteLine($"purge: no JetStream to purge (neither --nats nor a store at {store})");
         }
-        var runtime = Create(dataDir, index, js, approvalsRequired, log, owned);
+        var runtime = Create(dataDir, (IIndexPurge)index, js, approvalsRequired, log, owned, keys);
         runtime._server = server;
         return runtime;
     }
@@ -73,13 +78,19 @@ internal sealed class PurgeRuntime : IAsyncDisposable
     public static PurgeRuntime ForServer(string dataDir, IIndexPurge index, NatsJSContext jetStream, int approvalsRequired, TextWriter log) =>
         Create(Path.GetFullPath(dataDir), index, jetStream, approvalsRequired, log, []);
 
-    private static PurgeRuntime Create(string dataDir, IIndexPurge index, NatsJSContext? js, int approvalsRequired, TextWriter log, List<IAsyncDisposable> owned)
+    private static PurgeRuntime Create(string dataDir, IIndexPurge index, NatsJSContext? js, int approvalsRequired, TextWriter log, List<IAsyncDisposable> owned, SqliteSubjectKeyStore? keys = null)
     {
         var pseudonymizer = SubjectPseudonymizer.Open(dataDir);
         var audit = new AuditLog(dataDir);
         var ledger = LineageLedger.Open(dataDir);
         owned.Add(ledger);
-        var targets = new List<IPurgeTarget> { new ForwardFilterTarget(), new IndexPurgeTarget(index) };
+        if (keys == null)
+        {
+            keys = SqliteSubjectKeyStore.Open(dataDir);
+            owned.Add(new DisposeAdapter(keys));
+        }
+        // The certificate names the index purged: the data dir's SQLite index, or the cluster.
+        var targets = new List<IPurgeTarget> { new ForwardFilterTarget(), new IndexPurgeTarget(index, index is ElasticsearchIndexSink ? "elasticsearch" : "index") };
         if (js != null)
         {
             var (opener, resealer) = Envelopes(dataDir);
@@ -90,8 +101,6 @@ internal sealed class PurgeRuntime : IAsyncDisposable
         }
         targets.Add(new FilesPurgeTarget());
         // Crypto-shredding: the subject's data key goes with the ledger step (copies nobody can reach become unreadable).
-        var keys = SqliteSubjectKeyStore.Open(dataDir);
-        owned.Add(new DisposeAdapter(keys));
         targets.Add(new LedgerPurgeTarget(ledger, (subjectId, ct) => keys.DestroyKeyAsync(subjectId, ct).AsTask()));
 
         var runtime = new PurgeRuntime(dataDir) { Pseudonymizer = pseudonymizer, Audit = audit };
@@ -103,6 +112,22 @@ internal sealed class PurgeRuntime : IAsyncDisposable
             Log = m => { lock (log) log.WriteLine(m); },
         });
         return runtime;
+    }
+
+    /// <summary>The SQLite index of the data dir, or the cluster (its blind indexes computed with the data dir's keys).</summary>
+    private static IIndexSink OpenIndex(string dataDir, Uri? elasticsearchUrl, SqliteSubjectKeyStore keys, TextWriter log)
+    {
+        if (elasticsearchUrl == null) return SqliteIndexSink.Open(dataDir);
+        log.WriteLine($"purge: index in Elasticsearch/OpenSearch at {elasticsearchUrl.GetLeftPart(UriPartial.Authority)}");
+        return new ElasticsearchIndexSink(new ElasticsearchOptions
+        {
+            Url = elasticsearchUrl,
+            Username = Environment.GetEnvironmentVariable("SIEM_ES_USERNAME"),
+            Password = Environment.GetEnvironmentVariable("SIEM_ES_PASSWORD"),
+            ApiKey = Environment.GetEnvironmentVariable("SIEM_ES_API_KEY"),
+            // A cluster that stays down fails the step (the job resumes with `siem purge resume`), not an endless wait.
+            MaxRetries = 5,
+        }, FieldProtector.Open(dataDir, keys));
     }
 
     /// <summary>The engine key and agent registry open envelopes; the server key re-seals (and is trusted for re-seals).</summary>

@@ -61,7 +61,7 @@ internal sealed partial class EngineRole
     {
         // Crypto-shredding: PII fields encrypted under per-subject keys kept in the data dir, where the purge destroys them.
         if (config.IndexKind != "elasticsearch") return SqliteIndexSink.OpenWithShredding(config.SqliteDir ?? config.DataDir, config.DataDir);
-        return new ElasticsearchIndexSink(new ElasticsearchOptions
+        return ElasticsearchIndexSink.OpenWithShredding(new ElasticsearchOptions
         {
             Url = config.ElasticsearchUrl!,
             Username = config.ElasticsearchUsername,
@@ -69,6 +69,6 @@ internal sealed partial class EngineRole
             ApiKey = config.ElasticsearchApiKey,
             DeadLetterPath = Path.Combine(config.DataDir, "es-dead-letter.jsonl"),
             Log = log,
-        });
+        }, config.DataDir);
     }
 }
