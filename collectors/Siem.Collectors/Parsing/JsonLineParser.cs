@@ -12,59 +12,59 @@ internal static class JsonLineParser
 
     public static LogEvent Parse(ParserPipeline pipeline, in RawLine line, string text)
     {
-        JsonDocument document;
-        try
+        int maxDepth = pipeline.Options.MaxJsonDepth;
+        var check = JsonLineScanner.Check(text, maxDepth);
+        if (check.Error is not null)
         {
-            document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = pipeline.Options.MaxJsonDepth });
-        }
-        catch (Exception ex) when (ex is JsonException or ArgumentException)
-        {
-            // ArgumentException: a lone UTF-16 surrogate cannot be transcoded (sources decode UTF-8, so only a caller bug makes one).
+            // Not JSON from some point on: the line whole in message, tagged, plus every field read before the break.
             var failed = pipeline.Failure(line, text);
-            failed.Set("error.message", $"not a JSON object: {ex.Message}");
+            failed.Set("error.message", $"invalid JSON at character {check.ErrorAt + 1}: {check.Error}");
+            JsonLineScanner.FlattenPrefix(text, maxDepth, failed);
             return failed;
         }
-        using (document)
+        // Valid JSON: JsonDocument cannot throw on it now; lone surrogates (which GetString would throw on) read as U+FFFD.
+        using var document = JsonDocument.Parse(check.Sanitize(text), new JsonDocumentOptions { MaxDepth = maxDepth });
+        var e = Map(pipeline, line, text, document.RootElement);
+        if (check.NeedsSanitizing)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                var failed = pipeline.Failure(line, text);
-                failed.Set("error.message", $"JSON line is a {root.ValueKind}, not an object");
-                return failed;
-            }
-            var e = pipeline.NewEvent(line, text, 0);
-            e.Set(EcsFields.EventKind, "event");
-            if (WindowsEventJson.IsWindowsEvent(root))
-            {
-                WindowsEventJson.Map(root, e, pipeline.Options.HostName);
-                return e;
-            }
-            JsonFlattener.Flatten(root, "", e);
-            if (JournaldJson.IsJournalEntry(root))
-            {
-                JournaldJson.Map(root, e);
-                return e;
-            }
-            foreach (string name in TimeFields)
-            {
-                if (root.TryGetProperty(name, out var t) && TryTime(t, pipeline.Time, out var instant))
-                {
-                    e.Timestamp = instant;
-                    break;
-                }
-            }
-            if (e.Get("SyslogMessage") is { } syslogMessage && syslogMessage.StartsWith("type=", StringComparison.Ordinal))
-            {
-                // auoms (Azure Monitor auditd forwarder): the audit record rides in SyslogMessage.
-                AuditdEvents.MapAuoms(syslogMessage, e);
-            }
-            if (e.Get(EcsFields.HostName) is null)
-            {
-                e.Set(EcsFields.HostName, e.Get("host") ?? e.Get("HostName") ?? e.Get("Computer") ?? pipeline.Options.HostName);
-            }
+            e.Add(EcsFields.Tags, EcsFields.InvalidUtf8Tag);
+        }
+        return e;
+    }
+
+    private static LogEvent Map(ParserPipeline pipeline, in RawLine line, string text, JsonElement root)
+    {
+        var e = pipeline.NewEvent(line, text, 0);
+        e.Set(EcsFields.EventKind, "event");
+        if (WindowsEventJson.IsWindowsEvent(root))
+        {
+            WindowsEventJson.Map(root, e, pipeline.Options.HostName);
             return e;
         }
+        JsonFlattener.Flatten(root, "", e);
+        if (JournaldJson.IsJournalEntry(root))
+        {
+            JournaldJson.Map(root, e);
+            return e;
+        }
+        foreach (string name in TimeFields)
+        {
+            if (root.TryGetProperty(name, out var t) && TryTime(t, pipeline.Time, out var instant))
+            {
+                e.Timestamp = instant;
+                break;
+            }
+        }
+        if (e.Get("SyslogMessage") is { } syslogMessage && syslogMessage.StartsWith("type=", StringComparison.Ordinal))
+        {
+            // auoms (Azure Monitor auditd forwarder): the audit record rides in SyslogMessage.
+            AuditdEvents.MapAuoms(syslogMessage, e);
+        }
+        if (e.Get(EcsFields.HostName) is null)
+        {
+            e.Set(EcsFields.HostName, e.Get("host") ?? e.Get("HostName") ?? e.Get("Computer") ?? pipeline.Options.HostName);
+        }
+        return e;
     }
 
     internal static bool TryTime(JsonElement t, SyslogTime time, out Instant instant)

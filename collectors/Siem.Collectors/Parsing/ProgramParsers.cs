@@ -5,26 +5,25 @@ namespace Siem.Collectors.Parsing;
 /// <summary>Picks the message parser by syslog tag; PAM module lines are recognised whatever program logs them.</summary>
 internal static class ProgramParsers
 {
-    // Message parsers write into a scratch event that is copied over only on success, so a parser that gives up
-    // half-way leaves no half-truth behind.
-    [ThreadStatic]
-    private static LogEvent? t_scratch;
-
     /// <summary>Adds the fields of the program's message to <paramref name="e"/>; false (and nothing added) if not understood.</summary>
     public static bool TryParseInto(string? program, ReadOnlySpan<char> message, LogEvent e)
     {
-        var scratch = t_scratch ??= new LogEvent { RecordId = "" };
-        scratch.Fields.Clear();
-        bool parsed = TryParse(program, message, scratch);
-        if (parsed)
+        // A parser that gives up half-way must leave no half-truth behind. Message parsers only add fields the syslog
+        // header never sets, and a Dictionary nobody removed from enumerates in insertion order, so undoing is
+        // removing the entries after the first `before` ones (cheaper than parsing into a scratch event and copying).
+        int before = e.Fields.Count;
+        if (TryParse(program, message, e))
         {
-            foreach (var (key, value) in scratch.Fields)
+            return true;
+        }
+        if (e.Fields.Count > before)
+        {
+            foreach (var key in e.Fields.Keys.Skip(before).ToArray())
             {
-                e.Fields[key] = value;
+                e.Fields.Remove(key);
             }
         }
-        scratch.Fields.Clear();
-        return parsed;
+        return false;
     }
 
     private static bool TryParse(string? program, ReadOnlySpan<char> message, LogEvent e)

@@ -200,7 +200,36 @@ internal static class SshdParser
 
     internal static void SetAddress(LogEvent e, ReadOnlySpan<char> address)
     {
-        e.Set(System.Net.IPAddress.TryParse(address, out _) ? EcsFields.SourceIp : EcsFields.SourceDomain, address.ToString());
+        bool ip = IsPlainIPv4(address) || System.Net.IPAddress.TryParse(address, out _);
+        e.Set(ip ? EcsFields.SourceIp : EcsFields.SourceDomain, address.ToString());
+    }
+
+    /// <summary>"a.b.c.d" with decimal octets 0-255 and no leading zeros: the common case, without building an IPAddress.</summary>
+    internal static bool IsPlainIPv4(ReadOnlySpan<char> s)
+    {
+        int octets = 0, i = 0;
+        while (true)
+        {
+            int start = i, value = 0;
+            while (i < s.Length && i - start < 3 && char.IsAsciiDigit(s[i]))
+            {
+                value = (value * 10) + (s[i++] - '0');
+            }
+            int digits = i - start;
+            if (digits == 0 || value > 255 || (digits > 1 && s[start] == '0'))
+            {
+                return false;
+            }
+            if (++octets == 4)
+            {
+                return i == s.Length;
+            }
+            if (i >= s.Length || s[i] != '.')
+            {
+                return false;
+            }
+            i++;
+        }
     }
 
     private static void SetUser(LogEvent e, ReadOnlySpan<char> user)

@@ -73,7 +73,7 @@ internal static partial class SyslogParser
         string host = defaultHost;
         if (token.Length > 0 && token[^1] != ':' && !token.Contains('['))
         {
-            host = token.ToString();
+            host = RecentStrings.Current.Get(token);
             e.Set(EcsFields.LogSyslogHostname, host);
             p = SkipSpaces(s, tokenEnd);
         }
@@ -182,7 +182,7 @@ internal static partial class SyslogParser
             {
                 return p;
             }
-            pid = text.Substring(q + 1, close - 1);
+            pid = RecentStrings.Current.Get(s.Slice(q + 1, close - 1));
             after = q + close + 2;
         }
         else if (s[q] == ':')
@@ -193,7 +193,7 @@ internal static partial class SyslogParser
         {
             return p;
         }
-        program = text[p..q];
+        program = RecentStrings.Current.Get(s[p..q]);
         e.Set(EcsFields.ProcessName, program);
         e.Set(EcsFields.LogSyslogAppName, program);
         if (pid is not null)

@@ -25,9 +25,11 @@ internal static class AgentBench
     {
         var lines = new Option<int>("--lines") { Description = "Lines in the tailed file.", DefaultValueFactory = _ => 300_000 };
         var json = new Option<bool>("--json") { Description = "Print only the JSON result object." };
+        var executable = new Option<string?>("--agent") { Description = "A published siem-agent executable to measure (deploy/build-agent.sh) instead of the built siem-agent.dll." };
         var cmd = new Command("agent", "Agent throughput: tail + parse + encrypt + ship to a private nats-server, lines/s and RSS.");
         cmd.Options.Add(lines);
         cmd.Options.Add(json);
+        cmd.Options.Add(executable);
         cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
             var n = pr.GetValue(lines);
@@ -36,13 +38,19 @@ internal static class AgentBench
                 Console.Error.WriteLine("bench agent: --lines must be >= 1");
                 return 2;
             }
-            Console.WriteLine(await RunAsync(n, pr.GetValue(json) ? null : Console.Out, ct).ConfigureAwait(false));
+            var agentPath = pr.GetValue(executable);
+            if (agentPath is not null && !File.Exists(agentPath))
+            {
+                Console.Error.WriteLine($"bench agent: --agent {agentPath}: no such file (build it with deploy/build-agent.sh)");
+                return 2;
+            }
+            Console.WriteLine(await RunAsync(n, pr.GetValue(json) ? null : Console.Out, ct, agentPath is null ? null : Path.GetFullPath(agentPath)).ConfigureAwait(false));
             return 0;
         });
         return cmd;
     }
 
-    internal static async Task<string> RunAsync(int count, TextWriter? progress, CancellationToken cancellationToken)
+    internal static async Task<string> RunAsync(int count, TextWriter? progress, CancellationToken cancellationToken, string? agentExecutable = null)
     {
         var dir = Directory.CreateTempSubdirectory("siem-bench-agent-").FullName;
         try
@@ -54,7 +62,7 @@ internal static class AgentBench
                 await connection.ConnectAsync(cancellationToken).ConfigureAwait(false);
                 await new NatsJSContext(connection).CreateStreamAsync(new StreamConfig("SIEM_EVENTS", "siem.events.>") { DuplicateWindow = TimeSpan.FromMinutes(2) }, cancellationToken).ConfigureAwait(false);
             }
-            using var agent = SoakAgent.Enroll("bench-01", "bench", dir, EngineKeyPair.Create(), new AgentRegistry());
+            using var agent = SoakAgent.Enroll("bench-01", "bench", dir, EngineKeyPair.Create(), new AgentRegistry(), agentExecutable);
             // The agent's own batch defaults: the bench measures the agent as deployed.
             agent.WriteConfig([server.Url], maxRecords: BatchOptions.Default.MaxRecords, lingerMs: (int)BatchOptions.Default.Linger.TotalMilliseconds, maxBatchBytes: BatchOptions.Default.MaxBytes);
             var input = Path.Combine(dir, "lines.tmp");
@@ -66,7 +74,7 @@ internal static class AgentBench
             var before = await WaitForStatusAsync(agent, s => s.Pid == agent.Pid, cancellationToken).ConfigureAwait(false);
             var cpuBefore = CpuMeter.ProcessCpu(agent.Pid);
             var serverCpuBefore = CpuMeter.ProcessCpu(server.Pid);
-            progress?.WriteLine($"siem-agent pid {agent.Pid} running; rss {before.RssBytes / (1024 * 1024)} MiB before the lines");
+            progress?.WriteLine($"siem-agent pid {agent.Pid} ({agentExecutable ?? "siem-agent.dll"}) running; rss {before.RssBytes / (1024 * 1024)} MiB before the lines");
             var clock = Stopwatch.StartNew();
             await using (var from = File.OpenRead(input))
             await using (var to = new FileStream(agent.LogPath, FileMode.Append, FileAccess.Write))

@@ -153,4 +153,32 @@ public class SshdParserTests
         Assert.Equal(message, e.Get(EcsFields.Message));
         Assert.Empty(Tags(e));
     }
+
+    [Fact]
+    public void Plain_ipv4_shortcut_agrees_with_IPAddress_parsing()
+    {
+        var random = new Random(7);
+        const string alphabet = "0123456789.";
+        var samples = new List<string> { "203.0.113.5", "0.0.0.0", "255.255.255.255", "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.", "1..2.3", "1.2.3.4.5", "" };
+        for (int i = 0; i < 5000; i++)
+        {
+            samples.Add(random.Next(3) == 0
+                ? string.Join('.', Enumerable.Range(0, 4).Select(_ => random.Next(0, 300).ToString(System.Globalization.CultureInfo.InvariantCulture)))
+                : new string(Enumerable.Range(0, random.Next(1, 17)).Select(_ => alphabet[random.Next(alphabet.Length)]).ToArray()));
+        }
+
+        foreach (var s in samples)
+        {
+            if (Siem.Collectors.Parsing.SshdParser.IsPlainIPv4(s))
+            {
+                // Whatever the shortcut accepts is an address IPAddress reads back to the very same text.
+                Assert.True(System.Net.IPAddress.TryParse(s, out var parsed), s);
+                Assert.Equal(s, parsed.ToString());
+            }
+            else if (System.Net.IPAddress.TryParse(s, out var parsed) && parsed.ToString() == s && s.Count(c => c == '.') == 3)
+            {
+                Assert.Fail($"'{s}' is a canonical IPv4 address the shortcut refused");
+            }
+        }
+    }
 }

@@ -3,8 +3,9 @@ using System.Diagnostics;
 namespace Siem.Host.Bench.Soak;
 
 /// <summary>
-/// A restartable <c>dotnet DLL ARGS</c> child (an agent or a <c>siem serve</c> in soak and fault runs): output kept
-/// for diagnostics, killed with SIGKILL or stopped with SIGTERM by PID, never by name.
+/// A restartable <c>dotnet DLL ARGS</c> child (an agent or a <c>siem serve</c> in soak and fault runs), or <c>EXE ARGS</c>
+/// when the first argument is not a .dll (a published single-file agent): output kept for diagnostics, killed with
+/// SIGKILL or stopped with SIGTERM by PID, never by name.
 /// </summary>
 internal sealed class ChildProcess : IDisposable
 {
@@ -33,8 +34,9 @@ internal sealed class ChildProcess : IDisposable
     public void Start()
     {
         _process?.Dispose();
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in _arguments) psi.ArgumentList.Add(a);
+        var viaDotnet = _arguments[0].EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+        var psi = new ProcessStartInfo(viaDotnet ? "dotnet" : _arguments[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in viaDotnet ? _arguments : _arguments[1..]) psi.ArgumentList.Add(a);
         var p = new Process { StartInfo = psi };
         p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (_output) _output.Add(e.Data); };
         p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (_output) _output.Add(e.Data); };

@@ -33,20 +33,21 @@ internal sealed class SoakAgent : IDisposable
 
     public string Output => _process.Output;
 
-    private SoakAgent(string agentId, string tenant, string dir)
+    private SoakAgent(string agentId, string tenant, string dir, string? executable)
     {
         AgentId = agentId;
         Tenant = tenant;
         Dir = dir;
-        _process = new ChildProcess([AgentDll(), "run", "--config", ConfigPath]);
+        _process = new ChildProcess([executable ?? AgentDll(), "run", "--config", ConfigPath]);
     }
 
     /// <summary>Creates the agent's identity and enrollment under <paramref name="dir"/> and registers it with the engine.</summary>
-    public static SoakAgent Enroll(string agentId, string tenant, string dir, EngineKeyPair engineKey, AgentRegistry registry)
+    /// <param name="executable">A published <c>siem-agent</c> (deploy/build-agent.sh) to run instead of the built siem-agent.dll.</param>
+    public static SoakAgent Enroll(string agentId, string tenant, string dir, EngineKeyPair engineKey, AgentRegistry registry, string? executable = null)
     {
         ArgumentNullException.ThrowIfNull(engineKey);
         ArgumentNullException.ThrowIfNull(registry);
-        var agent = new SoakAgent(agentId, tenant, dir);
+        var agent = new SoakAgent(agentId, tenant, dir, executable);
         Directory.CreateDirectory(agent.StateDir);
         var identity = AgentIdentity.Create(agentId);
         identity.Save(Path.Combine(agent.StateDir, EnrollmentState.IdentityFile));
