@@ -38,6 +38,9 @@ public sealed record ApiBackends
     /// <summary>Counters shown on the status page and at /api/metrics (name → value), read on each request.</summary>
     public Func<IReadOnlyDictionary<string, long>>? Metrics { get; init; }
 
+    /// <summary>Called after an alert is closed through triage: the host tells the alert delivery, which resolves the alert's PagerDuty incident. Null = nothing.</summary>
+    public Func<Siem.Engine.Alerts.AlertDocument, CancellationToken, Task>? AlertClosed { get; init; }
+
     /// <summary>Whether the host's broker connection is up; null when the host has none.</summary>
     public Func<bool>? BrokerConnected { get; init; }
 }

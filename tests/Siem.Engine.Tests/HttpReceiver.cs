@@ -11,7 +11,8 @@ internal sealed class HttpReceiver : IDisposable
     private readonly ConcurrentQueue<int> _script;
     private readonly Task _loop;
 
-    public sealed record Request(string Path, Dictionary<string, string> Headers, byte[] Body);
+    /// <summary>One request as received, and the status it was answered with.</summary>
+    public sealed record Request(string Path, Dictionary<string, string> Headers, byte[] Body, int Status);
 
     public ConcurrentQueue<Request> Requests { get; } = new();
     public Uri Url { get; }
@@ -37,8 +38,8 @@ internal sealed class HttpReceiver : IDisposable
             using var body = new MemoryStream();
             await ctx.Request.InputStream.CopyToAsync(body);
             var headers = ctx.Request.Headers.AllKeys.Where(k => k != null).ToDictionary(k => k!, k => ctx.Request.Headers[k]!, StringComparer.OrdinalIgnoreCase);
-            Requests.Enqueue(new Request(ctx.Request.Url!.AbsolutePath, headers, body.ToArray()));
             int status = _script.TryDequeue(out var s) ? s : 200;
+            Requests.Enqueue(new Request(ctx.Request.Url!.AbsolutePath, headers, body.ToArray(), status));
             ctx.Response.StatusCode = status;
             var answer = System.Text.Encoding.UTF8.GetBytes(status == 200 ? "ok" : status == 400 ? "invalid_payload" : "try later");
             await ctx.Response.OutputStream.WriteAsync(answer);

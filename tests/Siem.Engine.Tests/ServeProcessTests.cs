@@ -1,6 +1,7 @@
 using Siem.Core.Envelope;
 using Siem.Core.Events;
 using Siem.Core.Security;
+using Siem.Engine.Channels;
 using Siem.Engine.Pipeline;
 using Siem.Nats;
 using Siem.Nats.JetStream;
@@ -158,5 +159,69 @@ public sealed class ServeProcessTests : IAsyncLifetime
         Assert.True(outcome.RootElement.GetProperty("delivered").GetBoolean());
         Assert.Equal(2, outcome.RootElement.GetProperty("attempts").GetInt32());
         Assert.Equal(SecureFile.OwnerOnly, File.GetUnixFileMode(deliveries));
+    }
+
+    private const string FailedLoginRule = """
+        title: SSH Failed Login (serve test)
+        id: 7a1d3e0c-5b2f-4f7e-8c9d-0e1f2a3b4c5d
+        logsource: {product: linux, service: sshd}
+        detection:
+            selection: {event.action: ssh_login, event.outcome: failure}
+            condition: selection
+        level: high
+        """;
+
+    private static List<LogEvent> FailedLogins(string agentId, int from, int count) => [.. Enumerable.Range(from, count).Select(i =>
+    {
+        var e = new LogEvent { RecordId = $"f{i}", AgentId = agentId, Timestamp = NodaTime.Instant.FromUtc(2026, 11, 22, 10, 0, i), Original = $"Failed password for root from 203.0.113.5 port {40000 + i} ssh2" };
+        e.Set(EcsFields.Message, e.Original);
+        e.Set(EcsFields.ProcessName, "sshd");
+        e.Set(EcsFields.EventAction, "ssh_login");
+        e.Set(EcsFields.EventOutcome, "failure");
+        e.Set(EcsFields.SourceIp, "203.0.113.5");
+        return e;
+    })];
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task Kill_9_with_an_alert_pending_delivery_then_a_restart_delivers_the_alert_and_its_update_to_the_webhook_exactly_once()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        // The webhook is down at first: the engine is killed while it is still retrying the new alert.
+        using var receiver = new HttpReceiver(503, 503, 503);
+        var rule = Path.Combine(_dir, "failed_login.yml");
+        File.WriteAllText(rule, FailedLoginRule);
+        File.WriteAllText(Path.Combine(_dir, "channels.json"), $$"""{"channels": [{"type": "webhook", "name": "soc", "url": "{{receiver.Url}}"}]}""");
+        var (config, sealer, agent) = SiemServeProcess.Prepare(_dir, _server.Url, "alerts:\n  channels_file: channels.json\n  update_interval_s: 1\n", rule);
+        string subject = $"siem.events.{PipelineHarness.Tenant}.{agent.AgentId}";
+        var first = sealer.Seal(1, LogEventJson.EncodeBatch(FailedLogins(agent.AgentId, 0, 3)));
+        await _js.PublishAsync(subject, first.Body, PipelineHarness.Headers(first), cancellationToken: timeout.Token);
+
+        await using (var engine = SiemServeProcess.Start(config))
+        {
+            await WaitAsync(() => Task.FromResult(!receiver.Requests.IsEmpty), engine, "the first delivery attempt", timeout.Token);
+            engine.KillHard();
+        }
+        Assert.All(receiver.Requests, r => Assert.Equal(503, r.Status));
+
+        await using (var engine = SiemServeProcess.Start(config))
+        {
+            await WaitAsync(() => Task.FromResult(receiver.Requests.Any(r => r.Status == 200)), engine, "the pending alert delivered after the restart", timeout.Token);
+            // Two more failures of the same group: they fold into the open alert (count 5), a count update for the channel.
+            var second = sealer.Seal(2, LogEventJson.EncodeBatch(FailedLogins(agent.AgentId, 3, 2)));
+            await _js.PublishAsync(subject, second.Body, PipelineHarness.Headers(second), cancellationToken: timeout.Token);
+            await WaitAsync(() => Task.FromResult(receiver.Requests.Any(r => r.Status == 200 && r.Headers[WebhookChannel.EventHeader] == "update")), engine, "the update delivered", timeout.Token);
+            await WaitAsync(async () => await DrainedAsync(timeout.Token), engine, "the events consumer drained", timeout.Token);
+            Assert.Equal(0, await engine.TerminateAsync(timeout.Token));
+        }
+
+        var accepted = receiver.Requests.Where(r => r.Status == 200).ToList();
+        Assert.Equal(["new", "update"], accepted.Select(r => r.Headers[WebhookChannel.EventHeader]));
+        string alertId = accepted[0].Headers[WebhookChannel.AlertIdHeader];
+        Assert.Equal([$"{alertId}:3", $"{alertId}:5"], accepted.Select(r => r.Headers[WebhookChannel.IdempotencyKeyHeader]));
+        Assert.Equal([3L, 5L], accepted.Select(r => System.Text.Json.JsonDocument.Parse(r.Body).RootElement.GetProperty("count").GetInt64()));
+        // Every attempt was for the one alert: the three refused (before the kill and after the restart) and the two accepted.
+        Assert.Equal(5, receiver.Requests.Count);
+        Assert.All(receiver.Requests, r => Assert.Equal(alertId, r.Headers[WebhookChannel.AlertIdHeader]));
     }
 }

@@ -108,16 +108,17 @@ internal static partial class AlertEndpoints
         string reason = body.Reason.Trim();
         if (reason.Length > 2000) return Task.FromResult(ApiErrors.BadRequest("reason: at most 2000 characters"));
         AuditEndpointFilter.SetDetail(http, "reason=" + reason);
-        return ChangeAsync(id, backends, ct, () => triage.Close(id, reason, Actor(http), options.Time.GetUtcNow()));
+        return ChangeAsync(id, backends, ct, () => triage.Close(id, reason, Actor(http), options.Time.GetUtcNow()), backends.AlertClosed);
     }
 
     private static Task<IResult> ReopenAsync(string id, HttpContext http, ApiBackends backends, TriageStore triage, ApiOptions options, CancellationToken ct) =>
         ChangeAsync(id, backends, ct, () => triage.Reopen(id, Actor(http), options.Time.GetUtcNow()));
 
-    private static async Task<IResult> ChangeAsync(string id, ApiBackends backends, CancellationToken ct, Func<AlertTriage> change)
+    private static async Task<IResult> ChangeAsync(string id, ApiBackends backends, CancellationToken ct, Func<AlertTriage> change, Func<AlertDocument, CancellationToken, Task>? then = null)
     {
-        if (await FindAsync(backends, id, ct) == null) return ApiErrors.NotFound($"no alert with id '{id}'");
+        if (await FindAsync(backends, id, ct) is not { } alert) return ApiErrors.NotFound($"no alert with id '{id}'");
         var t = change();
+        if (then != null) await then(alert, ct);
         return Results.Ok(ApiJson.Triage(id, t));
     }
 

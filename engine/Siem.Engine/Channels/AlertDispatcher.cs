@@ -57,14 +57,35 @@ public sealed class AlertDispatcher
     public long DeadLettered => Interlocked.Read(ref _deadLettered);
     public long Retries => Interlocked.Read(ref _retries);
 
+    /// <summary>The channels and their routes, in configuration order.</summary>
+    public IReadOnlyList<(IAlertChannel Channel, AlertRoute Route)> Channels => _channels;
+
     public async Task<IReadOnlyList<DeliveryOutcome>> DispatchAsync(AlertDocument alert, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(alert);
-        var routed = _channels.Where(c => c.Route.Matches(alert)).Select(c => DeliverAsync(c.Channel, alert, cancellationToken));
+        var routed = _channels.Where(c => c.Route.Matches(alert)).Select(c => DeliverAsync(c.Channel, alert, AlertNotice.New, cancellationToken));
         var outcomes = await Task.WhenAll(routed).ConfigureAwait(false);
+        await RecordAsync(outcomes, cancellationToken).ConfigureAwait(false);
+        return outcomes;
+    }
+
+    /// <summary>
+    /// One notice to one channel, with retries; a failure is dead-lettered. The outcome is written to the delivery log and
+    /// reported to lineage. Cancellation propagates (nothing recorded), so a stopping process leaves the alert to redelivery.
+    /// </summary>
+    public async Task<DeliveryOutcome> DeliverNoticeAsync(IAlertChannel channel, AlertDocument alert, AlertNotice notice, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        ArgumentNullException.ThrowIfNull(alert);
+        var outcome = await DeliverAsync(channel, alert, notice, cancellationToken).ConfigureAwait(false);
+        await RecordAsync([outcome], cancellationToken).ConfigureAwait(false);
+        return outcome;
+    }
+
+    private async Task RecordAsync(DeliveryOutcome[] outcomes, CancellationToken cancellationToken)
+    {
         if (_options.DeliveryLogPath != null && outcomes.Length > 0) await LogOutcomesAsync(_options.DeliveryLogPath, outcomes).ConfigureAwait(false);
         if (Lineage is { } lineage) await RecordLineageAsync(lineage, outcomes, cancellationToken).ConfigureAwait(false);
-        return outcomes;
     }
 
     private async Task RecordLineageAsync(ILineageRecorder lineage, DeliveryOutcome[] outcomes, CancellationToken cancellationToken)
@@ -95,6 +116,7 @@ public sealed class AlertDispatcher
                 w.WriteString("at", o.At);
                 w.WriteString("alert_id", o.AlertId);
                 w.WriteString("channel", o.Channel);
+                w.WriteString("notice", NoticeName(o.Notice));
                 w.WriteBoolean("delivered", o.Delivered);
                 w.WriteNumber("attempts", o.Attempts);
                 if (o.Error != null) w.WriteString("error", o.Error);
@@ -123,7 +145,14 @@ public sealed class AlertDispatcher
         }
     }
 
-    private async Task<DeliveryOutcome> DeliverAsync(IAlertChannel channel, AlertDocument alert, CancellationToken cancellationToken)
+    public static string NoticeName(AlertNotice notice) => notice switch
+    {
+        AlertNotice.Update => "update",
+        AlertNotice.Resolve => "resolve",
+        _ => "new",
+    };
+
+    private async Task<DeliveryOutcome> DeliverAsync(IAlertChannel channel, AlertDocument alert, AlertNotice notice, CancellationToken cancellationToken)
     {
         int attempts = 0;
         try
@@ -131,18 +160,26 @@ public sealed class AlertDispatcher
             await _retry.ExecuteAsync(async token =>
             {
                 attempts++;
-                await channel.DeliverAsync(alert, token).ConfigureAwait(false);
+                await SendAsync(channel, alert, notice, token).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _delivered);
-            return new DeliveryOutcome(alert.AlertId, channel.Name, true, attempts, null, DateTimeOffset.UtcNow);
+            return new DeliveryOutcome(alert.AlertId, channel.Name, true, attempts, null, DateTimeOffset.UtcNow, notice);
         }
         catch (AlertDeliveryException ex)
         {
-            var outcome = new DeliveryOutcome(alert.AlertId, channel.Name, false, attempts, ex.Message, DateTimeOffset.UtcNow);
+            var outcome = new DeliveryOutcome(alert.AlertId, channel.Name, false, attempts, ex.Message, DateTimeOffset.UtcNow, notice);
             await DeadLetterAsync(outcome, alert).ConfigureAwait(false);
             return outcome;
         }
     }
+
+    private static Task SendAsync(IAlertChannel channel, AlertDocument alert, AlertNotice notice, CancellationToken cancellationToken) => notice switch
+    {
+        AlertNotice.Update => channel.DeliverUpdateAsync(alert, cancellationToken),
+        AlertNotice.Resolve when channel is IResolvableAlertChannel resolvable => resolvable.ResolveAsync(alert, cancellationToken),
+        AlertNotice.Resolve => Task.CompletedTask,
+        _ => channel.DeliverAsync(alert, cancellationToken),
+    };
 
     /// <summary>Records an alert that never reached a channel (e.g. the delivery queue was full) in the dead-letter file and the counts.</summary>
     public Task DeadLetterUndeliveredAsync(AlertDocument alert, string channel, string reason)
@@ -162,6 +199,7 @@ public sealed class AlertDispatcher
             w.WriteStartObject();
             w.WriteString("at", outcome.At);
             w.WriteString("channel", outcome.Channel);
+            w.WriteString("notice", NoticeName(outcome.Notice));
             w.WriteString("alert_id", outcome.AlertId);
             w.WriteNumber("attempts", outcome.Attempts);
             w.WriteString("error", outcome.Error);

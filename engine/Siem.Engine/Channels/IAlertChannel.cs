@@ -9,4 +9,11 @@ public interface IAlertChannel
     string Name { get; }
 
     Task DeliverAsync(AlertDocument alert, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Tells the channel that repeats folded into an alert it already has (a higher <see cref="AlertDocument.Count"/>).
+    /// By default the alert is delivered again; channels that can update in place (PagerDuty: same dedup_key) or
+    /// mark the message as an update override this.
+    /// </summary>
+    Task DeliverUpdateAsync(AlertDocument alert, CancellationToken cancellationToken = default) => DeliverAsync(alert, cancellationToken);
 }

@@ -26,5 +26,14 @@ public abstract class JsonWebhookChannel : IAlertChannel
         return HttpDelivery.PostJsonAsync(_http, Name, _url, BuildPayload(alert), null, cancellationToken);
     }
 
+    /// <summary>Posts an "update" message (the count grew); how often is limited per alert by the durable delivery.</summary>
+    public Task DeliverUpdateAsync(AlertDocument alert, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        return HttpDelivery.PostJsonAsync(_http, Name, _url, BuildUpdatePayload(alert), null, cancellationToken);
+    }
+
     protected abstract byte[] BuildPayload(AlertDocument alert);
+
+    protected abstract byte[] BuildUpdatePayload(AlertDocument alert);
 }

@@ -5,11 +5,11 @@ namespace Siem.Engine.Channels;
 
 /// <summary>
 /// PagerDuty Events API v2 (POST https://events.pagerduty.com/v2/enqueue): <c>routing_key</c>, <c>event_action</c>
-/// trigger, <c>dedup_key</c> = alert id (repeats folded into the same alert update the same incident), and a payload
+/// trigger or resolve, <c>dedup_key</c> = alert id (repeats folded into the same alert re-trigger the same incident), and a payload
 /// with summary, source, severity (critical/error/warning/info), timestamp, component, group, class and custom_details.
 /// PagerDuty answers 202; 400 is permanent, 429 and 5xx are retried. The routing key is a secret and never logged.
 /// </summary>
-public sealed class PagerDutyChannel : IAlertChannel
+public sealed class PagerDutyChannel : IResolvableAlertChannel
 {
     public static readonly Uri DefaultUrl = new("https://events.pagerduty.com/v2/enqueue");
 
@@ -29,6 +29,9 @@ public sealed class PagerDutyChannel : IAlertChannel
     public string Name { get; }
 
     public Task DeliverAsync(AlertDocument alert, CancellationToken cancellationToken = default) => SendAsync(alert, "trigger", cancellationToken);
+
+    /// <summary>A count update is a new trigger with the same dedup_key: PagerDuty appends it to the open incident's log with the updated details.</summary>
+    public Task DeliverUpdateAsync(AlertDocument alert, CancellationToken cancellationToken = default) => SendAsync(alert, "trigger", cancellationToken);
 
     /// <summary>Resolves the incident opened for <paramref name="alert"/> (same dedup_key).</summary>
     public Task ResolveAsync(AlertDocument alert, CancellationToken cancellationToken = default) => SendAsync(alert, "resolve", cancellationToken);

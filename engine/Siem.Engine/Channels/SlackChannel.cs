@@ -17,12 +17,15 @@ public sealed class SlackChannel : JsonWebhookChannel
 
     protected override byte[] BuildPayload(AlertDocument alert) => Payload(alert);
 
-    public static byte[] Payload(AlertDocument a)
+    protected override byte[] BuildUpdatePayload(AlertDocument alert) => Payload(alert, update: true);
+
+    /// <param name="update">An update of an alert already posted: the text starts with "Update:" and gives the new count.</param>
+    public static byte[] Payload(AlertDocument a, bool update = false)
     {
         ArgumentNullException.ThrowIfNull(a);
         string level = a.Level.ToUpperInvariant();
         string group = string.Join(", ", a.GroupBy.Select(kv => $"{kv.Key}={kv.Value}"));
-        string text = $"[{level}] {a.Title}{(group.Length > 0 ? " — " + group : "")} ({a.Count} event{(a.Count == 1 ? "" : "s")})";
+        string text = $"{(update ? "Update: " : "")}[{level}] {a.Title}{(group.Length > 0 ? " — " + group : "")} ({a.Count} event{(a.Count == 1 ? "" : "s")})";
         var details = new List<string>
         {
             $"*Rule:* {a.RuleId}",
@@ -41,7 +44,7 @@ public sealed class SlackChannel : JsonWebhookChannel
             w.WriteString("type", "header");
             w.WriteStartObject("text");
             w.WriteString("type", "plain_text");
-            w.WriteString("text", Truncate($"[{level}] {a.Title}", 150));
+            w.WriteString("text", Truncate($"{(update ? "Update: " : "")}[{level}] {a.Title}", 150));
             w.WriteEndObject();
             w.WriteEndObject();
             w.WriteStartObject();

@@ -18,7 +18,10 @@ public sealed class TeamsChannel : JsonWebhookChannel
 
     protected override byte[] BuildPayload(AlertDocument alert) => Payload(alert);
 
-    public static byte[] Payload(AlertDocument a)
+    protected override byte[] BuildUpdatePayload(AlertDocument alert) => Payload(alert, update: true);
+
+    /// <param name="update">An update of an alert already posted: the title starts with "Update:".</param>
+    public static byte[] Payload(AlertDocument a, bool update = false)
     {
         ArgumentNullException.ThrowIfNull(a);
         var facts = new List<(string, string)>
@@ -45,7 +48,7 @@ public sealed class TeamsChannel : JsonWebhookChannel
             w.WriteStartArray("body");
             w.WriteStartObject();
             w.WriteString("type", "TextBlock");
-            w.WriteString("text", $"[{a.Level.ToUpperInvariant()}] {a.Title}");
+            w.WriteString("text", $"{(update ? "Update: " : "")}[{a.Level.ToUpperInvariant()}] {a.Title}");
             w.WriteString("weight", "Bolder");
             w.WriteString("size", "Medium");
             w.WriteString("color", AlertRoute.Rank(a.Level) >= 3 ? "Attention" : "Warning");

@@ -82,7 +82,14 @@ public sealed partial class EventPipeline
         }
         _carriedAlerts = null;
         Stats.Indexed(events.Count);
-        await PublishAlertsAsync(alerts, isNew, cancellationToken).ConfigureAwait(false);
+        if (await PublishAlertsAsync(alerts, isNew, cancellationToken).ConfigureAwait(false) is { } unpublished)
+        {
+            // Channels deliver from the alerts stream, so an alert not in it would never reach them: no ack; the
+            // redelivered group re-indexes idempotently and publishes these again (the suppressor will not re-raise them).
+            _carriedAlerts = unpublished;
+            await NakAllAsync(accepted, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         // With a state dir the acks wait for the snapshot that covers this group (EventPipeline.Acks.cs).
         await SettleIndexedAsync(accepted, cancellationToken).ConfigureAwait(false);
     }
@@ -173,8 +180,10 @@ public sealed partial class EventPipeline
     /// <summary>Alerts published concurrently, this many PubAcks in flight (one at a time cost a round trip per alert).</summary>
     private const int AlertPublishWindow = 256;
 
-    private async Task PublishAlertsAsync(List<AlertDocument> alerts, List<bool> isNew, CancellationToken cancellationToken)
+    /// <summary>Null when every alert is in the alerts stream; else the ones that are not (to carry to the next group).</summary>
+    private async Task<(List<AlertDocument> Alerts, List<bool> IsNew)?> PublishAlertsAsync(List<AlertDocument> alerts, List<bool> isNew, CancellationToken cancellationToken)
     {
+        (List<AlertDocument> Alerts, List<bool> IsNew)? unpublished = null;
         for (int from = 0; from < alerts.Count; from += AlertPublishWindow)
         {
             int to = Math.Min(alerts.Count, from + AlertPublishWindow);
@@ -189,20 +198,25 @@ public sealed partial class EventPipeline
             for (int i = from; i < to; i++)
             {
                 var a = alerts[i];
-                if (isNew[i]) Stats.AlertRaised(); else Stats.AlertUpdated();
                 try
                 {
                     await publishes[i - from].ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is NatsException or TimeoutException)
                 {
-                    // The alert is indexed (searchable, visible in the console); only the live notification failed.
+                    // The alert is indexed (searchable); it is published again with the redelivered group.
                     Stats.AlertPublishError();
-                    Log($"publishing alert {a.AlertId} ({a.RuleId}) failed: {ex.Message}");
+                    Log($"publishing alert {a.AlertId} ({a.RuleId}) failed, the group is redelivered: {ex.Message}");
+                    unpublished ??= ([], []);
+                    unpublished.Value.Alerts.Add(a);
+                    unpublished.Value.IsNew.Add(isNew[i]);
+                    continue;
                 }
+                if (isNew[i]) Stats.AlertRaised(); else Stats.AlertUpdated();
                 AlertIndexed?.Invoke(a, isNew[i]);
             }
         }
+        return unpublished;
     }
 
     private async Task NakAllAsync(List<NatsJSMsg> msgs, CancellationToken cancellationToken)

@@ -162,7 +162,8 @@ public sealed partial class EventPipeline
         await _sink.WriteAsync([], alerts, cancellationToken).ConfigureAwait(false);
         await RecordFlushedAlertsLineageAsync(alerts, cancellationToken).ConfigureAwait(false);
         _state?.Save(_detector, _suppressor);
-        await PublishAlertsAsync(alerts, isNew, cancellationToken).ConfigureAwait(false);
+        // No source message to hold back here: an alert whose publish failed is indexed and logged, not delivered.
+        _ = await PublishAlertsAsync(alerts, isNew, cancellationToken).ConfigureAwait(false);
     }
 
     private void Log(string message) => _options.Log?.WriteLine($"engine: {message}");

@@ -14,7 +14,7 @@ public sealed class EngineMetrics : IDisposable
     public const string MeterName = "Siem.Engine";
     private readonly Meter _meter;
 
-    public EngineMetrics(EngineStats stats, AlertDeliveryQueue? delivery = null, ConsumerLagProbe? lag = null)
+    public EngineMetrics(EngineStats stats, DurableAlertDelivery? delivery = null, ConsumerLagProbe? lag = null)
     {
         ArgumentNullException.ThrowIfNull(stats);
         _meter = new Meter(MeterName);
@@ -29,7 +29,7 @@ public sealed class EngineMetrics : IDisposable
         _meter.CreateObservableCounter("siem.engine.alerts_updated", () => stats.AlertsUpdated, "{alert}", "Repeats folded into an open alert");
         _meter.CreateObservableCounter("siem.engine.alert_publish_errors", () => stats.AlertPublishErrors, "{error}", "Alerts that could not be published on siem.alerts.*");
         if (delivery is not null)
-            _meter.CreateObservableCounter("siem.engine.alert_deliveries", () => Deliveries(delivery), "{delivery}", "Alert deliveries to on-call channels by outcome (delivered, dead_lettered, retried, queue_full)");
+            _meter.CreateObservableCounter("siem.engine.alert_deliveries", () => Deliveries(delivery), "{delivery}", "Alert deliveries to on-call channels by outcome (delivered, dead_lettered, retried, update_paced)");
         if (lag is not null)
         {
             _meter.CreateObservableGauge("siem.engine.consumer_lag", () => Gauge(lag.Pending), "{message}", "Messages in the stream not yet delivered to the durable consumer");
@@ -40,13 +40,13 @@ public sealed class EngineMetrics : IDisposable
     private static IEnumerable<Measurement<long>> Quarantined(EngineStats stats) =>
         stats.QuarantinedByReason.Select(kv => new Measurement<long>(kv.Value, new KeyValuePair<string, object?>("reason", kv.Key)));
 
-    private static IEnumerable<Measurement<long>> Deliveries(AlertDeliveryQueue delivery)
+    private static IEnumerable<Measurement<long>> Deliveries(DurableAlertDelivery delivery)
     {
         var d = delivery.Dispatcher;
         yield return Outcome(d.Delivered, "delivered");
         yield return Outcome(d.DeadLettered, "dead_lettered");
         yield return Outcome(d.Retries, "retried");
-        yield return Outcome(delivery.Overflowed, "queue_full");
+        yield return Outcome(delivery.UpdatesPaced, "update_paced");
     }
 
     private static Measurement<long> Outcome(long value, string outcome) => new(value, new KeyValuePair<string, object?>("outcome", outcome));

@@ -8,7 +8,7 @@ namespace Siem.Host.Demo;
 /// <summary>Index selection (SQLite or Elasticsearch) and alert delivery to the channels configured in the environment.</summary>
 internal sealed partial class DemoRunner
 {
-    private AlertDeliveryQueue? _delivery;
+    private DurableAlertDelivery? _delivery;
 
     private IIndexSink OpenIndex(string dataDir)
     {
@@ -28,16 +28,19 @@ internal sealed partial class DemoRunner
     }
 
     /// <summary>The engine's delivery path: channels from SIEM_ALERT_CHANNELS_FILE or &lt;data&gt;/alert-channels.json, else the SIEM_* variables.</summary>
-    private AlertDeliveryQueue? CreateDelivery(HttpClient http, string dataDir)
+    private DurableAlertDelivery? CreateDelivery(HttpClient http, string dataDir, Siem.Nats.NatsConnection nats)
     {
         string file = Environment.GetEnvironmentVariable("SIEM_ALERT_CHANNELS_FILE") is { Length: > 0 } f ? f : Path.Combine(dataDir, "alert-channels.json");
-        return AlertDeliveryFactory.Create(File.Exists(file) ? file : null, dataDir, http, 10_000, m => Err($"demo: {m}"));
+        return AlertDeliveryFactory.Create(File.Exists(file) ? file : null, dataDir, http, nats, DurableDeliveryOptions.Default, m => Err($"demo: {m}"));
     }
 
+    /// <summary>Waits (up to a minute) until the channels took every alert; what is left stays in the stream for the next run.</summary>
     private async Task DrainDeliveriesAsync()
     {
         if (_delivery is not { } d) return;
-        await d.DrainAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        if (!await d.WaitIdleAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false))
+            Err("demo: some alerts were not delivered within 60 s; they stay in the alerts stream and are delivered on the next run");
         Err($"demo: alert deliveries: {d.Dispatcher.Delivered} delivered, {d.Dispatcher.DeadLettered} dead-lettered, {d.Dispatcher.Retries} retries");
+        await d.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -73,6 +73,7 @@ internal sealed partial class DemoRunner
             Subjects = subjects,
             Purges = runner,
             BrokerConnected = () => connection.ConnectionState == NatsConnectionState.Open,
+            AlertClosed = new Siem.Engine.Channels.AlertResolutionPublisher(connection).PublishResolveAsync,
             Metrics = () => new Dictionary<string, long>
             {
                 ["engine.messages_received"] = pipeline.Stats.MessagesReceived,

@@ -145,7 +145,7 @@ internal sealed partial class DemoRunner
 
         await using var index = OpenIndex(dataDir);
         using var alertHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
-        _delivery = CreateDelivery(alertHttp, dataDir);
+        _delivery = CreateDelivery(alertHttp, dataDir, connection);
         using var sequences = new BatchSequenceTracker(dataDir);
         // Purges: batches a purge re-sealed (server key) are accepted; records of purged subjects are dropped on arrival.
         var serverKey = ServerSigningKey.LoadOrCreate(dataDir);
@@ -158,8 +158,11 @@ internal sealed partial class DemoRunner
         var pipeline = new EventPipeline(connection, index, opener, sequences, EngineDetector(detector, DemoPaths.RepoRoot()), EngineOptions.Default with { Log = _err, ForwardFilter = forwardFilter }) { Lineage = lineage.Pipeline };
         pipeline.AlertIndexed += OnAlert;
         await using var console = await StartConsoleAsync(dataDir, url, index, registry, pipeline, connection, lineage.Ledger, lineage.Pipeline.Subjects, cancellationToken).ConfigureAwait(false);
-        _delivery?.Attach(pipeline);
-        if (_delivery != null) _delivery.Dispatcher.Lineage = lineage.Pipeline.Recorder;
+        if (_delivery != null)
+        {
+            _delivery.Dispatcher.Lineage = lineage.Pipeline.Recorder;
+            await _delivery.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
         using var stopEngine = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         await pipeline.CreateConsumerAsync(cancellationToken).ConfigureAwait(false);
         var engineRun = Task.Run(() => pipeline.RunAsync(stopEngine.Token), CancellationToken.None);

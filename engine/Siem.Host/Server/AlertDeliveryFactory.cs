@@ -1,12 +1,13 @@
 using Siem.Engine.Channels;
+using Siem.Nats;
 
 namespace Siem.Host.Server;
 
-/// <summary>Alert channels (a JSON channels file, else the SIEM_* environment) → dispatcher → background delivery queue. Used by the engine role and the demo.</summary>
+/// <summary>Alert channels (a JSON channels file, else the SIEM_* environment) → dispatcher → durable delivery from the alerts stream. Used by the engine role and the demo.</summary>
 internal static class AlertDeliveryFactory
 {
-    /// <summary>Null when no channel is configured. Delivery log and dead letters go under <paramref name="dataDir"/> (mode 0600).</summary>
-    public static AlertDeliveryQueue? Create(string? channelsFile, string dataDir, HttpClient http, int queueCapacity, Action<string> info)
+    /// <summary>Null when no channel is configured. Delivery log and dead letters go under <paramref name="dataDir"/> (mode 0600). Not started yet.</summary>
+    public static DurableAlertDelivery? Create(string? channelsFile, string dataDir, HttpClient http, NatsConnection nats, DurableDeliveryOptions options, Action<string> info)
     {
         var channels = channelsFile != null
             ? AlertChannelFile.Load(channelsFile, Environment.GetEnvironmentVariable, http)
@@ -23,6 +24,6 @@ internal static class AlertDeliveryFactory
             DeadLetterPath = Path.Combine(dataDir, "alert-dead-letter.jsonl"),
             DeliveryLogPath = deliveries,
         }, m => info($"alerts: {m}"));
-        return new AlertDeliveryQueue(dispatcher, queueCapacity, log: info);
+        return new DurableAlertDelivery(nats, dispatcher, options, m => info($"alerts: {m}"));
     }
 }

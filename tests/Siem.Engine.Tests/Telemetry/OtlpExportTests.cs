@@ -39,7 +39,7 @@ public sealed class OtlpExportTests
         stats.QuarantinedOne("bad signature");
         stats.QuarantinedOne("unknown agent");
         stats.AlertRaised();
-        await using var delivery = new AlertDeliveryQueue(new AlertDispatcher([]), capacity: 1, workers: 1);
+        await using var delivery = new DurableAlertDelivery(connection, new AlertDispatcher([]));
         using var engineMetrics = new EngineMetrics(stats, delivery, lag);
         using var agentMetrics = new AgentMetrics();
         using var receiver = new OtlpReceiver();
@@ -68,7 +68,7 @@ public sealed class OtlpExportTests
             new Dictionary<string, long> { ["bad signature"] = 2, ["unknown agent"] = 1 },
             decoded.Metrics["siem.engine.quarantined"].ToDictionary(p => p.Attributes["reason"], p => p.Value));
         Assert.Equal(
-            new[] { "dead_lettered", "delivered", "queue_full", "retried" },
+            new[] { "dead_lettered", "delivered", "retried", "update_paced" },
             decoded.Metrics["siem.engine.alert_deliveries"].Select(p => p.Attributes["outcome"]).Order(StringComparer.Ordinal));
         foreach (var name in new[] { "siem.agent.lines_read", "siem.agent.records_shipped", "siem.agent.batches_spooled", "siem.agent.records_dropped", "siem.agent.errors" })
             Assert.Equal(0, Value(name));

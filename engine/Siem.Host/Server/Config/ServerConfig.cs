@@ -40,8 +40,10 @@ internal sealed record ServerConfig
 
     /// <summary>JSON channels file (see AlertChannelFile); null = channels from the SIEM_* environment variables.</summary>
     public string? AlertChannelsFile { get; init; }
-    /// <summary>Alerts waiting for delivery; when full, a new alert is dead-lettered (counted) instead of blocking the pipeline.</summary>
-    public int AlertQueueCapacity { get; init; } = 10_000;
+    /// <summary>At most one count update per alert and channel this often (the latest count always follows).</summary>
+    public TimeSpan AlertUpdateInterval { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>Resolve PagerDuty incidents (and send webhook "resolve") when an alert's suppression window ends; off = only a triage close resolves.</summary>
+    public bool AlertResolveOnWindowEnd { get; init; }
 
     public string Durable { get; init; } = "siem-engine";
     public int BatchSize { get; init; } = 64;

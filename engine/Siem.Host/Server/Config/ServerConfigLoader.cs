@@ -95,13 +95,14 @@ internal static partial class ServerConfigLoader
     private static ServerConfig ReadAlerts(ConfigSection? alerts, ServerConfig config)
     {
         if (alerts == null) return config;
-        alerts.OnlyKeys("channels_file", "queue_capacity");
+        alerts.OnlyKeys("channels_file", "update_interval_s", "resolve_on_window_end");
         var file = alerts.Path("channels_file");
         if (file != null && !File.Exists(file)) throw alerts.Error("channels_file", "an existing JSON channels file", $"'{file}' (not found)");
         return config with
         {
             AlertChannelsFile = file,
-            AlertQueueCapacity = (int)alerts.PositiveInt("queue_capacity", config.AlertQueueCapacity, max: 1_000_000),
+            AlertUpdateInterval = TimeSpan.FromSeconds(alerts.PositiveInt("update_interval_s", (long)config.AlertUpdateInterval.TotalSeconds, max: 86400)),
+            AlertResolveOnWindowEnd = alerts.Bool("resolve_on_window_end", config.AlertResolveOnWindowEnd),
         };
     }
 

@@ -102,6 +102,7 @@ internal sealed class ApiRole : IServerRole
             Subjects = SubjectPseudonymizer.Open(config.DataDir),
             BrokerConnected = () => context.Nats.ConnectionState == NatsConnectionState.Open,
             Purges = purges?.Runner,
+            AlertClosed = new Siem.Engine.Channels.AlertResolutionPublisher(context.Nats).PublishResolveAsync,
         }, ApiListener.Configure(settings.Listen, settings.Https));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         if (purges?.Runner.ResumeInterrupted("siem serve (resumed at start)") is { Count: > 0 } resumed)
@@ -153,6 +154,7 @@ internal sealed class ApiRole : IServerRole
         {
             await foreach (var m in alerts.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
+                if (m.Headers?[Siem.Engine.Channels.AlertNoticeHeaders.Action] != null) continue; // a resolve notice for the channels, not an alert state
                 try
                 {
                     var alert = AlertJson.Deserialize(m.Data.Span);

@@ -12,7 +12,7 @@ namespace Siem.Host.Server.Roles;
 /// <summary>
 /// The <c>engine</c> role: answers agent enrollment (when tokens are configured), consumes the event stream through the
 /// shared durable consumer, verifies, detects, indexes, acks, and delivers new alerts to the configured channels in the
-/// background. Several processes with this role share the work.
+/// background from the alerts stream (durable: a crash leaves undelivered alerts for the next start). Several processes with this role share the work.
 /// </summary>
 internal sealed partial class EngineRole : IServerRole
 {
@@ -35,13 +35,25 @@ internal sealed partial class EngineRole : IServerRole
         var router = config.ScaleOut is { } scaleOut ? new CorrelationRouter(context.JetStream, scaleOut.Partitions, scaleOut.ServerMapping) : null;
         var detector = LoadRules(config, Info, router);
         await using var index = OpenIndex(config, context.Log);
+        using var alertHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+        await using var delivery = AlertDeliveryFactory.Create(config.AlertChannelsFile, config.DataDir, alertHttp, context.Nats, new DurableDeliveryOptions
+        {
+            UpdateInterval = config.AlertUpdateInterval,
+            // The same knob as the events consumer: how soon a crashed engine's unfinished work goes to another process.
+            AckWait = config.AckWait,
+            ResolveAfterWindow = config.AlertResolveOnWindowEnd ? config.SuppressionWindow : null,
+        }, Info);
+        // Before anything can raise an alert (pipeline, partition workers): each channel's consumer must exist before the first alert is published.
+        if (delivery != null)
+        {
+            delivery.Dispatcher.Lineage = context.Services.Get<Siem.Lineage.Hops.PipelineLineage>()?.Recorder;
+            await delivery.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
         await using var partitions = router != null
             ? await CorrelationPartitions.StartAsync(context.JetStream, detector.CorrelationRules, router, index,
                 config.ScaleOut! with { EngineId = config.ScaleOut.EngineId ?? $"{config.Instance}-{Environment.ProcessId}" },
                 config.SuppressionWindow, CorrelationOptions(config), log: Info, cancellationToken: cancellationToken).ConfigureAwait(false)
             : null;
-        using var alertHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
-        await using var delivery = AlertDeliveryFactory.Create(config.AlertChannelsFile, config.DataDir, alertHttp, config.AlertQueueCapacity, Info);
         using var sequences = new BatchSequenceTracker(config.DataDir);
         // Purges: batches a purge re-sealed with the server key are accepted; purged subjects' records are dropped on arrival.
         var serverKey = Siem.Core.Security.ServerSigningKey.LoadOrCreate(config.DataDir);
@@ -67,9 +79,7 @@ internal sealed partial class EngineRole : IServerRole
             Lineage = context.Services.Get<Siem.Lineage.Hops.PipelineLineage>() is { } lineage ? lineage with { Index = IndexName(config) } : null,
             CorrelationOutbox = router,
         };
-        delivery?.Attach(pipeline);
-        if (delivery != null && partitions != null) partitions.AlertIndexed += (alert, isNew) => { if (isNew) delivery.Enqueue(alert); };
-        if (delivery != null && pipeline.Lineage != null) delivery.Dispatcher.Lineage = pipeline.Lineage.Recorder;
+        // Partition workers publish their correlation alerts to siem.alerts.* too: the durable delivery takes them from there.
         await using var lag = new ConsumerLagProbe(context.JetStream, EngineStreams.Events, config.Durable, log: Info);
         using var metrics = new EngineMetrics(pipeline.Stats, delivery, lag);
         lag.Start();
@@ -80,8 +90,8 @@ internal sealed partial class EngineRole : IServerRole
         Info($"stopped: {s.EventsIndexed} events indexed, {s.MessagesAcked} messages acked, {s.Quarantined} quarantined, {s.AlertsRaised} alerts");
         if (delivery != null)
         {
-            await delivery.DrainAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-            Info($"alert deliveries: {delivery.Dispatcher.Delivered} delivered, {delivery.Dispatcher.DeadLettered} dead-lettered, {delivery.Overflowed} overflowed the queue");
+            // Undelivered alerts stay in the alerts stream for the next start (or another engine); nothing to drain.
+            Info($"alert deliveries: {delivery.Dispatcher.Delivered} delivered, {delivery.Dispatcher.DeadLettered} dead-lettered, {delivery.UpdatesPaced} updates paced");
         }
         if (index is ElasticsearchIndexSink es) await es.RefreshAsync(CancellationToken.None).ConfigureAwait(false);
     }
