@@ -70,37 +70,51 @@ public sealed class SubjectValueMatcher
         return text;
     }
 
-    /// <summary>Token occurrences in raw bytes (files, database pages, stream blocks). Vectorized: an exact search for
-    /// needles without letters (addresses, numbers); otherwise a case-insensitive multi-string search over the bytes
-    /// widened to Latin-1 characters (one char per byte, so offsets stay byte offsets).</summary>
-    public long Count(ReadOnlySpan<byte> data)
+    /// <summary>Token occurrences in raw bytes (files, database pages, stream blocks).</summary>
+    public long Count(ReadOnlySpan<byte> data) => CountStartingIn(data, 0, data.Length);
+
+    /// <summary>Token occurrences in raw bytes that start at an index in [<paramref name="firstStart"/>,
+    /// <paramref name="lastStart"/>); the bytes around that range are only looked at (a match running past it, the
+    /// neighbours that decide whether it is a whole token), so a file cut into overlapping segments counts each match
+    /// once. Vectorized: an exact search for needles without letters (addresses, numbers); otherwise a
+    /// case-insensitive multi-string search over the bytes widened to Latin-1 characters (one char per byte, so offsets
+    /// stay byte offsets).</summary>
+    public long CountStartingIn(ReadOnlySpan<byte> data, int firstStart, int lastStart)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(firstStart);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(lastStart, data.Length);
         long n = 0;
         for (int k = 0; k < _needles.Length; k++)
         {
             var needle = _needles[k];
+            if (firstStart >= lastStart) break;
+            // Only what a match starting in range can cover.
+            var window = data[..Math.Min(data.Length, lastStart + needle.Length - 1)];
             if (!_hasLetters[k])
             {
-                int offset = 0, i;
-                while ((i = data[offset..].IndexOf(needle)) >= 0)
+                int offset = firstStart, i;
+                while (offset < lastStart && (i = window[offset..].IndexOf(needle)) >= 0)
                 {
                     int at = offset + i;
+                    if (at >= lastStart) break;
                     if (BoundedBytes(data, at, needle.Length)) n++;
                     offset = at + 1;
                 }
                 continue;
             }
-            var chars = ArrayPool<char>.Shared.Rent(data.Length);
+            int count = window.Length - firstStart;
+            var chars = ArrayPool<char>.Shared.Rent(count);
             try
             {
-                int length = Encoding.Latin1.GetChars(data, chars);
+                int length = Encoding.Latin1.GetChars(window[firstStart..], chars);
                 var text = chars.AsSpan(0, length);
                 int offset = 0, i;
                 while ((i = text[offset..].IndexOfAny(_latin1[k])) >= 0)
                 {
-                    int at = offset + i;
+                    int at = firstStart + offset + i;
+                    if (at >= lastStart) break;
                     if (Ascii.EqualsIgnoreCase(data.Slice(at, needle.Length), needle) && BoundedBytes(data, at, needle.Length)) n++;
-                    offset = at + 1;
+                    offset += i + 1;
                 }
             }
             finally
