@@ -4,8 +4,10 @@ using Siem.Core.Events;
 using Siem.Engine.Alerts;
 using Siem.Engine.Detection;
 using Siem.Engine.Index;
+using Siem.Engine.Index.Elasticsearch;
 using Siem.Engine.Replay;
 using Siem.Engine.Search;
+using Siem.Engine.Tests.EsNode;
 using Siem.Host.Commands;
 
 namespace Siem.Engine.Tests;
@@ -34,6 +36,22 @@ public sealed class ReplayTests : IDisposable
         e.Set(EcsFields.UserName, user);
         return e;
     }
+
+    private static List<LogEvent> History() =>
+    [
+        .. Enumerable.Range(0, 12).Select(i => Failure($"bf{i:D2}", Start + Duration.FromSeconds(20 * i), "203.0.113.5", "root")),
+        .. Enumerable.Range(0, 3).Select(i => Failure($"sp{i}", Start + Duration.FromSeconds(7 + 30 * i), "198.51.100.7", "bob")),
+    ];
+
+    /// <summary>The same history in an Elasticsearch node (written out of order, in two bulk requests, plus the day before).</summary>
+    private static async Task StoreHistoryAsync(ElasticsearchIndexSink sink)
+    {
+        var events = History();
+        await sink.WriteAsync([.. events.Skip(6).Reverse()], []);
+        await sink.WriteAsync([.. events.Take(6), Failure("old", Start - Duration.FromDays(1), "203.0.113.5", "root")], []);
+    }
+
+    private static ElasticsearchOptions EsOptions(Uri url) => new() { Url = url, BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromMilliseconds(20), MaxRetries = 3 };
 
     /// <summary>History: 12 failures from 203.0.113.5 every 20 s (stored out of order, in two batches), 3 from 198.51.100.7,
     /// and one failure from 203.0.113.5 the day before (outside the replayed range).</summary>
@@ -95,5 +113,55 @@ public sealed class ReplayTests : IDisposable
         Assert.Equal(Enumerable.Range(0, 10).Select(i => $"bf{i:D2}"), correlation.RecordIds.Order(StringComparer.Ordinal));
         Assert.Contains("replay: 15 events", stderr.ToString());
         Assert.Equal(1, await RulesReplayCommand.RunAsync([BruteForceRule], null, null, Path.Combine(_dir, "none"), null, false, stdout, stderr, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Replay_over_Elasticsearch_pages_through_the_range_in_event_time_order_and_writes_backfill_alerts_to_the_alert_index()
+    {
+        using var node = new ElasticsearchNode();
+        await using var sink = new ElasticsearchIndexSink(EsOptions(node.Url));
+        await StoreHistoryAsync(sink);
+        var progress = new List<(long, long)>();
+
+        // Pages of four: the fifteen events in range take four search_after pages.
+        var result = await new RuleReplayer(new ElasticsearchReplaySource(sink, pageSize: 4), sink, SigmaDetector.Load([BruteForceRule], null))
+            .RunAsync(Start, Start + Duration.FromHours(1), (d, t) => progress.Add((d, t)));
+
+        Assert.Equal(15, result.Events);
+        Assert.Equal((0L, 15L), progress[0]);
+        Assert.Equal((15L, 15L), progress[^1]);
+        Assert.Equal(1, result.AlertsByRule["81e7a567-a87a-4a69-8c3a-cd004cd81081"]);
+        var searches = node.Requests.Where(r => r.Method == "POST" && r.Path == "/siem-events-*/_search").Select(r => System.Text.Json.JsonDocument.Parse(r.Body).RootElement).ToList();
+        Assert.Equal(4, searches.Count);
+        Assert.False(searches[0].TryGetProperty("search_after", out _));
+        Assert.All(searches.Skip(1), s => Assert.Equal(2, s.GetProperty("search_after").GetArrayLength()));
+        await sink.RefreshAsync();
+        var alerts = node.Documents("siem-alerts");
+        var correlation = alerts.Values.Select(d => ElasticsearchDocuments.ReadAlertSource(d.ToJsonString())).Single(a => a.Kind == "correlation");
+        Assert.True(correlation.Backfill);
+        Assert.StartsWith(RuleReplayer.IdPrefix, correlation.AlertId);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"bf{i:D2}"), correlation.RecordIds.Order(StringComparer.Ordinal));
+        Assert.Equal(Start, correlation.FirstSeen);
+    }
+
+    [Fact]
+    public async Task Rules_replay_command_with_es_replays_the_cluster_and_prints_a_progress_bar_and_the_summary()
+    {
+        using var node = new ElasticsearchNode();
+        await using (var sink = new ElasticsearchIndexSink(EsOptions(node.Url))) await StoreHistoryAsync(sink);
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        int exit = await RulesReplayCommand.RunAsync([BruteForceRule], "2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z", Path.Combine(_dir, "unused"), null, json: true, stdout, stderr, CancellationToken.None, node.Url.ToString());
+
+        Assert.Equal(0, exit);
+        var lines = stdout.ToString().TrimEnd().Split('\n');
+        using var summary = JsonDocument.Parse(lines[^1]);
+        Assert.Equal(15, summary.RootElement.GetProperty("events_replayed").GetInt64());
+        Assert.Equal(1, summary.RootElement.GetProperty("alerts_by_rule").GetProperty("81e7a567-a87a-4a69-8c3a-cd004cd81081").GetInt32());
+        Assert.Contains(" 15/15 events", stderr.ToString()); // the progress bar's last state
+        Assert.Contains("search them: ./siem search --es " + node.Url.GetLeftPart(UriPartial.Authority), stderr.ToString());
+        Assert.Contains(node.Documents("siem-alerts").Keys, id => id.StartsWith(RuleReplayer.IdPrefix, StringComparison.Ordinal));
+        Assert.Equal(2, await RulesReplayCommand.RunAsync([BruteForceRule], null, null, _dir, null, false, stdout, stderr, CancellationToken.None, "ftp://nowhere"));
     }
 }

@@ -6,8 +6,8 @@ using Siem.Engine.Index;
 namespace Siem.Engine.Replay;
 
 /// <summary>
-/// Runs rules (detection + correlation, through an <see cref="IDetector"/>) over the events stored in the SQLite index,
-/// in event-time order, and records the resulting alerts in the index as backfill: <see cref="AlertDocument.Backfill"/>
+/// Runs rules (detection + correlation, through an <see cref="IDetector"/>) over stored events (the SQLite index or
+/// Elasticsearch, an <see cref="IReplaySource"/>), in event-time order, and records the resulting alerts in the index as backfill: <see cref="AlertDocument.Backfill"/>
 /// set and the id prefixed with <c>backfill-</c>, so a live alert is never overwritten and a second replay of the same
 /// range replaces its own alerts instead of adding copies. Repeats fold exactly as live (same suppression window).
 /// </summary>
@@ -16,12 +16,21 @@ public sealed class RuleReplayer
     public const string IdPrefix = "backfill-";
     private const int WriteBatch = 500;
 
-    private readonly SqliteIndexSink _index;
+    private readonly IReplaySource _source;
+    private readonly IIndexSink _index;
     private readonly IDetector _detector;
     private readonly Duration _window;
 
+    /// <summary>Replays the SQLite index into itself.</summary>
     public RuleReplayer(SqliteIndexSink index, IDetector detector, Duration? suppressionWindow = null)
+        : this(new SqliteReplaySource(index), index, detector, suppressionWindow)
     {
+    }
+
+    /// <summary>Reads history from <paramref name="source"/> and writes the backfill alerts to <paramref name="index"/>.</summary>
+    public RuleReplayer(IReplaySource source, IIndexSink index, IDetector detector, Duration? suppressionWindow = null)
+    {
+        _source = source ?? throw new ArgumentNullException(nameof(source));
         _index = index ?? throw new ArgumentNullException(nameof(index));
         _detector = detector ?? throw new ArgumentNullException(nameof(detector));
         _window = suppressionWindow ?? Duration.FromMinutes(15);
@@ -32,14 +41,14 @@ public sealed class RuleReplayer
     public async Task<ReplayResult> RunAsync(Instant? from, Instant? to, Action<long, long>? progress = null,
         Action<AlertDocument>? alertRecorded = null, CancellationToken cancellationToken = default)
     {
-        long total = StoredEventReader.Count(_index.DatabasePath, from, to);
+        long total = await _source.CountAsync(from, to, cancellationToken).ConfigureAwait(false);
         var suppressor = new AlertSuppressor(_window);
         // Folded alerts by id, in order of first appearance; written at the end so each is written in its final state.
         var alerts = new Dictionary<string, AlertDocument>(StringComparer.Ordinal);
         var hits = new List<DetectionHit>();
         long done = 0;
         progress?.Invoke(0, total);
-        foreach (var e in StoredEventReader.Read(_index.DatabasePath, from, to))
+        await foreach (var e in _source.ReadAsync(from, to, cancellationToken).ConfigureAwait(false))
         {
             hits.Clear();
             _detector.Detect(e, hits);

@@ -5,6 +5,7 @@ using NodaTime;
 using Siem.Engine.Alerts;
 using Siem.Engine.Detection;
 using Siem.Engine.Index;
+using Siem.Engine.Index.Elasticsearch;
 using Siem.Engine.Replay;
 using Siem.Engine.Search;
 using Siem.Rules.Correlation;
@@ -12,8 +13,9 @@ using Siem.Rules.Correlation;
 namespace Siem.Host.Commands;
 
 /// <summary>
-/// <c>siem rules replay --rules DIR... [--from T] [--to T] [--data DIR] [--json]</c>: runs detection and correlation
-/// rules over the events in the SQLite index in event-time order and records the alerts as backfill
+/// <c>siem rules replay --rules DIR... [--from T] [--to T] [--data DIR | --es URL] [--json]</c>: runs detection and
+/// correlation rules over the events in the SQLite index (or Elasticsearch/OpenSearch, paged with search_after) in
+/// event-time order and records the alerts as backfill in the same index
 /// (<c>backfill: true</c>, id <c>backfill-...</c>). Alerts go to stdout (readable or JSON lines), a progress bar and
 /// the summary to stderr; with --json the last stdout line is the summary object.
 /// </summary>
@@ -27,17 +29,24 @@ internal static class RulesReplayCommand
         var data = new Option<string>("--data") { Description = "Data directory holding index.db", DefaultValueFactory = _ => Path.Combine(".siem", "data") };
         var pipeline = new Option<string?>("--pipeline") { Description = "Field-mapping pipeline YAML for the rules" };
         var json = new Option<bool>("--json") { Description = "Print alerts and the summary as JSON lines" };
+        var es = new Option<string?>("--es") { Description = "Replay the events in this Elasticsearch/OpenSearch URL and write the backfill alerts there (auth: SIEM_ES_USERNAME/SIEM_ES_PASSWORD or SIEM_ES_API_KEY)" };
         var cmd = new Command("replay", "Run rules over stored history and record the alerts as backfill.");
-        foreach (var o in new Option[] { rules, from, to, data, pipeline, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { rules, from, to, data, pipeline, json, es }) cmd.Options.Add(o);
         cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
-            await RunAsync(pr.GetValue(rules)!, pr.GetValue(from), pr.GetValue(to), pr.GetValue(data)!, pr.GetValue(pipeline), pr.GetValue(json), Console.Out, Console.Error, ct).ConfigureAwait(false));
+            await RunAsync(pr.GetValue(rules)!, pr.GetValue(from), pr.GetValue(to), pr.GetValue(data)!, pr.GetValue(pipeline), pr.GetValue(json), Console.Out, Console.Error, ct, pr.GetValue(es)).ConfigureAwait(false));
         return cmd;
     }
 
     internal static async Task<int> RunAsync(IReadOnlyList<string> ruleDirs, string? fromText, string? toText, string dataDir, string? pipelinePath,
-        bool json, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+        bool json, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken, string? esUrl = null)
     {
-        if (!File.Exists(Path.Combine(dataDir, "index.db")))
+        Uri? es = null;
+        if (esUrl != null && (!Uri.TryCreate(esUrl, UriKind.Absolute, out es) || (es.Scheme != Uri.UriSchemeHttp && es.Scheme != Uri.UriSchemeHttps)))
+        {
+            await stderr.WriteLineAsync($"siem rules replay: --es '{esUrl}' is not an http(s) URL").ConfigureAwait(false);
+            return 2;
+        }
+        if (es == null && !File.Exists(Path.Combine(dataDir, "index.db")))
         {
             await stderr.WriteLineAsync($"siem rules replay: no index at {Path.GetFullPath(Path.Combine(dataDir, "index.db"))}; pass --data DIR").ConfigureAwait(false);
             return 1;
@@ -64,7 +73,8 @@ internal static class RulesReplayCommand
         foreach (var p in detector.Problems) await stderr.WriteLineAsync($"siem rules replay: skipped: {p}").ConfigureAwait(false);
         await stderr.WriteLineAsync($"replay: {detector.RuleCount} detection and {detector.CorrelationCount} correlation rules over {Range(from, to)}").ConfigureAwait(false);
 
-        await using var index = SqliteIndexSink.Open(dataDir);
+        await using IIndexSink index = es != null ? OpenElasticsearch(es) : SqliteIndexSink.Open(dataDir);
+        IReplaySource source = index is ElasticsearchIndexSink elastic ? new ElasticsearchReplaySource(elastic) : new SqliteReplaySource((SqliteIndexSink)index);
         var clock = Stopwatch.StartNew();
         long lastDraw = -1000;
         bool drawn = false;
@@ -77,9 +87,20 @@ internal static class RulesReplayCommand
             stderr.Write($"\r[{new string('#', filled)}{new string('.', 30 - filled)}] {fraction:P0} {done}/{total} events");
             drawn = true;
         }
-        var result = await new RuleReplayer(index, detector).RunAsync(from, to, Progress,
-            a => stdout.WriteLine(json ? AlertJson.SerializeToString(a) : $"BACKFILL {a.Level.ToUpperInvariant(),-8} {a.Title} x{a.Count}  {string.Join(' ', a.GroupBy.Select(kv => $"{kv.Key}={kv.Value}"))}  at {AlertJson.FormatInstant(a.FirstSeen)}"),
-            cancellationToken).ConfigureAwait(false);
+        ReplayResult result;
+        try
+        {
+            result = await new RuleReplayer(source, index, detector).RunAsync(from, to, Progress,
+                a => stdout.WriteLine(json ? AlertJson.SerializeToString(a) : $"BACKFILL {a.Level.ToUpperInvariant(),-8} {a.Title} x{a.Count}  {string.Join(' ', a.GroupBy.Select(kv => $"{kv.Key}={kv.Value}"))}  at {AlertJson.FormatInstant(a.FirstSeen)}"),
+                cancellationToken).ConfigureAwait(false);
+            if (index is ElasticsearchIndexSink written) await written.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ElasticsearchException or HttpRequestException)
+        {
+            if (drawn) await stderr.WriteLineAsync().ConfigureAwait(false);
+            await stderr.WriteLineAsync($"siem rules replay: Elasticsearch at {es!.GetLeftPart(UriPartial.Authority)}: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
         if (drawn) await stderr.WriteLineAsync().ConfigureAwait(false);
         double seconds = Math.Max(clock.Elapsed.TotalSeconds, 0.001);
         if (json)
@@ -98,9 +119,18 @@ internal static class RulesReplayCommand
             }
             await stdout.WriteLineAsync(System.Text.Encoding.UTF8.GetString(buffer.ToArray())).ConfigureAwait(false);
         }
-        await stderr.WriteLineAsync($"replay: {result.Events} events, {result.Alerts} backfill alert(s) recorded in {seconds:0.0} s; search them: ./siem search --data {dataDir} 'alert.id:backfill-*'").ConfigureAwait(false);
+        await stderr.WriteLineAsync($"replay: {result.Events} events, {result.Alerts} backfill alert(s) recorded in {seconds:0.0} s; search them: ./siem search {(es != null ? "--es " + es.GetLeftPart(UriPartial.Authority) : "--data " + dataDir)} 'alert.id:backfill-*'").ConfigureAwait(false);
         return 0;
     }
+
+    private static ElasticsearchIndexSink OpenElasticsearch(Uri url) => new(new ElasticsearchOptions
+    {
+        Url = url,
+        Username = Environment.GetEnvironmentVariable("SIEM_ES_USERNAME"),
+        Password = Environment.GetEnvironmentVariable("SIEM_ES_PASSWORD"),
+        ApiKey = Environment.GetEnvironmentVariable("SIEM_ES_API_KEY"),
+        MaxRetries = 3,
+    });
 
     private static string Range(Instant? from, Instant? to) =>
         $"[{(from is { } f ? AlertJson.FormatInstant(f) : "beginning")}, {(to is { } t ? AlertJson.FormatInstant(t) : "end")})";
