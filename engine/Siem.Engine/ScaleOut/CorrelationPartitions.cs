@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using NodaTime;
 using Siem.Engine.Alerts;
 using Siem.Engine.Index;
+using Siem.Nats;
 using Siem.Nats.JetStream;
 using Siem.Rules.Correlation;
 
@@ -67,15 +68,15 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(sink);
         ArgumentNullException.ThrowIfNull(options);
         log ??= _ => { };
-        await js.CreateOrUpdateStreamAsync(new StreamConfig(CorrelationSubjects.Stream, CorrelationSubjects.StreamSubjects)
+        await SetUpAsync(() => js.CreateOrUpdateStreamAsync(new StreamConfig(CorrelationSubjects.Stream, CorrelationSubjects.StreamSubjects)
         {
             Storage = StorageType.File,
             Replicas = options.Replicas,
             MaxAge = options.ContributionMaxAge,
             DuplicateWindow = TimeSpan.FromMinutes(2),
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken), log, cancellationToken).ConfigureAwait(false);
         if (options.ServerMapping) await ServerMappingProbe.VerifyAsync(js.Connection, options.Partitions, cancellationToken).ConfigureAwait(false);
-        var store = await PartitionStateStore.OpenAsync(js, options, log, cancellationToken).ConfigureAwait(false);
+        var store = await SetUpAsync(() => PartitionStateStore.OpenAsync(js, options, log, cancellationToken), log, cancellationToken).ConfigureAwait(false);
         var ruleList = rules.ToList();
         // Contributions arrive resolved: no field mapping here; chained matches go back through the router.
         var engineOptions = (correlationOptions ?? CorrelationOptions.Default) with { RouteChainedMatches = true, FieldMapper = null };
@@ -94,8 +95,8 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
             Unknown = (p, rule) => self!.OnUnknown(p, rule),
         };
         string engineId = options.EngineId ?? $"{Environment.MachineName}-{Environment.ProcessId}";
-        var membership = await PartitionMembership.StartAsync(js, engineId, options.Partitions,
-            options.Membership with { Replicas = options.Replicas }, cancellationToken).ConfigureAwait(false);
+        var membership = await SetUpAsync(() => PartitionMembership.StartAsync(js, engineId, options.Partitions,
+            options.Membership with { Replicas = options.Replicas }, cancellationToken), log, cancellationToken).ConfigureAwait(false);
         self = new CorrelationPartitions(context, membership, alertSubjectPrefix, log);
         membership.OwnershipChanged += owned => self._ownership.Writer.TryWrite(owned);
         self._ownership.Writer.TryWrite(membership.Owned);
@@ -103,6 +104,29 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
         log($"correlation partitions: engine '{engineId}' joined with {options.Partitions} partitions ({(options.ServerMapping ? "nats-server subject mapping" : "engine-side partitioning")})");
         return self;
     }
+
+    /// <summary>
+    /// Stream and bucket set-up at start: several engines starting together on a cluster that is still placing replicas
+    /// see API timeouts and "no suitable peers" (10005) for a moment; those are retried for up to <see cref="SetUpPatience"/>.
+    /// </summary>
+    private static async Task<T> SetUpAsync<T>(Func<Task<T>> step, Action<string> log, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + SetUpPatience;
+        while (true)
+        {
+            try
+            {
+                return await step().ConfigureAwait(false);
+            }
+            catch (Exception ex) when ((ex is NatsTimeoutException || ex is NatsJSApiException { ErrCode: 10005 }) && DateTime.UtcNow < deadline)
+            {
+                log($"correlation partitions: set-up step failed ({ex.Message}); retrying");
+                await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static readonly TimeSpan SetUpPatience = TimeSpan.FromSeconds(60);
 
     /// <summary>Starts workers for partitions gained and stops (after a final save) those lost; one change at a time, the latest wins.</summary>
     private async Task ReconcileLoopAsync()

@@ -1,4 +1,5 @@
 using System.Text;
+using Siem.Engine.ScaleOut;
 
 namespace Siem.Host.Certs;
 
@@ -21,6 +22,11 @@ internal static class NatsAuthConfig
             accounts {
               SIEM {
                 jetstream: enabled
+                # scaled-out engines (siem serve scale_out:) spread correlation windows over partitions; keep scale_out.partitions equal
+
+            """);
+        sb.Append("    mappings = { ").Append(CorrelationSubjects.ServerMapping(ScaleOutOptions.Default.Partitions)).Append(" }\n");
+        sb.Append("""
                 users: [
                   # engine: every `siem serve` role (engine, lineage, api)
                   { nkey: "
@@ -28,8 +34,8 @@ internal static class NatsAuthConfig
         sb.Append(enginePublicKey).Append("""
             ", permissions: {
                       # siem.events.>: a purge re-publishes a batch rewritten without the purged person's records
-                      publish: { allow: ["$JS.API.>", "$JS.ACK.>", "$KV.>", "siem.events.>", "siem.alerts.>", "siem.lineage.>", "siem.quarantine.>"] }
-                      subscribe: { allow: ["siem.enroll", "siem.alerts.>", "siem.lineage.>", "_INBOX.>"] }
+                      publish: { allow: ["$JS.API.>", "$JS.ACK.>", "$KV.>", "siem.events.>", "siem.alerts.>", "siem.lineage.>", "siem.quarantine.>", "siem.corr.>"] }
+                      subscribe: { allow: ["siem.enroll", "siem.alerts.>", "siem.lineage.>", "siem.corr.p.*.probe.*", "_INBOX.>"] }
                       # replies to enrollment requests go to the requesting agent's inbox
                       allow_responses: true
                   } }

@@ -147,6 +147,7 @@ public sealed class DeployFilesTests : IDisposable
         Assert.Equal("elasticsearch", config.IndexKind);
         Assert.Equal(["tls://nats-1:4222", "tls://nats-2:4222", "tls://nats-3:4222"], config.ToNatsOpts("t").Servers);
         Assert.Equal(pki.EngineNKey, config.ToNatsOpts("t").NKeySeedFile);
+        Assert.Equal(3, config.ScaleOut?.Replicas); // the replicas split correlation partitions; SIEM_CORR is R3
     }
 
     [Theory]

@@ -30,6 +30,7 @@ internal sealed class ScaleOutFixture : IAsyncDisposable
 
     private readonly List<ScaleOutEngine> _engines = [];
     public NatsServer Server { get; private init; } = null!;
+    public bool ServerMapping { get; private init; } = true;
     public NatsConnection Nats { get; private init; } = null!;
     public NatsJSContext Js { get; private init; } = null!;
     public string Dir { get; } = Directory.CreateTempSubdirectory("siem-scaleout-").FullName;
@@ -42,14 +43,15 @@ internal sealed class ScaleOutFixture : IAsyncDisposable
 
     public static string RepoRoot { get; } = FindRepoRoot();
 
-    public static async Task<ScaleOutFixture> StartAsync()
+    /// <param name="serverMapping">False: a broker without the mapping; the engines partition themselves (<c>partition_mapping: engine</c>).</param>
+    public static async Task<ScaleOutFixture> StartAsync(bool serverMapping = true)
     {
-        var server = await NatsServer.StartAsync($"mappings = {{ {CorrelationSubjects.ServerMapping(Partitions)} }}");
+        var server = await NatsServer.StartAsync(serverMapping ? $"mappings = {{ {CorrelationSubjects.ServerMapping(Partitions)} }}" : "");
         var nats = new NatsConnection(NatsOpts.Default with { Servers = [server.Url] });
         await nats.ConnectAsync();
         var js = new NatsJSContext(nats);
         await EngineStreams.EnsureAsync(js);
-        var f = new ScaleOutFixture { Server = server, Nats = nats, Js = js };
+        var f = new ScaleOutFixture { Server = server, Nats = nats, Js = js, ServerMapping = serverMapping };
         f.Index = SqliteIndexSink.Open(Path.Combine(f.Dir, "index"));
         foreach (var a in f.Agents) f.Registry.Register(a.AgentId, a.SigningPublicKey, PipelineHarness.Tenant);
         return f;
@@ -66,7 +68,7 @@ internal sealed class ScaleOutFixture : IAsyncDisposable
             FilterSubject = $"siem.events.{PipelineHarness.Tenant}.{Agents[agent].AgentId}",
             AckWait = TimeSpan.FromSeconds(5),
         };
-        var engine = await ScaleOutEngine.StartAsync(name, Server.Url, Index, Key, Registry, rules, Path.Combine(Dir, name), options, scaleOut ?? FastScaleOut, Timeout.Token);
+        var engine = await ScaleOutEngine.StartAsync(name, Server.Url, Index, Key, Registry, rules, Path.Combine(Dir, name), options, (scaleOut ?? FastScaleOut) with { ServerMapping = ServerMapping }, Timeout.Token);
         _engines.Add(engine);
         return engine;
     }

@@ -26,7 +26,9 @@ internal sealed class ServeProcess : IDisposable
     }
 
     /// <summary>Writes the engine key and the server config; <c>ack_wait_ms</c> 5000 so a killed engine's messages come back quickly.</summary>
-    public static ServeProcess Create(string dataDir, IReadOnlyList<string> urls, EngineKeyPair key)
+    /// <param name="includePack">Load our rule pack (default: no rules, the engine only indexes).</param>
+    /// <param name="extraYaml">More top-level sections, e.g. <c>scale_out:</c>.</param>
+    public static ServeProcess Create(string dataDir, IReadOnlyList<string> urls, EngineKeyPair key, bool includePack = false, string extraYaml = "")
     {
         ArgumentNullException.ThrowIfNull(key);
         var serve = new ServeProcess(dataDir);
@@ -39,12 +41,13 @@ internal sealed class ServeProcess : IDisposable
             nats:
               urls: [{string.Join(", ", urls)}]
             rules:
-              include_pack: false
+              include_pack: {(includePack ? "true" : "false")}
             index:
               type: sqlite
             engine:
               ack_wait_ms: 5000
               state_fsync_ms: 1000
+            {extraYaml}
             """);
         return serve;
     }
