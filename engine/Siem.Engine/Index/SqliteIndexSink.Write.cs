@@ -8,23 +8,64 @@ namespace Siem.Engine.Index;
 
 public sealed partial class SqliteIndexSink
 {
-    private SqliteCommand PrepareEventInsert(string table, SqliteTransaction tx)
+    private const string AlertUpsertSql = """
+        INSERT INTO alerts(alert_id, rule_id, level, ts, first_seen, count, message, keys, fields, doc)
+        VALUES ($id, $rule, $level, $ts, $first, $count, $msg, $keys, $fields, $doc)
+        ON CONFLICT(alert_id) DO UPDATE SET rule_id=excluded.rule_id, level=excluded.level, ts=excluded.ts,
+          first_seen=excluded.first_seen, count=excluded.count, message=excluded.message, keys=excluded.keys,
+          fields=excluded.fields, doc=excluded.doc
+        """;
+
+    private static readonly (string Name, SqliteType Type)[] EventInsertParameters =
+    [
+        ("$rid", SqliteType.Text), ("$ts", SqliteType.Integer), ("$agent", SqliteType.Text), ("$msg", SqliteType.Text),
+        ("$keys", SqliteType.Text), ("$orig", SqliteType.Text), ("$fields", SqliteType.Text),
+    ];
+
+    private static readonly (string Name, SqliteType Type)[] AlertUpsertParameters =
+    [
+        ("$id", SqliteType.Text), ("$rule", SqliteType.Text), ("$level", SqliteType.Text), ("$ts", SqliteType.Integer),
+        ("$first", SqliteType.Integer), ("$count", SqliteType.Integer), ("$msg", SqliteType.Text), ("$keys", SqliteType.Text),
+        ("$fields", SqliteType.Text), ("$doc", SqliteType.Text),
+    ];
+
+    /// <summary>Prepared statements of the writer connection, by SQL text, reused across writes (guarded by the write lock).</summary>
+    private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
+
+    private static string EventInsertSql(string table) => $"""
+        INSERT INTO {table}(record_id, ts, agent_id, message, keys, original, fields)
+        VALUES ($rid, $ts, $agent, $msg, $keys, $orig, $fields) ON CONFLICT(record_id) DO NOTHING
+        """;
+
+    /// <summary>The prepared statement for <paramref name="sql"/>, enlisted in <paramref name="tx"/>.</summary>
+    private SqliteCommand Statement(string sql, (string Name, SqliteType Type)[] parameters, SqliteTransaction tx)
     {
-        var cmd = _writer.CreateCommand();
+        if (!_statements.TryGetValue(sql, out var cmd))
+        {
+            cmd = _writer.CreateCommand();
+            cmd.CommandText = sql;
+            foreach (var (name, type) in parameters) cmd.Parameters.Add(name, type);
+            cmd.Transaction = tx;
+            cmd.Prepare();
+            _statements[sql] = cmd;
+        }
         cmd.Transaction = tx;
-        cmd.CommandText = $"""
-            INSERT INTO {table}(record_id, ts, agent_id, message, keys, original, fields)
-            VALUES ($rid, $ts, $agent, $msg, $keys, $orig, $fields) ON CONFLICT(record_id) DO NOTHING
-            """;
-        cmd.Parameters.Add("$rid", SqliteType.Text);
-        cmd.Parameters.Add("$ts", SqliteType.Integer);
-        cmd.Parameters.Add("$agent", SqliteType.Text);
-        cmd.Parameters.Add("$msg", SqliteType.Text);
-        cmd.Parameters.Add("$keys", SqliteType.Text);
-        cmd.Parameters.Add("$orig", SqliteType.Text);
-        cmd.Parameters.Add("$fields", SqliteType.Text);
-        cmd.Prepare();
         return cmd;
+    }
+
+    /// <summary>The highest row id of <paramref name="table"/> (0 when empty): rows above it were added after this call.</summary>
+    private long MaxRowId(string table, SqliteTransaction tx)
+    {
+        var cmd = Statement($"SELECT coalesce(max(id), 0) FROM {table}", [], tx);
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    /// <summary>Adds the full-text rows of the rows of <paramref name="table"/> above <paramref name="before"/>, in one statement.</summary>
+    private void IndexNewRows(string table, long before, SqliteTransaction tx)
+    {
+        var cmd = Statement($"INSERT INTO {table}_fts(rowid, message, keys) SELECT id, message, keys FROM {table} WHERE id > $before", [("$before", SqliteType.Integer)], tx);
+        cmd.Parameters[0].Value = before;
+        cmd.ExecuteNonQuery();
     }
 
     private static void BindEvent(SqliteCommand cmd, LogEvent e)
@@ -41,31 +82,29 @@ public sealed partial class SqliteIndexSink
 
     private void WriteAlerts(IReadOnlyList<AlertDocument> alerts, SqliteTransaction tx)
     {
-        using var cmd = _writer.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = """
-            INSERT INTO alerts(alert_id, rule_id, level, ts, first_seen, count, message, keys, fields, doc)
-            VALUES ($id, $rule, $level, $ts, $first, $count, $msg, $keys, $fields, $doc)
-            ON CONFLICT(alert_id) DO UPDATE SET rule_id=excluded.rule_id, level=excluded.level, ts=excluded.ts,
-              first_seen=excluded.first_seen, count=excluded.count, message=excluded.message, keys=excluded.keys,
-              fields=excluded.fields, doc=excluded.doc
-            """;
-        foreach (var a in alerts)
+        // One upsert per alert id (its last state): a second upsert of a row inserted in this write could change its
+        // texts before its full-text row exists, and the update trigger would then delete entries that were never added.
+        var latest = new Dictionary<string, AlertDocument>(StringComparer.Ordinal);
+        foreach (var a in alerts) latest[a.AlertId] = a;
+        long before = MaxRowId("alerts", tx);
+        var cmd = Statement(AlertUpsertSql, AlertUpsertParameters, tx);
+        var p = cmd.Parameters;
+        foreach (var a in latest.Values)
         {
-            var fields = AlertFields(a);
-            cmd.Parameters.Clear();
-            cmd.Parameters.AddWithValue("$id", a.AlertId);
-            cmd.Parameters.AddWithValue("$rule", a.RuleId);
-            cmd.Parameters.AddWithValue("$level", a.Level);
-            cmd.Parameters.AddWithValue("$ts", a.LastSeen.ToUnixTimeTicks());
-            cmd.Parameters.AddWithValue("$first", a.FirstSeen.ToUnixTimeTicks());
-            cmd.Parameters.AddWithValue("$count", a.Count);
-            cmd.Parameters.AddWithValue("$msg", a.Title);
-            cmd.Parameters.AddWithValue("$keys", string.Join(' ', [a.RuleId, .. a.Tags, .. a.GroupBy.Values]));
-            cmd.Parameters.AddWithValue("$fields", FieldsJson(fields));
-            cmd.Parameters.AddWithValue("$doc", AlertJson.SerializeToString(a));
+            p[0].Value = a.AlertId;
+            p[1].Value = a.RuleId;
+            p[2].Value = a.Level;
+            p[3].Value = a.LastSeen.ToUnixTimeTicks();
+            p[4].Value = a.FirstSeen.ToUnixTimeTicks();
+            p[5].Value = a.Count;
+            p[6].Value = a.Title;
+            p[7].Value = string.Join(' ', [a.RuleId, .. a.Tags, .. a.GroupBy.Values]);
+            p[8].Value = FieldsJson(AlertFields(a));
+            p[9].Value = AlertJson.SerializeToString(a);
             cmd.ExecuteNonQuery();
         }
+        // Updated alerts keep their row id; only the new ones are above the mark.
+        IndexNewRows("alerts", before, tx);
     }
 
     /// <summary>The flat fields an alert is searched by: its own (rule.*, alert.*, tags) plus its group-by values,

@@ -18,7 +18,7 @@ internal static partial class PipelineBench
     /// A realistic auth.log mix: failed passwords (known and invalid users), accepted keys, closed connections from
     /// 1000 addresses; every <paramref name="triggerEvery"/>th line is a useradd of a unique user (a new alert).
     /// </summary>
-    private static string Line(int i, int triggerEvery, DateTime at, string triggerPrefix = "tp")
+    internal static string Line(int i, int triggerEvery, DateTime at, string triggerPrefix = "tp")
     {
         var ts = at.ToString("MMM dd HH:mm:ss", CultureInfo.InvariantCulture);
         if (i % triggerEvery == 0)

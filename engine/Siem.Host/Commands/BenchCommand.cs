@@ -14,6 +14,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(Bench.Soak.SoakBench.CreateCommand());
         bench.Subcommands.Add(Bench.PurgeBench.CreateCommand());
         bench.Subcommands.Add(Bench.PipelineBench.CreateCommand());
+        bench.Subcommands.Add(Bench.IndexBench.CreateCommand());
         return bench;
     }
 }
