@@ -35,6 +35,9 @@ public sealed record ApiBackends
     /// <summary>Purge requests, approvals and runs; null = purge endpoints answer 501.</summary>
     public PurgeRunner? Purges { get; init; }
 
+    /// <summary>Announces revocations to engines in other processes (<c>siem serve --roles api</c>); null when the engine runs in this process.</summary>
+    public Siem.Engine.Control.LiveChangePublisher? LiveChanges { get; init; }
+
     /// <summary>Counters shown on the status page and at /api/metrics (name → value), read on each request.</summary>
     public Func<IReadOnlyDictionary<string, long>>? Metrics { get; init; }
 

@@ -6,23 +6,33 @@ namespace Siem.Core.Security;
 /// <summary>
 /// Engine side: the enrolled agents, their Ed25519 public keys and revocation flags. Persisted as one JSON
 /// file (mode 0600, atomic rewrite on every change — enrollments are rare); <c>null</c> path = in memory.
-/// Thread-safe: the enrollment responder writes while consumers read.
+/// Thread-safe: the enrollment responder writes while consumers read. Processes sharing the data dir (engine replicas,
+/// the API) share the file: a write first re-reads a file another process changed (so nobody's enrollment or revocation
+/// is overwritten), and an unknown agent id or a listing re-reads it too (an agent another engine just enrolled).
 /// </summary>
 public sealed class AgentRegistry
 {
     private readonly object _gate = new();
     private readonly string? _path;
     private Dictionary<string, AgentRecord> _agents = new(StringComparer.Ordinal);
+    private (DateTime Written, long Length) _loadedStamp = (DateTime.MinValue, -1);
 
     public AgentRegistry(string? path = null)
     {
         _path = path;
-        if (path != null && File.Exists(path)) _agents = LoadFile(path);
+        RefreshIfChanged();
     }
 
     public IReadOnlyList<AgentRecord> All
     {
-        get { lock (_gate) return [.. _agents.Values.OrderBy(a => a.AgentId, StringComparer.Ordinal)]; }
+        get
+        {
+            lock (_gate)
+            {
+                RefreshIfChanged(forWrite: false);
+                return [.. _agents.Values.OrderBy(a => a.AgentId, StringComparer.Ordinal)];
+            }
+        }
     }
 
     /// <summary>Registers (or re-registers) an agent. Re-enrolling a revoked agent id is refused: revocation is final for an id.</summary>
@@ -34,6 +44,7 @@ public sealed class AgentRegistry
         if (signingPublicKey.Length != 32) throw new ArgumentException("an Ed25519 public key has 32 bytes", nameof(signingPublicKey));
         lock (_gate)
         {
+            RefreshIfChanged();
             if (_agents.TryGetValue(agentId, out var existing) && existing.Revoked)
                 throw new InvalidOperationException($"agent '{agentId}' is revoked; enroll it under a new agent id");
             var record = new AgentRecord(agentId, tenant, [.. signingPublicKey], DateTimeOffset.UtcNow, HostName: hostName);
@@ -49,6 +60,7 @@ public sealed class AgentRegistry
     {
         lock (_gate)
         {
+            RefreshIfChanged();
             if (!_agents.TryGetValue(agentId, out var existing)) return false;
             if (existing.Revoked) return true;
             var next = new Dictionary<string, AgentRecord>(_agents, StringComparer.Ordinal)
@@ -70,8 +82,41 @@ public sealed class AgentRegistry
             record = r;
             return true;
         }
+        if (_path != null)
+        {
+            // Enrolled by another process since this one read the file? One stat, then the lookup again.
+            lock (_gate) RefreshIfChanged(forWrite: false);
+            if (Volatile.Read(ref _agents).TryGetValue(agentId, out r))
+            {
+                record = r;
+                return true;
+            }
+        }
         record = null!;
         return false;
+    }
+
+    /// <summary>
+    /// Re-reads the file when another process rewrote it (callers hold <c>_gate</c>, or construct). A file that vanished
+    /// keeps the agents in memory; one that no longer reads throws for a write (never overwrite what we cannot read) and
+    /// is ignored for a lookup (the engine keeps running on what it had).
+    /// </summary>
+    private void RefreshIfChanged(bool forWrite = true)
+    {
+        if (_path == null) return;
+        var info = new FileInfo(_path);
+        if (!info.Exists) return;
+        var stamp = (info.LastWriteTimeUtc, info.Length);
+        if (stamp == _loadedStamp) return;
+        try
+        {
+            Volatile.Write(ref _agents, LoadFile(_path));
+            _loadedStamp = stamp;
+        }
+        catch (Exception ex) when (!forWrite && ex is InvalidDataException or IOException)
+        {
+            // Keep serving the last good registry.
+        }
     }
 
     private void Persist(Dictionary<string, AgentRecord> agents)
@@ -79,6 +124,8 @@ public sealed class AgentRegistry
         if (_path == null) return;
         var file = new RegistryFile { Version = 1, Agents = [.. agents.Values.OrderBy(a => a.AgentId, StringComparer.Ordinal)] };
         SecureFile.WriteAllBytes(_path, JsonSerializer.SerializeToUtf8Bytes(file, JsonOptions));
+        var info = new FileInfo(_path);
+        _loadedStamp = (info.LastWriteTimeUtc, info.Length);
     }
 
     private static Dictionary<string, AgentRecord> LoadFile(string path)

@@ -56,10 +56,23 @@ internal static class AgentEndpoints
         return Results.Ok(new { agents = list, silent_after_minutes = SilentAfter.TotalMinutes });
     }
 
-    private static IResult Revoke(string id, ApiBackends backends)
+    private static async Task<IResult> Revoke(string id, HttpContext http, ApiBackends backends, CancellationToken cancellationToken)
     {
         if (backends.Agents is not { } registry) return ApiErrors.NotAvailable("this host has no agent registry");
         if (!registry.Revoke(id)) return ApiErrors.NotFound($"no enrolled agent '{id}'");
+        if (backends.LiveChanges is { } live)
+        {
+            // Engines in other processes apply it from the control bucket; revoking again is harmless, so a failure here is retried by the caller.
+            try
+            {
+                await live.AgentRevokedAsync(id, AlertEndpoints.Actor(http), cancellationToken);
+            }
+            catch (Exception ex) when (ex is Siem.Nats.NatsException or TimeoutException)
+            {
+                return Results.Json(new { error = "not_announced", detail = $"agent '{id}' is revoked in the registry, but running engines could not be told ({ex.Message}); revoke again when NATS is back" },
+                    statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+        }
         return Results.Ok(new { agent_id = id, revoked = true });
     }
 }

@@ -67,6 +67,16 @@ public sealed partial class RuleStore
         return new RuleSet(rules, correlations, filters, [.. packs.Errors, .. custom.Errors], packs.TotalDocuments + custom.TotalDocuments);
     }
 
+    /// <summary>
+    /// Re-reads the disabled list and raises <see cref="Changed"/>: for a process that runs the rules while another (an
+    /// API elsewhere on the shared data dir) changed them. Uploaded rule files are read afresh on every load anyway.
+    /// </summary>
+    public void Refresh()
+    {
+        lock (_gate) _disabled = LoadDisabled();
+        Changed?.Invoke();
+    }
+
     public bool SetEnabled(string id, bool enabled)
     {
         if (!List().Any(r => r.Id == id)) return false;

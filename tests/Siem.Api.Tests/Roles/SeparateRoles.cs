@@ -24,6 +24,7 @@ internal sealed class SeparateRoles : IAsyncDisposable
     public const string Tenant = "t1";
     private readonly List<(string Name, Process Process, StringBuilder Log)> _processes = [];
     private ulong _batchSeq;
+    private int _recordsPublished;
 
     private SeparateRoles(string dir, NatsServer nats, NatsConnection client, EnvelopeSealer sealer, string agentId, int port)
     {
@@ -47,7 +48,8 @@ internal sealed class SeparateRoles : IAsyncDisposable
     public CancellationTokenSource Timeout { get; } = new(TimeSpan.FromSeconds(120));
 
     /// <summary>Starts both processes and waits until the engine consumes and the API listens.</summary>
-    public static async Task<SeparateRoles> StartAsync(string engineYaml = "", string apiYaml = "")
+    /// <param name="rulesYaml">Rules both roles load as a read-only pack (<c>rules.dirs</c>); none when null.</param>
+    public static async Task<SeparateRoles> StartAsync(string? rulesYaml = null)
     {
         var nats = await NatsServer.StartAsync();
         var dir = Directory.CreateTempSubdirectory("siem-roles-").FullName;
@@ -58,9 +60,10 @@ internal sealed class SeparateRoles : IAsyncDisposable
         var agent = AgentIdentity.Create("agent-1");
         new AgentRegistry(Path.Combine(data, "engine", "agents.json")).Register(agent.AgentId, agent.SigningPublicKey, Tenant);
         int port = NatsServer.FreePort();
-        var common = $"server:\n  data_dir: data\nnats:\n  urls: [{nats.Url}]\nrules:\n  include_pack: false\n";
-        await File.WriteAllTextAsync(Path.Combine(dir, "engine.yml"), common + "engine:\n  batch_size: 4\n  ack_wait_ms: 3000\n" + engineYaml);
-        await File.WriteAllTextAsync(Path.Combine(dir, "api.yml"), common + $"api:\n  listen: 127.0.0.1:{port}\n" + apiYaml);
+        if (rulesYaml != null) await File.WriteAllTextAsync(Path.Combine(dir, "pack.yml"), rulesYaml);
+        var common = $"server:\n  data_dir: data\nnats:\n  urls: [{nats.Url}]\nrules:\n  include_pack: false\n{(rulesYaml != null ? "  dirs: [pack.yml]\n" : "")}";
+        await File.WriteAllTextAsync(Path.Combine(dir, "engine.yml"), common + "engine:\n  batch_size: 4\n  ack_wait_ms: 3000\n");
+        await File.WriteAllTextAsync(Path.Combine(dir, "api.yml"), common + $"api:\n  listen: 127.0.0.1:{port}\n");
         var client = new NatsConnection(NatsOpts.Default with { Servers = [nats.Url] });
         await client.ConnectAsync();
         var roles = new SeparateRoles(dir, nats, client, new EnvelopeSealer(agent, key.AgreementPublicKey, key.KeyId), agent.AgentId, port);
@@ -114,7 +117,7 @@ internal sealed class SeparateRoles : IAsyncDisposable
         return sb.ToString();
     }
 
-    /// <summary>Seals records as the agent would and publishes them on its subject (one batch, next sequence).</summary>
+    /// <summary>Seals records as the agent would and publishes them on its subject (one batch, next sequence), a second apart.</summary>
     public async Task PublishAsync(params (string RecordId, string User, string Message)[] records)
     {
         var events = records.Select(r =>
@@ -123,7 +126,7 @@ internal sealed class SeparateRoles : IAsyncDisposable
             {
                 RecordId = r.RecordId,
                 AgentId = AgentId,
-                Timestamp = Instant.FromUtc(2026, 11, 22, 3, 0) + Duration.FromSeconds(r.RecordId.GetHashCode(StringComparison.Ordinal) & 0xfff),
+                Timestamp = Instant.FromUtc(2026, 11, 22, 3, 0) + Duration.FromSeconds(++_recordsPublished),
                 Original = r.Message,
             };
             e.Set(EcsFields.Message, r.Message);
@@ -171,6 +174,17 @@ internal sealed class SeparateRoles : IAsyncDisposable
             await Task.Delay(50, CancellationToken.None);
         }
     }
+
+    /// <summary>Waits until a role's process wrote <paramref name="text"/> to its log <paramref name="times"/> times.</summary>
+    public Task WaitForLogAsync(string roles, string text, int times = 1) => WaitUntilAsync(() =>
+    {
+        var (_, _, log) = _processes.First(p => p.Name == roles);
+        string all;
+        lock (log) all = log.ToString();
+        int found = 0;
+        for (int at = all.IndexOf(text, StringComparison.Ordinal); at >= 0; at = all.IndexOf(text, at + text.Length, StringComparison.Ordinal)) found++;
+        return Task.FromResult(found >= times);
+    }, $"'{text}' {times}x in the log of --roles {roles}");
 
     public async Task<ulong> QuarantinedAsync() => (await JetStream.GetStreamAsync(EngineStreams.Quarantine, Timeout.Token)).State.Messages;
 

@@ -9,6 +9,26 @@ public sealed class AgentRegistryTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
+    public void Processes_sharing_the_file_see_each_others_enrollments_and_never_overwrite_a_revocation()
+    {
+        var path = Path.Combine(_dir, "agents.json");
+        var engine = new AgentRegistry(path);
+        var api = new AgentRegistry(path);
+        engine.Register("a1", AgentIdentity.Create("a1").SigningPublicKey, "acme");
+
+        // The API (started before the enrollment) finds the new agent and revokes it; the engine then enrolls another.
+        Assert.True(api.Revoke("a1"));
+        engine.Register("b2", AgentIdentity.Create("b2").SigningPublicKey, "acme");
+
+        var reread = new AgentRegistry(path);
+        Assert.Equal(["a1", "b2"], reread.All.Select(r => r.AgentId));
+        Assert.True(reread.TryGet("a1", out var a1));
+        Assert.True(a1.Revoked);
+        Assert.True(api.TryGet("b2", out _));
+        Assert.Equal(["a1", "b2"], api.All.Select(r => r.AgentId));
+    }
+
+    [Fact]
     public void Registered_and_revoked_agents_survive_a_reload_from_an_owner_only_file()
     {
         var path = Path.Combine(_dir, "agents.json");

@@ -7,6 +7,7 @@ using Siem.Api.Purges;
 using Siem.Api.Rules;
 using Siem.Core.Security;
 using Siem.Engine.Alerts;
+using Siem.Engine.Control;
 using Siem.Engine.Index;
 using Siem.Host.Purge;
 using Siem.Host.Demo;
@@ -22,7 +23,8 @@ namespace Siem.Host.Server.Roles;
 /// <c>siem.alerts.&gt;</c>. Tokens are made with <c>siem api-token create</c>. Purges run here, in the background, against
 /// the data dir's index, ledger and keys and the stream through this process's NATS connection; a request needs the
 /// approvals <c>&lt;data&gt;/purge/policy.json</c> names (as for <c>siem purge</c>), or one (someone other than the
-/// requester) when there is no policy file. Jobs a stop cut short resume at start.
+/// requester) when there is no policy file. Jobs a stop cut short resume at start. Rule changes and agent revocations are
+/// announced on the <c>SIEM_CONTROL</c> bucket, which engine roles in other processes watch and apply at once.
 /// </summary>
 internal sealed class ApiRole : IServerRole
 {
@@ -79,6 +81,9 @@ internal sealed class ApiRole : IServerRole
         var root = DemoPaths.RepoRoot();
         var packs = config.IncludePack && root != null ? DemoPaths.PackFiles(root) : [];
         var rules = new RuleStore(Path.Combine(config.DataDir, "rules"), [.. packs, .. config.RuleDirs]);
+        // Engines in other processes reload rules and apply revocations when told through the control bucket.
+        var live = new LiveChangePublisher(context.JetStream);
+        rules.Changed += () => _ = AnnounceRulesAsync(live, Info);
         var feed = new AlertFeed();
         await using var alerts = await context.Nats.SubscribeAsync("siem.alerts.>", cancellationToken: cancellationToken).ConfigureAwait(false);
         var relay = Task.Run(() => RelayAsync(alerts, feed, Info, cancellationToken), CancellationToken.None);
@@ -103,6 +108,7 @@ internal sealed class ApiRole : IServerRole
             BrokerConnected = () => context.Nats.ConnectionState == NatsConnectionState.Open,
             Purges = purges?.Runner,
             AlertClosed = new Siem.Engine.Channels.AlertResolutionPublisher(context.Nats).PublishResolveAsync,
+            LiveChanges = live,
         }, ApiListener.Configure(settings.Listen, settings.Https));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         if (purges?.Runner.ResumeInterrupted("siem serve (resumed at start)") is { Count: > 0 } resumed)
@@ -121,6 +127,20 @@ internal sealed class ApiRole : IServerRole
         await app.DisposeAsync().ConfigureAwait(false);
         await relay.ConfigureAwait(false);
         Info("stopped");
+    }
+
+    /// <summary>A rule change is saved in the data dir already; if NATS is down, engines pick it up at the next change or restart.</summary>
+    private static async Task AnnounceRulesAsync(LiveChangePublisher live, Action<string> info)
+    {
+        try
+        {
+            var revision = await live.RulesChangedAsync("rules changed", "api").ConfigureAwait(false);
+            info($"rule change announced to the engines (revision {revision})");
+        }
+        catch (Exception ex) when (ex is NatsException or TimeoutException)
+        {
+            info($"rule change saved but not announced to the engines ({ex.Message}); they apply it at the next change or restart");
+        }
     }
 
     /// <summary>Purges over the index this role opened and its NATS connection; null (endpoints answer 501) for an index that cannot purge.</summary>

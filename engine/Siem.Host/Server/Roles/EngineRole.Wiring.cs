@@ -1,3 +1,4 @@
+using Siem.Api.Rules;
 using Siem.Core.Security;
 using Siem.Engine.Detection;
 using Siem.Engine.Index;
@@ -5,6 +6,7 @@ using Siem.Engine.Index.Elasticsearch;
 using Siem.Host.Demo;
 using Siem.Host.Server.Config;
 using Siem.Rules.Correlation;
+using Siem.Rules.Pipelines;
 
 namespace Siem.Host.Server.Roles;
 
@@ -31,7 +33,11 @@ internal sealed partial class EngineRole
         return (key, new AgentRegistry(Path.Combine(engineDir, "agents.json")));
     }
 
-    private static SigmaDetector LoadRules(ServerConfig config, Action<string> info, ICorrelationOutbox? outbox = null)
+    /// <summary>
+    /// The rules the API edits: packs and configured paths (read-only), uploads in <c>&lt;data&gt;/rules</c>, minus the
+    /// disabled ids; rebuilt live on <see cref="RuleStore.Refresh"/> (a change announced by an API process).
+    /// </summary>
+    private static (LiveRuleDetector Detector, RuleStore Rules) LoadRules(ServerConfig config, Action<string> info, ICorrelationOutbox? outbox = null)
     {
         var dirs = new List<string>();
         string? pipeline = config.PipelinePath;
@@ -43,11 +49,24 @@ internal sealed partial class EngineRole
             pipeline ??= DemoPaths.DefaultPipeline(root);
         }
         dirs.AddRange(config.RuleDirs);
-        var detector = SigmaDetector.Load(dirs, pipeline, CorrelationOptions(config), outbox);
-        info($"{detector.RuleCount} detection rules and {detector.CorrelationCount} correlation rules ({(config.IncludePack ? "our pack + " : "")}{config.RuleDirs.Count} configured paths), pipeline {pipeline ?? "none"}");
-        foreach (var p in detector.Problems.Take(10)) info($"rule problem: {p}");
-        if (detector.Problems.Count > 10) info($"... and {detector.Problems.Count - 10} more rule problems (see `siem rules validate`)");
-        return detector;
+        var rules = new RuleStore(Path.Combine(config.DataDir, "rules"), dirs);
+        var mapping = pipeline != null ? FieldMappingPipeline.Load(pipeline) : null;
+        var correlation = CorrelationOptions(config);
+        var detector = new LiveRuleDetector(rules, set => new SigmaDetector(set, mapping, correlation, outbox), info);
+        var loaded = (SigmaDetector)detector.Current;
+        info($"{loaded.RuleCount} detection rules and {loaded.CorrelationCount} correlation rules ({(config.IncludePack ? "our pack + " : "")}{config.RuleDirs.Count} configured paths + uploads in {rules.CustomDir}), pipeline {pipeline ?? "none"}");
+        foreach (var p in loaded.Problems.Take(10)) info($"rule problem: {p}");
+        if (loaded.Problems.Count > 10) info($"... and {loaded.Problems.Count - 10} more rule problems (see `siem rules validate`)");
+        return (detector, rules);
+    }
+
+    /// <summary>A revocation announced by an API process: this engine's next batch from the agent is quarantined.</summary>
+    private static void ApplyRevocation(AgentRegistry registry, string agentId, Action<string> info)
+    {
+        if (registry.TryGet(agentId, out var known) && known.Revoked) return;
+        info(registry.Revoke(agentId)
+            ? $"agent '{agentId}' revoked through the API: its batches are quarantined from now on"
+            : $"agent '{agentId}' was revoked through the API but is not enrolled here");
     }
 
     internal static CorrelationOptions CorrelationOptions(ServerConfig config) => Rules.Correlation.CorrelationOptions.Default with { AllowedLateness = config.AllowedLateness };

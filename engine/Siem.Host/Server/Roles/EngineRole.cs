@@ -1,5 +1,6 @@
 using Siem.Core.Envelope;
 using Siem.Engine.Channels;
+using Siem.Engine.Control;
 using Siem.Engine.Detection;
 using Siem.Engine.Enrollment;
 using Siem.Engine.Index.Elasticsearch;
@@ -12,7 +13,8 @@ namespace Siem.Host.Server.Roles;
 /// <summary>
 /// The <c>engine</c> role: answers agent enrollment (when tokens are configured), consumes the event stream through the
 /// shared durable consumer, verifies, detects, indexes, acks, and delivers new alerts to the configured channels in the
-/// background from the alerts stream (durable: a crash leaves undelivered alerts for the next start). Several processes with this role share the work.
+/// background from the alerts stream (durable: a crash leaves undelivered alerts for the next start), and applies rule
+/// changes and agent revocations made through the API live (<see cref="LiveChanges"/>). Several processes with this role share the work.
 /// </summary>
 internal sealed partial class EngineRole : IServerRole
 {
@@ -33,7 +35,11 @@ internal sealed partial class EngineRole : IServerRole
 
         // Scale-out: correlation matches go to the engines owning their partitions instead of windows in this process.
         var router = config.ScaleOut is { } scaleOut ? new CorrelationRouter(context.JetStream, scaleOut.Partitions, scaleOut.ServerMapping) : null;
-        var detector = LoadRules(config, Info, router);
+        // Rule changes and revocations made through an API process elsewhere arrive on the SIEM_CONTROL bucket.
+        var live = new LiveChangeWatcher(context.JetStream, Info);
+        ulong rulesAt = await live.RulesRevisionAsync(cancellationToken).ConfigureAwait(false);
+        var (detector, rules) = LoadRules(config, Info, router);
+        using var detectorLifetime = detector;
         await using var index = OpenIndex(config, context.Log);
         using var alertHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
         await using var delivery = AlertDeliveryFactory.Create(config.AlertChannelsFile, config.DataDir, alertHttp, context.Nats, new DurableDeliveryOptions
@@ -50,7 +56,7 @@ internal sealed partial class EngineRole : IServerRole
             await delivery.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         await using var partitions = router != null
-            ? await CorrelationPartitions.StartAsync(context.JetStream, detector.CorrelationRules, router, index,
+            ? await CorrelationPartitions.StartAsync(context.JetStream, ((SigmaDetector)detector.Current).CorrelationRules, router, index,
                 config.ScaleOut! with { EngineId = config.ScaleOut.EngineId ?? $"{config.Instance}-{Environment.ProcessId}" },
                 config.SuppressionWindow, CorrelationOptions(config), log: Info, cancellationToken: cancellationToken).ConfigureAwait(false)
             : null;
@@ -85,7 +91,9 @@ internal sealed partial class EngineRole : IServerRole
         lag.Start();
 
         Info($"consuming {EngineStreams.Events} as durable '{config.Durable}' (batch {config.BatchSize}), index {index.GetType().Name}");
+        var watching = Task.Run(() => live.RunAsync(rulesAt, rules.Refresh, id => ApplyRevocation(registry, id, Info), cancellationToken), CancellationToken.None);
         await pipeline.RunAsync(cancellationToken).ConfigureAwait(false);
+        await watching.ConfigureAwait(false);
         var s = pipeline.Stats;
         Info($"stopped: {s.EventsIndexed} events indexed, {s.MessagesAcked} messages acked, {s.Quarantined} quarantined, {s.AlertsRaised} alerts");
         if (delivery != null)

@@ -1,0 +1,24 @@
+using System.Text.Json;
+using Siem.Nats.JetStream;
+
+namespace Siem.Engine.Control;
+
+/// <summary>The API's side of <see cref="LiveChanges"/>: says what changed (ids and names only, never a secret).</summary>
+public sealed class LiveChangePublisher(NatsJSContext jetStream)
+{
+    private readonly NatsJSContext _jetStream = jetStream ?? throw new ArgumentNullException(nameof(jetStream));
+    private NatsKVStore? _bucket;
+
+    /// <summary>The rules under the shared data dir changed (<paramref name="change"/>: e.g. <c>upload rule-id</c>).</summary>
+    public Task<ulong> RulesChangedAsync(string change, string actor, CancellationToken cancellationToken = default) =>
+        PutAsync(LiveChanges.RulesKey, new { change, by = actor, at = DateTimeOffset.UtcNow }, cancellationToken);
+
+    public Task<ulong> AgentRevokedAsync(string agentId, string actor, CancellationToken cancellationToken = default) =>
+        PutAsync(LiveChanges.AgentKey(agentId), new { revoked = true, by = actor, at = DateTimeOffset.UtcNow }, cancellationToken);
+
+    private async Task<ulong> PutAsync(string key, object value, CancellationToken cancellationToken)
+    {
+        _bucket ??= await LiveChanges.OpenAsync(_jetStream, cancellationToken).ConfigureAwait(false);
+        return await _bucket.PutAsync(key, JsonSerializer.SerializeToUtf8Bytes(value), cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,29 @@
+using Siem.Nats.JetStream;
+
+namespace Siem.Engine.Control;
+
+/// <summary>
+/// Changes made through the API that running engines must apply at once, announced in the JetStream KV bucket
+/// <c>SIEM_CONTROL</c>: key <c>rules</c> (the rules under the data dir changed: reload them) and <c>agents.&lt;id&gt;</c>
+/// (the agent was revoked). The bucket keeps the latest value per key, so an engine that starts later, or was
+/// disconnected, still learns every revocation; the data dir's files stay the source of truth for the rules.
+/// </summary>
+public static class LiveChanges
+{
+    public const string Bucket = "SIEM_CONTROL";
+    public const string RulesKey = "rules";
+    public const string AgentPrefix = "agents.";
+
+    public static string AgentKey(string agentId) => AgentPrefix + agentId;
+
+    /// <summary>Creates the bucket when missing (every role that uses it does, so start order does not matter).</summary>
+    public static Task<NatsKVStore> OpenAsync(NatsJSContext jetStream, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(jetStream);
+        return jetStream.CreateKeyValueAsync(new KvConfig(Bucket)
+        {
+            Description = "siem: rule changes and agent revocations made through the API, applied live by the engines",
+            History = 1,
+        }, cancellationToken);
+    }
+}
