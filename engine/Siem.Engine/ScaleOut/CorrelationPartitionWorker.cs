@@ -49,8 +49,9 @@ internal sealed class CorrelationPartitionWorker(int partition, CorrelationParti
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
             }
-            catch (Exception ex) when (ex is NatsException or TimeoutException or InvalidDataException or OperationCanceledException)
+            catch (Exception ex)
             {
+                // Whatever failed (broker, index, a snapshot that does not restore), the way back is the same: the saved state plus a replay.
                 context.Log($"partition {partition}: {ex.GetType().Name}: {ex.Message}; starting over from its saved state");
                 _consistent = false;
                 await Task.Delay(RetryDelay, CancellationToken.None).ConfigureAwait(false);
@@ -73,11 +74,19 @@ internal sealed class CorrelationPartitionWorker(int partition, CorrelationParti
         _engine = context.NewEngine();
         _suppressor = new AlertSuppressor(context.SuppressionWindow);
         _applied = _saved = 0;
-        if (await context.Store.LoadAsync(partition, cancellationToken).ConfigureAwait(false) is { } snapshot)
+        if (await context.Store.LoadAsync(partition, cancellationToken).ConfigureAwait(false) is not { } snapshot) return;
+        try
         {
             _engine.Restore(snapshot.Correlation);
             _suppressor.Restore(snapshot.Suppression);
             _applied = _saved = snapshot.Sequence;
+        }
+        catch (InvalidDataException ex)
+        {
+            // Retrying would fail the same way: rebuild the partition from everything SIEM_CORR still holds instead.
+            context.Log($"partition {partition}: saved state does not restore ({ex.Message}); replaying the partition from the start of SIEM_CORR");
+            _engine = context.NewEngine();
+            _suppressor = new AlertSuppressor(context.SuppressionWindow);
         }
     }
 

@@ -7,9 +7,9 @@ namespace Siem.Engine.ScaleOut;
 public sealed partial class CorrelationPartitions
 {
     /// <summary>
-    /// Indexes a partition's alerts (throws when the index does not confirm: the partition then starts over from its
-    /// saved state), then publishes them on <c>siem.alerts.&lt;level&gt;</c> (<c>Nats-Msg-Id</c> = alert id + count, so the
-    /// same alert state raised again by a replay is dropped by SIEM_ALERTS) and reports them to <see cref="AlertIndexed"/>.
+    /// Indexes a partition's alerts, then publishes them on <c>siem.alerts.&lt;level&gt;</c> (<c>Nats-Msg-Id</c> = alert id +
+    /// count, so the same alert state raised again by a replay is dropped by SIEM_ALERTS) and reports them to
+    /// <see cref="AlertIndexed"/>. Throws when the index or the stream does not confirm: the partition then starts over from its saved state.
     /// </summary>
     private async Task IndexAlertsAsync(IIndexSink sink, List<(AlertDocument Alert, bool IsNew)> alerts, CancellationToken cancellationToken)
     {
@@ -34,9 +34,11 @@ public sealed partial class CorrelationPartitions
         }
         catch (Exception ex) when (ex is NatsException or TimeoutException)
         {
-            // Indexed (searchable, in the console); only the live notification failed.
+            // Channels deliver from SIEM_ALERTS: an alert not published there would never reach them. The partition starts
+            // over from its saved state, and the replay raises (and upserts) the same alert and publishes it again.
             Interlocked.Increment(ref _alertPublishErrors);
-            _log($"publishing correlation alert {alert.AlertId} ({alert.RuleId}) failed: {ex.Message}");
+            _log($"publishing correlation alert {alert.AlertId} ({alert.RuleId}) failed: {ex.Message}; its partition replays from the last save");
+            throw;
         }
     }
 

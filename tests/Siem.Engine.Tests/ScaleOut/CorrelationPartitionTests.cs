@@ -79,6 +79,26 @@ public sealed class CorrelationPartitionTests
     }
 
     [Fact]
+    public async Task A_partition_whose_alert_write_fails_starts_over_from_its_saved_state_and_indexes_the_alert_once()
+    {
+        await using var f = await ScaleOutFixture.StartAsync();
+        var flaky = new EventPipelineTests.FlakySink(f.Index, failures: 2);
+        var a = await f.StartEngineAsync(0, ["mr_ssh_brute_force.yml"], partitionIndex: flaky);
+        await f.WaitBalancedAsync(a);
+
+        await f.ShipAsync(0, ScaleOutFixture.Logins(f.Agents[0].AgentId, "a", Start, 0, 12));
+        await f.WaitDrainedAsync(a);
+        await f.WaitUntilAsync(() => Task.FromResult(a.RaisedAlerts.Count > 0), "the brute-force alert");
+
+        // Two failed writes, each followed by a replay of the partition that raised the same alert again.
+        Assert.Equal(3, flaky.Attempts);
+        var alert = Assert.Single(await f.AlertsAsync(BruteForce));
+        Assert.Equal(10, alert.Count);
+        Assert.Equal([.. Enumerable.Range(0, 10).Select(i => $"a{i:D2}")], alert.RecordIds.Order(StringComparer.Ordinal));
+        Assert.Single(a.RaisedAlerts);
+    }
+
+    [Fact]
     public async Task An_ordered_temporal_correlation_completes_across_engines_failures_on_one_and_the_success_on_the_other()
     {
         await using var f = await ScaleOutFixture.StartAsync();

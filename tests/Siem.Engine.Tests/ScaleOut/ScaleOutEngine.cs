@@ -26,7 +26,7 @@ internal sealed class ScaleOutEngine : IAsyncDisposable
     public List<AlertDocument> RaisedAlerts { get; } = [];
 
     public static async Task<ScaleOutEngine> StartAsync(string name, string natsUrl, IIndexSink index, EngineKeyPair key, AgentRegistry registry,
-        string[] rules, string stateDir, EngineOptions engineOptions, ScaleOutOptions scaleOut, CancellationToken cancellationToken)
+        string[] rules, string stateDir, EngineOptions engineOptions, ScaleOutOptions scaleOut, CancellationToken cancellationToken, IIndexSink? partitionIndex = null)
     {
         var engine = new ScaleOutEngine { Name = name };
         engine._nats = new NatsConnection(NatsOpts.Default with { Servers = [natsUrl] });
@@ -38,7 +38,7 @@ internal sealed class ScaleOutEngine : IAsyncDisposable
         engine._tracker = new BatchSequenceTracker(stateDir);
         var opener = new EnvelopeOpener(new Dictionary<string, EngineKeyPair> { [key.KeyId] = key }, registry);
         engine.Pipeline = new EventPipeline(engine._nats, index, opener, engine._tracker, detector, engineOptions) { CorrelationOutbox = router };
-        engine.Partitions = await CorrelationPartitions.StartAsync(js, detector.CorrelationRules, router, index, scaleOut with { EngineId = name },
+        engine.Partitions = await CorrelationPartitions.StartAsync(js, detector.CorrelationRules, router, partitionIndex ?? index, scaleOut with { EngineId = name },
             engineOptions.SuppressionWindow, log: null, cancellationToken: cancellationToken);
         engine.Partitions.AlertIndexed += (alert, isNew) =>
         {
