@@ -43,6 +43,7 @@ public static class SiemApi
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = WriteServerErrorAsync });
         app.Use(SecurityHeaders);
         app.Use(LimitBodySize(options.MaxRequestBodyBytes));
+        app.Use(AuditRefusals);
         ConsoleFiles.Use(app);
         app.UseAuthentication();
         app.UseRateLimiter();
@@ -61,7 +62,9 @@ public static class SiemApi
         services.AddSingleton(_ => new TriageStore(options.TriagePath));
         services.AddSingleton(backends.Rules ?? new RuleStore(options.RulesPath, options.RulePacks));
         services.AddSingleton(options.PipelinePath is { } pipeline ? FieldMappingPipeline.Load(pipeline) : FieldMappingPipeline.Empty);
-        services.AddSingleton(backends.Audit ?? new LedgerAuditLog(new Siem.Lineage.Audit.AuditLog(options.DataDir)));
+        var audit = backends.Audit ?? new LedgerAuditLog(new Siem.Lineage.Audit.AuditLog(options.DataDir));
+        services.AddSingleton(audit);
+        services.AddSingleton(_ => new DeniedCallAudit(audit, options.Time));
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -118,6 +121,15 @@ public static class SiemApi
     {
         http.Response.StatusCode = StatusCodes.Status500InternalServerError;
         await http.Response.WriteAsJsonAsync(new { error = "internal_error", detail = "the server failed; the host's log has the details" });
+    }
+
+    /// <summary>401/403 under /api are audited after the response (bounded: see <see cref="DeniedCallAudit"/>).</summary>
+    private static async Task AuditRefusals(HttpContext http, Func<Task> next)
+    {
+        await next();
+        if (http.Response.StatusCode is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden
+            && http.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal))
+            await http.RequestServices.GetRequiredService<DeniedCallAudit>().RecordAsync(http, CancellationToken.None);
     }
 
     private static Task SecurityHeaders(HttpContext http, Func<Task> next)

@@ -55,6 +55,7 @@ internal sealed class BearerAuthenticationHandler(
     {
         var result = await HandleAuthenticateOnceSafeAsync();
         string reason = result.Failure?.Message ?? "sign in with an API token or a JWT (Authorization: Bearer …)";
+        Context.Items[Audit.DeniedCallAudit.ReasonKey] = result.Failure?.Message ?? "no credentials";
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = result.Failure != null
             ? $"Bearer error=\"invalid_token\", error_description=\"{reason.Replace("\"", "'", StringComparison.Ordinal)}\""
@@ -66,6 +67,7 @@ internal sealed class BearerAuthenticationHandler(
     {
         Response.StatusCode = StatusCodes.Status403Forbidden;
         string roles = string.Join(", ", Context.User.FindAll(ClaimTypes.Role).Select(c => c.Value));
+        Context.Items[Audit.DeniedCallAudit.ReasonKey] = $"role {(roles.Length > 0 ? roles : "none")} may not do this";
         await Response.WriteAsJsonAsync(new { error = "forbidden", detail = $"your role ({(roles.Length > 0 ? roles : "none")}) may not do this" });
     }
 }
