@@ -17,6 +17,7 @@ root.Subcommands.Add(ConfigCommand.Create());
 root.Subcommands.Add(PurgeCommand.Create());
 root.Subcommands.Add(ApiTokenCommand.Create());
 root.Subcommands.Add(LineageCommand.Create());
+root.Subcommands.Add(KeysCommand.Create());
 
 // SIGTERM/SIGINT cancel the command's token; a server finishing its group in flight needs longer than the 2 s default.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });

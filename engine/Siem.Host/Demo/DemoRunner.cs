@@ -118,17 +118,8 @@ internal sealed partial class DemoRunner
         // Engine identity: the X25519 key agents encrypt to, and the registry of enrolled agents.
         var engineDir = Path.Combine(dataDir, "engine");
         Directory.CreateDirectory(engineDir);
-        var keyPath = Path.Combine(engineDir, "engine-key.json");
-        EngineKeyPair key;
-        if (File.Exists(keyPath))
-        {
-            key = EngineKeyPair.Load(keyPath);
-        }
-        else
-        {
-            key = EngineKeyPair.Create();
-            key.Save(keyPath);
-        }
+        var keys = EngineKeyRing.Open(dataDir, out _);
+        var key = keys.Current;
         var registry = new AgentRegistry(Path.Combine(engineDir, "agents.json"));
         // A one-run enrollment token: never printed or stored.
         var token = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
@@ -149,7 +140,7 @@ internal sealed partial class DemoRunner
         using var sequences = new BatchSequenceTracker(dataDir);
         // Purges: batches a purge re-sealed (server key) are accepted; records of purged subjects are dropped on arrival.
         var serverKey = ServerSigningKey.LoadOrCreate(dataDir);
-        var opener = new EnvelopeOpener(new Dictionary<string, EngineKeyPair> { [key.KeyId] = key }, registry)
+        var opener = new EnvelopeOpener(keys.ById, registry)
         {
             Resealers = new Dictionary<string, byte[]> { [serverKey.KeyId] = serverKey.PublicKey },
         };

@@ -140,8 +140,9 @@ internal sealed class PurgeRuntime : IAsyncDisposable
         var registry = new AgentRegistry(File.Exists(Path.Combine(engineDir, "agents.json")) ? Path.Combine(engineDir, "agents.json") : null);
         if (!File.Exists(keyPath))
             return (new EnvelopeOpener(new Dictionary<string, EngineKeyPair>(), registry) { Resealers = resealers }, null);
-        var key = EngineKeyPair.Load(keyPath);
-        return (new EnvelopeOpener(new Dictionary<string, EngineKeyPair> { [key.KeyId] = key }, registry) { Resealers = resealers }, new EnvelopeResealer(server, key));
+        // Every key the engine still accepts: batches in the stream may be sealed under a key rotated since.
+        var keys = EngineKeyRing.Open(dataDir, out _);
+        return (new EnvelopeOpener(keys.ById, registry) { Resealers = resealers }, new EnvelopeResealer(server, keys.Current));
     }
 
     /// <summary>Whether the engine already indexed this batch (its replay state in engine-state.db says so).</summary>

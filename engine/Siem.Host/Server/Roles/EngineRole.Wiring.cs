@@ -14,23 +14,13 @@ namespace Siem.Host.Server.Roles;
 internal sealed partial class EngineRole
 {
     /// <summary>The X25519 key agents encrypt to (created on first start, mode 0600) and the registry of enrolled agents.</summary>
-    internal static (EngineKeyPair Key, AgentRegistry Registry) LoadIdentity(string dataDir, Action<string> info)
+    /// <summary>The engine's keys (current for enrollment, earlier ones still open batches: <c>siem keys rotate</c>) and the agent registry.</summary>
+    internal static (EngineKeyRing Keys, AgentRegistry Registry) LoadIdentity(string dataDir, Action<string> info)
     {
-        var engineDir = Path.Combine(dataDir, "engine");
-        Directory.CreateDirectory(engineDir);
-        var keyPath = Path.Combine(engineDir, "engine-key.json");
-        EngineKeyPair key;
-        if (File.Exists(keyPath))
-        {
-            key = EngineKeyPair.Load(keyPath);
-        }
-        else
-        {
-            key = EngineKeyPair.Create();
-            key.Save(keyPath);
-            info($"created engine key {key.KeyId} in {keyPath}");
-        }
-        return (key, new AgentRegistry(Path.Combine(engineDir, "agents.json")));
+        var keys = EngineKeyRing.Open(dataDir, out bool created);
+        if (created) info($"created engine key {keys.Current.KeyId} in {EngineKeyRing.CurrentPath(dataDir)}");
+        else if (keys.Previous.Count > 0) info($"engine key {keys.Current.KeyId}; earlier keys still accepted: {string.Join(", ", keys.Previous.Select(k => k.KeyId))}");
+        return (keys, new AgentRegistry(Path.Combine(dataDir, "engine", "agents.json")));
     }
 
     /// <summary>

@@ -26,9 +26,9 @@ internal sealed partial class EngineRole : IServerRole
         void Info(string m) => context.Info("engine", m);
         await EngineStreams.EnsureAsync(context.JetStream, cancellationToken).ConfigureAwait(false);
 
-        var (key, registry) = LoadIdentity(config.DataDir, Info);
+        var (keys, registry) = LoadIdentity(config.DataDir, Info);
         await using var responder = config.EnrollmentTokens.Count > 0
-            ? new EnrollmentResponder(context.Nats, registry, key, config.EnrollmentTokens, Info)
+            ? new EnrollmentResponder(context.Nats, registry, keys.Current, config.EnrollmentTokens, Info)
             : null;
         if (responder != null) await responder.StartAsync(cancellationToken).ConfigureAwait(false);
         else Info("enrollment closed (no enrollment.tokens_env/tokens_file); agents already enrolled keep working");
@@ -63,7 +63,7 @@ internal sealed partial class EngineRole : IServerRole
         using var sequences = new BatchSequenceTracker(config.DataDir);
         // Purges: batches a purge re-sealed with the server key are accepted; purged subjects' records are dropped on arrival.
         var serverKey = Siem.Core.Security.ServerSigningKey.LoadOrCreate(config.DataDir);
-        var opener = new EnvelopeOpener(new Dictionary<string, Siem.Core.Security.EngineKeyPair> { [key.KeyId] = key }, registry)
+        var opener = new EnvelopeOpener(keys.ById, registry)
         {
             Resealers = new Dictionary<string, byte[]> { [serverKey.KeyId] = serverKey.PublicKey },
         };
