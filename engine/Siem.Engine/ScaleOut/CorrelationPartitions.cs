@@ -21,11 +21,13 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
     private readonly CorrelationPartitionContext _context;
     private readonly PartitionMembership _membership;
     private readonly Dictionary<int, (CorrelationPartitionWorker Worker, CancellationTokenSource Stop, Task Run)> _workers = [];
-    private readonly Channel<IReadOnlyList<int>> _ownership = Channel.CreateUnbounded<IReadOnlyList<int>>(new UnboundedChannelOptions { SingleReader = true });
+    /// <summary>Ownership changes (and rule reloads, <c>Restart</c>) for the reconcile loop; unbounded, but coalesced as read.</summary>
+    private readonly Channel<(IReadOnlyList<int> Owned, bool Restart)> _ownership = Channel.CreateUnbounded<(IReadOnlyList<int>, bool)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly string _alertPrefix;
     private readonly Action<string> _log;
     private Task _reconcile = Task.CompletedTask;
+    private IReadOnlyList<CorrelationRule> _rules = [];
     private long _malformed, _unknown, _alertsRaised, _alertsUpdated, _alertPublishErrors;
 
     private CorrelationPartitions(CorrelationPartitionContext context, PartitionMembership membership, string alertPrefix, Action<string> log)
@@ -77,7 +79,6 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
         }, cancellationToken), log, cancellationToken).ConfigureAwait(false);
         if (options.ServerMapping) await ServerMappingProbe.VerifyAsync(js.Connection, options.Partitions, cancellationToken).ConfigureAwait(false);
         var store = await SetUpAsync(() => PartitionStateStore.OpenAsync(js, options, log, cancellationToken), log, cancellationToken).ConfigureAwait(false);
-        var ruleList = rules.ToList();
         // Contributions arrive resolved: no field mapping here; chained matches go back through the router.
         var engineOptions = (correlationOptions ?? CorrelationOptions.Default) with { RouteChainedMatches = true, FieldMapper = null };
         CorrelationPartitions? self = null;
@@ -87,7 +88,7 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
             Store = store,
             Router = router,
             Options = options,
-            NewEngine = () => new CorrelationEngine(ruleList, engineOptions),
+            NewEngine = () => new CorrelationEngine(Volatile.Read(ref self!._rules), engineOptions),
             SuppressionWindow = suppressionWindow,
             IndexAlertsAsync = (alerts, ct) => self!.IndexAlertsAsync(sink, alerts, ct),
             Log = log,
@@ -97,9 +98,9 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
         string engineId = options.EngineId ?? $"{Environment.MachineName}-{Environment.ProcessId}";
         var membership = await SetUpAsync(() => PartitionMembership.StartAsync(js, engineId, options.Partitions,
             options.Membership with { Replicas = options.Replicas }, cancellationToken), log, cancellationToken).ConfigureAwait(false);
-        self = new CorrelationPartitions(context, membership, alertSubjectPrefix, log);
-        membership.OwnershipChanged += owned => self._ownership.Writer.TryWrite(owned);
-        self._ownership.Writer.TryWrite(membership.Owned);
+        self = new CorrelationPartitions(context, membership, alertSubjectPrefix, log) { _rules = [.. rules] };
+        membership.OwnershipChanged += owned => self._ownership.Writer.TryWrite((owned, false));
+        self._ownership.Writer.TryWrite((membership.Owned, false));
         self._reconcile = Task.Run(self.ReconcileLoopAsync, CancellationToken.None);
         log($"correlation partitions: engine '{engineId}' joined with {options.Partitions} partitions ({(options.ServerMapping ? "nats-server subject mapping" : "engine-side partitioning")})");
         return self;
@@ -136,8 +137,13 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
             while (await _ownership.Reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
             {
                 IReadOnlyList<int>? owned = null;
-                while (_ownership.Reader.TryRead(out var latest)) owned = latest;
-                if (owned != null) await ReconcileAsync(owned).ConfigureAwait(false);
+                bool restart = false;
+                while (_ownership.Reader.TryRead(out var latest))
+                {
+                    owned = latest.Owned;
+                    restart |= latest.Restart;
+                }
+                if (owned != null) await ReconcileAsync(owned, restart).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -145,12 +151,12 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
         }
     }
 
-    private async Task ReconcileAsync(IReadOnlyList<int> owned)
+    private async Task ReconcileAsync(IReadOnlyList<int> owned, bool restart)
     {
         List<(CorrelationPartitionWorker Worker, CancellationTokenSource Stop, Task Run)> lost;
         lock (_workers)
         {
-            lost = [.. _workers.Where(w => !owned.Contains(w.Key)).Select(w => w.Value)];
+            lost = [.. _workers.Where(w => restart || !owned.Contains(w.Key)).Select(w => w.Value)];
             foreach (var l in lost) _workers.Remove(l.Worker.Partition);
         }
         await StopAsync(lost).ConfigureAwait(false);
@@ -164,7 +170,8 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
                 _workers[p] = (worker, stop, Task.Run(() => worker.RunAsync(stop.Token), CancellationToken.None));
             }
         }
-        if (lost.Count > 0 || owned.Count > 0)
+        if (restart) _log($"correlation partitions: restarted [{string.Join(',', owned)}] on the reloaded rules");
+        else if (lost.Count > 0 || owned.Count > 0)
             _log($"correlation partitions: engine '{_membership.EngineId}' owns [{string.Join(',', owned)}]{(lost.Count > 0 ? $", handed over [{string.Join(',', lost.Select(l => l.Worker.Partition))}]" : "")}");
     }
 
@@ -173,6 +180,18 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
         foreach (var w in workers) await w.Stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(workers.Select(w => w.Run)).ConfigureAwait(false);
         foreach (var w in workers) w.Stop.Dispose();
+    }
+
+    /// <summary>
+    /// The correlation rules changed (a live rule reload): every running partition is saved and restarted on the new
+    /// set. Windows of rules still loaded carry over (restored by rule id); new rules start empty; removed ones are dropped.
+    /// Until every engine has reloaded, a match for a rule some engine does not load yet is skipped there (logged).
+    /// </summary>
+    public void UpdateRules(IEnumerable<CorrelationRule> rules)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        Volatile.Write(ref _rules, [.. rules]);
+        _ownership.Writer.TryWrite((_membership.Owned, true)); // the reconcile loop restarts the workers
     }
 
     /// <summary>

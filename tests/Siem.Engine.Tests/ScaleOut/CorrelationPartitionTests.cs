@@ -99,6 +99,26 @@ public sealed class CorrelationPartitionTests
     }
 
     [Fact]
+    public async Task A_rule_reload_restarts_the_partitions_and_their_open_windows_carry_over()
+    {
+        await using var f = await ScaleOutFixture.StartAsync();
+        var a = await f.StartEngineAsync(0, ["mr_ssh_brute_force.yml"]);
+        await f.WaitBalancedAsync(a);
+        await f.ShipAsync(0, ScaleOutFixture.Logins(f.Agents[0].AgentId, "a", Start, 0, 6));
+        await f.WaitDrainedAsync(a);
+        await f.WaitUntilAsync(async () => (await f.Js.GetStreamAsync(CorrelationSubjects.Stream, f.Timeout.Token)).State.Messages == 6, "six contributions in SIEM_CORR");
+
+        var rules = Siem.Rules.RuleLoader.Load([Path.Combine(ScaleOutFixture.RepoRoot, "rules", "packs", "linux", "mr_ssh_brute_force.yml")]);
+        a.Partitions.UpdateRules(rules.Correlations.OfType<CorrelationRule>());
+        await f.ShipAsync(0, ScaleOutFixture.Logins(f.Agents[0].AgentId, "a", Start, 6, 4));
+        await f.WaitUntilAsync(() => Task.FromResult(a.RaisedAlerts.Count > 0), "the brute-force alert");
+
+        var alert = Assert.Single(await f.AlertsAsync(BruteForce));
+        Assert.Equal(10, alert.Count);
+        Assert.Single(a.RaisedAlerts);
+    }
+
+    [Fact]
     public async Task An_ordered_temporal_correlation_completes_across_engines_failures_on_one_and_the_success_on_the_other()
     {
         await using var f = await ScaleOutFixture.StartAsync();

@@ -59,6 +59,19 @@ internal sealed partial class EngineRole
             : $"agent '{agentId}' was revoked through the API but is not enrolled here");
     }
 
+    /// <summary>Scale-out: the partitions this engine owns follow a live rule change (the detector reloads on its own).</summary>
+    private static void ReloadPartitionRules(Siem.Engine.ScaleOut.CorrelationPartitions partitions, RuleStore rules, Action<string> info)
+    {
+        try
+        {
+            partitions.UpdateRules(rules.EnabledRuleSet().Correlations.OfType<CorrelationRule>());
+        }
+        catch (Exception ex) when (ex is InvalidDataException or ArgumentException or IOException)
+        {
+            info($"correlation partitions keep their previous rules: {ex.Message}");
+        }
+    }
+
     internal static CorrelationOptions CorrelationOptions(ServerConfig config) => Rules.Correlation.CorrelationOptions.Default with { AllowedLateness = config.AllowedLateness };
 
     /// <summary>The index as lineage names it: <c>sqlite:&lt;path&gt;</c> or <c>elasticsearch:&lt;url&gt;</c>.</summary>

@@ -60,6 +60,7 @@ internal sealed partial class EngineRole : IServerRole
                 config.ScaleOut! with { EngineId = config.ScaleOut.EngineId ?? $"{config.Instance}-{Environment.ProcessId}" },
                 config.SuppressionWindow, CorrelationOptions(config), log: Info, cancellationToken: cancellationToken).ConfigureAwait(false)
             : null;
+        if (partitions != null) rules.Changed += () => ReloadPartitionRules(partitions, rules, Info);
         using var sequences = new BatchSequenceTracker(config.DataDir);
         // Purges: batches a purge re-sealed with the server key are accepted; purged subjects' records are dropped on arrival.
         var serverKey = Siem.Core.Security.ServerSigningKey.LoadOrCreate(config.DataDir);
