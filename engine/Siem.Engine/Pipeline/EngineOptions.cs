@@ -18,6 +18,9 @@ public sealed record EngineOptions
     public long MaxGroupBytes { get; init; } = 8L * 1024 * 1024;
     /// <summary>Messages buffered between the pull and the processor. Full = the pull waits (backpressure); nothing is dropped.</summary>
     public int BufferCapacity { get; init; } = 256;
+    /// <summary>Bytes (encrypted message bodies, about the size of the records they decode to) buffered between the pull and
+    /// the processor: the pull also waits when this much is buffered, so memory stays bounded however large agent batches are.</summary>
+    public long MaxBufferedBytes { get; init; } = 32L * 1024 * 1024;
     public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Delay before a message whose processing failed (index down) is redelivered.</summary>
     public TimeSpan NakDelay { get; init; } = TimeSpan.FromSeconds(1);
@@ -34,7 +37,7 @@ public sealed record EngineOptions
     public string? StateDir { get; init; }
     /// <summary>How often the open windows and alerts are snapshotted to <see cref="StateDir"/>. Indexed messages are acked
     /// only after the snapshot that covers them, so this is also how long an ack may wait (alerts do not wait for it).
-    /// A slow snapshot (large state, loaded machine) stretches it, up to 30 s, so snapshots stay ~5 % of the engine's time.</summary>
+    /// A slow snapshot (large state, loaded machine) stretches it, up to 2 min, so snapshots stay ~5 % of the engine's time.</summary>
     public TimeSpan StateSnapshotInterval { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>A snapshot is also taken when this many indexed messages wait for their ack (they count against the consumer's MaxAckPending).</summary>
     public int MaxMessagesAwaitingSnapshot { get; init; } = 512;

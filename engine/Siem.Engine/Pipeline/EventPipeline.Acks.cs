@@ -42,9 +42,11 @@ public sealed partial class EventPipeline
     /// <summary>Snapshots are spaced at least this many times their own duration apart, so they take at most ~5 % of the
     /// engine's time however large the state grows (many open windows) or however loaded the machine is.</summary>
     private const int SnapshotSpacing = 19;
-    /// <summary>The longest the pacing may stretch the interval: it bounds how much is reprocessed after a crash.</summary>
-    private static readonly TimeSpan MaxPacedInterval = TimeSpan.FromSeconds(30);
+    /// <summary>The longest the pacing may stretch the interval (with <see cref="EngineOptions.MaxMessagesAwaitingSnapshot"/>
+    /// it bounds how much is reprocessed after a crash).</summary>
+    private static readonly TimeSpan MaxPacedInterval = TimeSpan.FromMinutes(2);
     private TimeSpan _lastSnapshotTook;
+    private static readonly TimeSpan SlowSnapshot = TimeSpan.FromSeconds(1);
 
     private TimeSpan UntilSnapshotDue()
     {
@@ -99,6 +101,7 @@ public sealed partial class EventPipeline
         }
         _lastSnapshotAt = Stopwatch.GetTimestamp();
         _lastSnapshotTook = Stopwatch.GetElapsedTime(started, _lastSnapshotAt);
+        if (_lastSnapshotTook > SlowSnapshot) Log($"state snapshot took {_lastSnapshotTook.TotalMilliseconds:0} ms (open alerts {_suppressor.OpenCount}); the next one is due in {UntilSnapshotDue().TotalSeconds:0.0} s");
         if (_awaitingSnapshot.Count == 0) return;
         var covered = _awaitingSnapshot.ToList();
         _awaitingSnapshot.Clear();

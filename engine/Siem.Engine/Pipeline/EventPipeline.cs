@@ -75,6 +75,7 @@ public sealed partial class EventPipeline
             SingleWriter = true,
         });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var bytesBuffered = new ByteBudget(_options.MaxBufferedBytes);
         var pull = Task.Run(async () =>
         {
             try
@@ -83,6 +84,7 @@ public sealed partial class EventPipeline
                 {
                     Stats.Received();
                     _outstanding[msg] = System.Diagnostics.Stopwatch.GetTimestamp();
+                    await bytesBuffered.TakeAsync(msg.Data.Length, stop.Token).ConfigureAwait(false);
                     await buffer.Writer.WriteAsync(msg, stop.Token).ConfigureAwait(false);
                 }
                 buffer.Writer.TryComplete();
@@ -109,6 +111,7 @@ public sealed partial class EventPipeline
                 {
                     group.Add(m);
                     bytes += m.Data.Length;
+                    bytesBuffered.Return(m.Data.Length);
                 }
                 await ProcessGroupAsync(group, inFlight.Token).ConfigureAwait(false);
                 GroupCommitted?.Invoke();

@@ -20,40 +20,61 @@ public sealed partial class CorrelationEngine
         return stream.ToArray();
     }
 
+    /// <remarks>Written straight to a <see cref="Utf8JsonWriter"/>: the engine snapshots while it runs, and building a
+    /// DOM of every open window first cost several times the time and memory of the JSON itself.</remarks>
     public void Snapshot(Stream stream)
     {
-        var rules = new JsonArray();
+        using var w = new Utf8JsonWriter(stream);
+        w.WriteStartObject();
+        w.WriteNumber("version", SnapshotVersion);
+        WriteTicksOrNull(w, "watermark", _watermark);
+        // When windows were last swept: restored as it was, so a replay from this snapshot sweeps exactly when the original run did.
+        WriteTicksOrNull(w, "lastSweep", _lastSweep);
+        w.WriteStartArray("rules");
         foreach (var state in _rules)
         {
-            var groups = new JsonArray();
-            foreach (var group in state.Lru)
-            {
-                groups.Add(new JsonObject
-                {
-                    ["values"] = new JsonArray(group.Values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray()),
-                    ["entries"] = new JsonArray(group.Entries.Select(EntryToJson).ToArray()),
-                    ["seen"] = new JsonArray(group.Seen.Select(s => (JsonNode)new JsonArray(s.Key.RecordId, s.Key.RuleIndex, s.Value.ToUnixTimeTicks())).ToArray()),
-                });
-            }
+            w.WriteStartObject();
+            w.WriteString("key", state.Rule.Key);
+            w.WriteNumber("alertSequence", state.AlertSequence);
             var st = state.Stats;
-            rules.Add(new JsonObject
-            {
-                ["key"] = state.Rule.Key,
-                ["alertSequence"] = state.AlertSequence,
-                ["stats"] = new JsonArray(st.Accepted, st.LateDropped, st.Duplicates, st.GroupsEvicted, st.EventsEvicted, st.Alerts),
-                ["groups"] = groups,
-            });
+            w.WriteStartArray("stats");
+            foreach (var n in (ReadOnlySpan<long>)[st.Accepted, st.LateDropped, st.Duplicates, st.GroupsEvicted, st.EventsEvicted, st.Alerts]) w.WriteNumberValue(n);
+            w.WriteEndArray();
+            w.WriteStartArray("groups");
+            foreach (var group in state.Lru) WriteGroup(w, group);
+            w.WriteEndArray();
+            w.WriteEndObject();
         }
-        var root = new JsonObject
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void WriteTicksOrNull(Utf8JsonWriter w, string name, Instant at)
+    {
+        if (at == Instant.MinValue) w.WriteNull(name);
+        else w.WriteNumber(name, at.ToUnixTimeTicks());
+    }
+
+    private static void WriteGroup(Utf8JsonWriter w, CorrelationGroup group)
+    {
+        w.WriteStartObject();
+        w.WriteStartArray("values");
+        foreach (var v in group.Values) w.WriteStringValue(v);
+        w.WriteEndArray();
+        w.WriteStartArray("entries");
+        foreach (var e in group.Entries) WriteEntry(w, e);
+        w.WriteEndArray();
+        w.WriteStartArray("seen");
+        foreach (var (key, at) in group.Seen)
         {
-            ["version"] = SnapshotVersion,
-            ["watermark"] = _watermark == Instant.MinValue ? null : _watermark.ToUnixTimeTicks(),
-            // When windows were last swept: restored as it was, so a replay from this snapshot sweeps exactly when the original run did.
-            ["lastSweep"] = _lastSweep == Instant.MinValue ? null : _lastSweep.ToUnixTimeTicks(),
-            ["rules"] = rules,
-        };
-        using var writer = new Utf8JsonWriter(stream);
-        root.WriteTo(writer);
+            w.WriteStartArray();
+            w.WriteStringValue(key.RecordId);
+            w.WriteNumberValue(key.RuleIndex);
+            w.WriteNumberValue(at.ToUnixTimeTicks());
+            w.WriteEndArray();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
     }
 
     /// <summary>
@@ -121,16 +142,23 @@ public sealed partial class CorrelationEngine
         }
     }
 
-    private static JsonNode EntryToJson(CorrelationEntry e) => new JsonObject
+    private static void WriteEntry(Utf8JsonWriter w, CorrelationEntry e)
     {
-        ["t"] = e.Time.ToUnixTimeTicks(),
-        ["id"] = e.RecordId,
-        ["rule"] = e.RuleIndex,
-        ["key"] = e.Key,
-        ["number"] = double.IsNaN(e.Number) ? null : e.Number,
-        ["recordIds"] = new JsonArray(e.RecordIds.Select(r => (JsonNode?)r).ToArray()),
-        ["events"] = new JsonArray(e.Events.Select(EventToJson).ToArray()),
-    };
+        w.WriteStartObject();
+        w.WriteNumber("t", e.Time.ToUnixTimeTicks());
+        w.WriteString("id", e.RecordId);
+        w.WriteNumber("rule", e.RuleIndex);
+        w.WriteString("key", e.Key);
+        if (double.IsNaN(e.Number)) w.WriteNull("number");
+        else w.WriteNumber("number", e.Number);
+        w.WriteStartArray("recordIds");
+        foreach (var r in e.RecordIds) w.WriteStringValue(r);
+        w.WriteEndArray();
+        w.WriteStartArray("events");
+        foreach (var ev in e.Events) WriteEvent(w, ev);
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
 
     private static CorrelationEntry EntryFromJson(JsonNode n) => new()
     {
@@ -143,21 +171,27 @@ public sealed partial class CorrelationEngine
         Events = n["events"]!.AsArray().Select(e => EventFromJson(e!)).ToArray(),
     };
 
-    internal static JsonNode EventToJson(LogEvent e)
+    private static void WriteEvent(Utf8JsonWriter w, LogEvent e)
     {
-        var fields = new JsonObject();
+        w.WriteStartObject();
+        w.WriteString("recordId", e.RecordId);
+        w.WriteString("agentId", e.AgentId);
+        w.WriteNumber("t", e.Timestamp.ToUnixTimeTicks());
+        w.WriteString("original", e.Original);
+        w.WriteStartObject("fields");
         foreach (var (name, value) in e.Fields)
         {
-            fields[name] = value is string s ? s : new JsonArray(((string[])value).Select(v => (JsonNode?)v).ToArray());
+            if (value is string s)
+            {
+                w.WriteString(name, s);
+                continue;
+            }
+            w.WriteStartArray(name);
+            foreach (var v in (string[])value) w.WriteStringValue(v);
+            w.WriteEndArray();
         }
-        return new JsonObject
-        {
-            ["recordId"] = e.RecordId,
-            ["agentId"] = e.AgentId,
-            ["t"] = e.Timestamp.ToUnixTimeTicks(),
-            ["original"] = e.Original,
-            ["fields"] = fields,
-        };
+        w.WriteEndObject();
+        w.WriteEndObject();
     }
 
     internal static LogEvent EventFromJson(JsonNode n)
