@@ -66,13 +66,7 @@ public static class SiemApi
         services.AddSingleton(audit);
         services.AddSingleton(_ => new DeniedCallAudit(audit, options.Time));
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
-        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
-        {
-            doc.Info.Title = "Siem API";
-            doc.Info.Description = "Search, alert triage, rules, lineage, purges, agents. Authorization: Bearer <API token or JWT>. "
-                + "Roles: analyst (alerts, rules, search), compliance (purges, lineage, certificates), admin (agents, tokens; everything).";
-            return Task.CompletedTask;
-        }));
+        services.AddOpenApi(OpenApiConventions.Configure);
 
         services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
@@ -100,6 +94,7 @@ public static class SiemApi
     {
         app.MapOpenApi(OpenApiPath).AllowAnonymous();
         var api = app.MapGroup("/api");
+        OpenApiConventions.AddErrorResponses(api);
         SearchEndpoints.Map(api);
         AlertEndpoints.Map(api);
         RuleEndpoints.Map(api);

@@ -23,7 +23,7 @@ internal static partial class AlertEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var alerts = api.MapGroup("/alerts").RequireAuthorization(ApiPolicies.Analyst);
-        alerts.MapGet("/", ListAsync).WithName("ListAlerts")
+        alerts.MapGet("/", ListAsync).WithName("ListAlerts").Produces<ApiError>(StatusCodes.Status400BadRequest)
             .WithSummary("Alerts, newest first, with their triage state. level: comma list (low,high...); status: open|acknowledged|closed; q: search query.");
         alerts.MapGet("/stream", StreamAsync).WithName("AlertStream")
             .WithSummary("Server-sent events: 'alert' for each new or updated alert, 'dropped' when this watcher fell behind (reload the list).");

@@ -6,14 +6,14 @@ namespace Siem.Api.Endpoints;
 internal static class ApiErrors
 {
     public static IResult BadRequest(string detail) =>
-        Results.Json(new { error = "bad_request", detail }, statusCode: StatusCodes.Status400BadRequest);
+        Results.Json(new ApiError("bad_request", detail), statusCode: StatusCodes.Status400BadRequest);
 
     public static IResult NotFound(string detail) =>
-        Results.Json(new { error = "not_found", detail }, statusCode: StatusCodes.Status404NotFound);
+        Results.Json(new ApiError("not_found", detail), statusCode: StatusCodes.Status404NotFound);
 
     public static IResult Conflict(string detail) =>
-        Results.Json(new { error = "conflict", detail }, statusCode: StatusCodes.Status409Conflict);
+        Results.Json(new ApiError("conflict", detail), statusCode: StatusCodes.Status409Conflict);
 
     public static IResult NotAvailable(string detail) =>
-        Results.Json(new { error = "not_available", detail }, statusCode: StatusCodes.Status501NotImplemented);
+        Results.Json(new ApiError("not_available", detail), statusCode: StatusCodes.Status501NotImplemented);
 }

@@ -19,6 +19,7 @@ internal static class SearchEndpoints
         api.MapGet("/search", SearchAsync)
             .RequireAuthorization(ApiPolicies.Analyst)
             .WithName("Search")
+            .Produces<ApiError>(StatusCodes.Status400BadRequest)
             .WithSummary("Search events and alerts; returns hits (newest first), the total count and a time histogram.")
             .WithDescription("q: field:value (* wildcards), \"phrases\", words, AND/OR/NOT, parentheses. from/to: ISO-8601 or relative (-1h). kind: all|events|alerts.");
     }
