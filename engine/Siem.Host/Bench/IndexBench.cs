@@ -50,8 +50,8 @@ internal static class IndexBench
         {
             var root = DemoPaths.RepoRoot();
             var detector = SigmaDetector.Load(DemoPaths.PackFiles(root), DemoPaths.DefaultPipeline(root));
-            // Warm-up run (JIT, SQLite page cache) on its own index, then the timed run on a fresh one.
-            var warm = Workload(Math.Min(events / 5, 10_000), group, detector);
+            // Warm-up run on its own index (20k events: enough writes for tiered JIT to settle), then the timed run on a fresh one.
+            var warm = Workload(20_000, group, detector);
             var timed = Workload(events, group, SigmaDetector.Load(DemoPaths.PackFiles(root), DemoPaths.DefaultPipeline(root)));
             await WriteAllAsync(Path.Combine(dir, "warm"), warm, shredding, cancellationToken).ConfigureAwait(false);
             log.WriteLine($"index: warmed up; timed run of {events} events (pid {Environment.ProcessId})");
