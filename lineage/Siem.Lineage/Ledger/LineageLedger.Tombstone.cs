@@ -18,7 +18,7 @@ public sealed partial class LineageLedger
         ArgumentException.ThrowIfNullOrEmpty(subjectId);
         ArgumentException.ThrowIfNullOrEmpty(purgeId);
         long now = Ticks(at ?? SystemClock.Instance.GetCurrentInstant());
-        return LockedAsync(() =>
+        return LockedAsync(() => WithTransactionCache(() =>
         {
             TombstoneResult result;
             using (var tx = _db.BeginTransaction())
@@ -68,7 +68,27 @@ public sealed partial class LineageLedger
             // secure_delete zeroes the freed pages in the database; the WAL still holds the old page images until truncated.
             Run(null, "PRAGMA wal_checkpoint(TRUNCATE)");
             return result;
-        }, cancellationToken);
+        }), cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> with a page cache large enough for a purge's transaction: the subject's rows are
+    /// spread over every page of three B-trees, and a cache that holds all the dirty pages writes each once at commit
+    /// instead of spilling (and rewriting) them into the WAL as it goes. The usual size comes back afterwards.
+    /// </summary>
+    private T WithTransactionCache<T>(Func<T> work)
+    {
+        long cacheSize;
+        using (var get = Command("PRAGMA cache_size", null)) cacheSize = (long)get.ExecuteScalar()!;
+        Run(null, "PRAGMA cache_size=-262144");
+        try
+        {
+            return work();
+        }
+        finally
+        {
+            Run(null, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"PRAGMA cache_size={cacheSize}"));
+        }
     }
 
     private int Run(Microsoft.Data.Sqlite.SqliteTransaction? tx, string sql, string? subjectId = null)
