@@ -26,7 +26,7 @@ internal static class StatusCommand
             }
             if (pr.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(s, AgentStatus.JsonOptions));
+                Console.WriteLine(s.ToJson());
                 return 0;
             }
             var age = DateTimeOffset.UtcNow - s.UpdatedAt;

@@ -162,7 +162,7 @@ public sealed partial class NatsConnection
     {
         try
         {
-            return JsonSerializer.Deserialize<NatsServerInfo>(json) ?? throw new NatsProtocolException("INFO is JSON null");
+            return JsonSerializer.Deserialize(json, JetStream.Internal.JetStreamJson.Default.NatsServerInfo) ?? throw new NatsProtocolException("INFO is JSON null");
         }
         catch (JsonException e)
         {

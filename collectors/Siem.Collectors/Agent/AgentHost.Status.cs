@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Siem.Collectors.Sources;
 
 namespace Siem.Collectors.Agent;
@@ -70,7 +69,7 @@ public sealed partial class AgentHost
         {
             var path = StatusPath;
             var tmp = path + ".tmp";
-            File.WriteAllBytes(tmp, JsonSerializer.SerializeToUtf8Bytes(Snapshot(), AgentStatus.JsonOptions));
+            File.WriteAllBytes(tmp, Snapshot().ToUtf8Json());
             File.Move(tmp, path, overwrite: true);
         }
         catch (IOException e)

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace Siem.Collectors.Agent;
 
@@ -33,17 +32,17 @@ public sealed record AgentStatus
     public long GcCommittedBytes { get; init; }
     public IReadOnlyDictionary<string, long> Checkpoints { get; init; } = new Dictionary<string, long>();
 
-    public static JsonSerializerOptions JsonOptions { get; } = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
+    /// <summary>snake_case, indented; source-generated (<see cref="AgentJsonContext"/>), so no reflection is needed.</summary>
+    public static JsonSerializerOptions JsonOptions => AgentJsonContext.Default.Options;
+
+    public string ToJson() => JsonSerializer.Serialize(this, AgentJsonContext.Default.AgentStatus);
+
+    internal byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(this, AgentJsonContext.Default.AgentStatus);
 
     public static AgentStatus Load(string stateDir)
     {
         var path = Path.Combine(stateDir, AgentHost.StatusFile);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path} not found: the agent has not run with this state dir yet", path);
-        return JsonSerializer.Deserialize<AgentStatus>(File.ReadAllBytes(path), JsonOptions) ?? throw new InvalidDataException($"{path}: empty status file");
+        return JsonSerializer.Deserialize(File.ReadAllBytes(path), AgentJsonContext.Default.AgentStatus) ?? throw new InvalidDataException($"{path}: empty status file");
     }
 }

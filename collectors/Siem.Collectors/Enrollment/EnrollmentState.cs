@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Siem.Collectors.Agent;
 using Siem.Core.Security;
 
 namespace Siem.Collectors.Enrollment;
@@ -20,7 +21,7 @@ public sealed record EnrollmentState(
 
     public byte[] EnginePublicKeyBytes => Convert.FromBase64String(EnginePublicKey);
 
-    public void Save(string stateDir) => SecureFile.WriteAllBytes(Path.Combine(stateDir, StateFile), JsonSerializer.SerializeToUtf8Bytes(this, new JsonSerializerOptions { WriteIndented = true }));
+    public void Save(string stateDir) => SecureFile.WriteAllBytes(Path.Combine(stateDir, StateFile), JsonSerializer.SerializeToUtf8Bytes(this, AgentJsonContext.Default.EnrollmentState));
 
     /// <summary>Loads the state, or explains how to enroll when it is missing.</summary>
     public static EnrollmentState Load(string stateDir)
@@ -30,7 +31,7 @@ public sealed record EnrollmentState(
             throw new InvalidOperationException($"{path} not found: this agent is not enrolled. Run `siem-agent enroll --server NATS_URL --token TOKEN --state {stateDir}` first.");
         try
         {
-            var state = JsonSerializer.Deserialize<EnrollmentState>(File.ReadAllBytes(path)) ?? throw new InvalidDataException($"{path}: empty");
+            var state = JsonSerializer.Deserialize(File.ReadAllBytes(path), AgentJsonContext.Default.EnrollmentState) ?? throw new InvalidDataException($"{path}: empty");
             if (!AgentIdValidator.IsValid(state.AgentId) || !AgentIdValidator.IsValid(state.EngineKeyId) || string.IsNullOrEmpty(state.Subject) || state.EnginePublicKeyBytes.Length != 32)
                 throw new InvalidDataException($"{path}: incomplete enrollment state (agent_id, engine_key_id, engine_public_key, subject); enroll again");
             return state;

@@ -59,7 +59,7 @@ public sealed class AgentIdentity
             ["agent_id"] = AgentId,
             ["signing_private_key"] = Convert.ToBase64String(_signingPrivateKey),
             ["signing_public_key"] = Convert.ToBase64String(SigningPublicKey),
-        });
+        }, SecurityJson.Default.DictionaryStringString);
         SecureFile.WriteAllBytes(path, json);
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Siem.Core.Security;
 
@@ -26,22 +27,24 @@ public static class EnrollmentMessages
         [property: JsonPropertyName("engine_public_key")] string? EnginePublicKey = null,
         [property: JsonPropertyName("subject")] string? Subject = null);
 
-    private static readonly JsonSerializerOptions Options = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
-
-    public static byte[] Encode<T>(T message) => JsonSerializer.SerializeToUtf8Bytes(message, Options);
+    public static byte[] Encode<T>(T message) => JsonSerializer.SerializeToUtf8Bytes(message, TypeInfo<T>());
 
     /// <summary>Null when the bytes are not a JSON object of that shape.</summary>
     public static T? Decode<T>(ReadOnlySpan<byte> utf8) where T : class
     {
         try
         {
-            return JsonSerializer.Deserialize<T>(utf8, Options);
+            return JsonSerializer.Deserialize(utf8, TypeInfo<T>());
         }
         catch (JsonException)
         {
             return null;
         }
     }
+
+    /// <summary>Request and Response only (source-generated, see <see cref="SecurityJson"/>).</summary>
+    private static JsonTypeInfo<T> TypeInfo<T>() => SecurityJson.Default.GetTypeInfo(typeof(T)) as JsonTypeInfo<T>
+        ?? throw new ArgumentException($"{typeof(T).Name} is not an enrollment message", nameof(T));
 
     public static string EventsSubject(string tenant, string agentId) => $"siem.events.{tenant}.{agentId}";
 

@@ -18,4 +18,5 @@ namespace Siem.Nats.JetStream.Internal;
 [JsonSerializable(typeof(MsgGetResponse))]
 [JsonSerializable(typeof(MsgDeleteRequest))]
 [JsonSerializable(typeof(PullRequest))]
+[JsonSerializable(typeof(NatsServerInfo))] // not JetStream, but reflection-free too: the agent also runs as a Native AOT executable
 internal sealed partial class JetStreamJson : JsonSerializerContext;
