@@ -36,6 +36,8 @@ public sealed class EngineStateStore
     public string CorrelationPath => Path.Combine(_dir, "correlation.json");
     public string SuppressionPath => Path.Combine(_dir, "suppression.json");
     public long Saves { get; private set; }
+    /// <summary>Bytes the last <see cref="Save"/> wrote (0 when nothing had changed).</summary>
+    public long LastSaveBytes { get; private set; }
 
     public void Restore(IDetector detector, AlertSuppressor suppressor)
     {
@@ -54,12 +56,20 @@ public sealed class EngineStateStore
         ArgumentNullException.ThrowIfNull(detector);
         ArgumentNullException.ThrowIfNull(suppressor);
         bool fsync = _sinceFsync.Elapsed >= _fsyncInterval;
-        if (detector.SaveState() is { } correlation) Write(CorrelationPath, correlation, fsync);
+        long bytes = 0;
+        if (detector.SaveState() is { } correlation)
+        {
+            Write(CorrelationPath, correlation, fsync);
+            bytes += correlation.Length;
+        }
         if (suppressor.Version != _savedSuppressorVersion)
         {
-            Write(SuppressionPath, suppressor.Snapshot(), fsync);
+            var suppression = suppressor.Snapshot();
+            Write(SuppressionPath, suppression, fsync);
+            bytes += suppression.Length;
             _savedSuppressorVersion = suppressor.Version;
         }
+        LastSaveBytes = bytes;
         if (fsync) _sinceFsync.Restart();
         Saves++;
     }

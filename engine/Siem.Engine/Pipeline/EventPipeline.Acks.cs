@@ -85,7 +85,8 @@ public sealed partial class EventPipeline
     /// indexed (the state already counts their records: a crash after such a snapshot would lose those alerts);
     /// the next successful group writes them and snapshots. A failed write leaves the acks waiting for the next try.
     /// </summary>
-    private async Task SnapshotAndAckAsync(CancellationToken cancellationToken)
+    /// <param name="ackTimeout">Bounds the acks, counted from the end of the snapshot (which cannot be interrupted).</param>
+    private async Task SnapshotAndAckAsync(CancellationToken cancellationToken, TimeSpan? ackTimeout = null)
     {
         if (_state == null || _carriedAlerts != null) return;
         long started = Stopwatch.GetTimestamp();
@@ -101,16 +102,18 @@ public sealed partial class EventPipeline
         }
         _lastSnapshotAt = Stopwatch.GetTimestamp();
         _lastSnapshotTook = Stopwatch.GetElapsedTime(started, _lastSnapshotAt);
-        if (_lastSnapshotTook > SlowSnapshot) Log($"state snapshot took {_lastSnapshotTook.TotalMilliseconds:0} ms (open alerts {_suppressor.OpenCount}); the next one is due in {UntilSnapshotDue().TotalSeconds:0.0} s");
+        if (_lastSnapshotTook > SlowSnapshot) Log($"state snapshot took {_lastSnapshotTook.TotalMilliseconds:0} ms ({_state.LastSaveBytes / 1024} KiB, {_suppressor.OpenCount} open alerts); the next one is due in {UntilSnapshotDue().TotalSeconds:0.0} s");
         if (_awaitingSnapshot.Count == 0) return;
         var covered = _awaitingSnapshot.ToList();
         _awaitingSnapshot.Clear();
         Volatile.Write(ref _awaitingCount, 0);
+        using var ackBound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (ackTimeout is { } limit) ackBound.CancelAfter(limit);
         for (int i = 0; i < covered.Count; i++)
         {
             try
             {
-                await AckAsync(covered[i], cancellationToken).ConfigureAwait(false);
+                await AckAsync(covered[i], ackBound.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -146,16 +149,17 @@ public sealed partial class EventPipeline
     private async Task SnapshotOnStopAsync()
     {
         if (_awaitingSnapshot.Count == 0) return;
-        using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         try
         {
-            await SnapshotAndAckAsync(bounded.Token).ConfigureAwait(false);
+            await SnapshotAndAckAsync(CancellationToken.None, ackTimeout: TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            Log("stopping: the acks after the last state snapshot were not all sent; those messages will be redelivered");
         }
         if (_awaitingSnapshot.Count > 0)
-            Log($"stopping: {_awaitingSnapshot.Count} indexed messages left unacked (alerts of a failed write not yet indexed); they will be redelivered");
+        {
+            string why = _carriedAlerts != null ? "alerts of a failed write are not indexed yet, so no snapshot was taken" : "the snapshot failed or the acks could not be sent within 5 s";
+            Log($"stopping: {_awaitingSnapshot.Count} indexed messages left unacked ({why}); they will be redelivered and re-indexed idempotently");
+        }
     }
 }
