@@ -28,7 +28,8 @@ internal static class ServerMappingProbe
             {
                 var msg = await sub.Msgs.ReadAsync(wait.Token).ConfigureAwait(false);
                 var parts = msg.Subject.Split('.');
-                if (parts.Length == 6) seen[parts[5]] = int.Parse(parts[3], CultureInfo.InvariantCulture);
+                // Another engine starting at the same moment probes the same subjects: count only our own tokens.
+                if (parts.Length == 6 && tokens.Contains(parts[5])) seen[parts[5]] = int.Parse(parts[3], CultureInfo.InvariantCulture);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
