@@ -114,7 +114,6 @@ public sealed partial class EventPipeline
                     bytesBuffered.Return(m.Data.Length);
                 }
                 await ProcessGroupAsync(group, inFlight.Token).ConfigureAwait(false);
-                GroupCommitted?.Invoke();
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -131,9 +130,6 @@ public sealed partial class EventPipeline
             _outstanding.Clear();
         }
     }
-
-    /// <summary>Raised after each group was processed (written and acked, or naked); the engine snapshots its state here.</summary>
-    public event Action? GroupCommitted;
 
     /// <summary>Messages pulled but not processed at stop: nak them so another engine (or the restart) gets them now, not after AckWait.</summary>
     private async Task ReleaseBufferedAsync(ChannelReader<NatsJSMsg> reader)

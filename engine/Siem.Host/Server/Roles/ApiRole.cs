@@ -150,7 +150,7 @@ internal sealed class ApiRole : IServerRole
         int approvals = File.Exists(Path.Combine(context.DataDir, "purge", "policy.json")) ? Commands.PurgeCommand.ApprovalsRequired(context.DataDir) : 1;
         if (index is not IIndexPurge purgeable)
         {
-            context.Info("api", $"purges are off: the {context.Config.IndexKind} index cannot purge yet (use the SQLite index)");
+            context.Info("api", $"purges are off: the {context.Config.IndexKind} index cannot purge (SQLite and Elasticsearch can)");
             return null;
         }
         var runtime = PurgeRuntime.ForServer(context.DataDir, purgeable, context.JetStream, approvals, context.Log);
