@@ -34,15 +34,7 @@ public sealed partial class CorrelationEngine
     {
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(output);
-        List<(CorrelationRuleState State, int RuleIndex, string Reference)>? byId = null, byName = null;
-        if (ruleId is not null)
-        {
-            _baseReferences.TryGetValue(ruleId, out byId);
-        }
-        if (ruleName is not null && ruleName != ruleId)
-        {
-            _baseReferences.TryGetValue(ruleName, out byName);
-        }
+        var (byId, byName) = ReferencesTo(ruleId, ruleName);
         foreach (var target in byId ?? [])
         {
             output.Add(Contribution(target.State, target.RuleIndex, target.Reference, ruleId, ruleName, logsource, e));

@@ -130,6 +130,21 @@ public sealed partial class CorrelationEngine
         return !referenced;
     }
 
+    /// <summary>The correlations referencing a detection rule by its id, and by its name when that differs.</summary>
+    private (List<(CorrelationRuleState State, int RuleIndex, string Reference)>? ById, List<(CorrelationRuleState State, int RuleIndex, string Reference)>? ByName) ReferencesTo(string? ruleId, string? ruleName)
+    {
+        List<(CorrelationRuleState State, int RuleIndex, string Reference)>? byId = null, byName = null;
+        if (ruleId is not null)
+        {
+            _baseReferences.TryGetValue(ruleId, out byId);
+        }
+        if (ruleName is not null && ruleName != ruleId)
+        {
+            _baseReferences.TryGetValue(ruleName, out byName);
+        }
+        return (byId, byName);
+    }
+
     /// <summary>True when some correlation references this detection rule by id or name.</summary>
     public bool IsReferenced(string? ruleId, string? ruleName) =>
         (ruleId is not null && _baseReferences.ContainsKey(ruleId)) || (ruleName is not null && _baseReferences.ContainsKey(ruleName));
@@ -146,15 +161,7 @@ public sealed partial class CorrelationEngine
     {
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(output);
-        List<(CorrelationRuleState State, int RuleIndex, string Reference)>? byId = null, byName = null;
-        if (ruleId is not null)
-        {
-            _baseReferences.TryGetValue(ruleId, out byId);
-        }
-        if (ruleName is not null && ruleName != ruleId)
-        {
-            _baseReferences.TryGetValue(ruleName, out byName);
-        }
+        var (byId, byName) = ReferencesTo(ruleId, ruleName);
         if (byId is not null)
         {
             foreach (var target in byId)
