@@ -158,6 +158,8 @@ public sealed partial class ParserPipeline
         if (line.Path is not null)
         {
             e.Set(EcsFields.LogFilePath, line.Path);
+            // The byte offset of the line in its file: the lineage ledger's source hop names file and offset.
+            e.Set(EcsFields.LogOffset, line.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         if (line.Truncated)
         {

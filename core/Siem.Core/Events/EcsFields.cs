@@ -29,6 +29,7 @@ public static class EcsFields
     public const string ProcessParentPid = "process.parent.pid";
     public const string ProcessWorkingDirectory = "process.working_directory";
     public const string LogFilePath = "log.file.path";
+    public const string LogOffset = "log.offset";
     public const string LogSyslogFacility = "log.syslog.facility.code";
     public const string LogSyslogSeverity = "log.syslog.severity.code";
     public const string LogSyslogAppName = "log.syslog.appname";

@@ -15,7 +15,7 @@ public sealed record PipelineLineage(ILineageRecorder Recorder, SubjectPseudonym
     public static string DefaultEngineInstance => $"{Environment.MachineName}/{Environment.ProcessId}";
 
     /// <summary>The field the agent may put a record's byte offset in (file sources).</summary>
-    public const string OffsetField = "log.offset";
+    public const string OffsetField = EcsFields.LogOffset;
 
     public RecordLineage Describe(LogEvent record)
     {

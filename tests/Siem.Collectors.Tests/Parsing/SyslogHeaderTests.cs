@@ -24,6 +24,15 @@ public class SyslogHeaderTests
     }
 
     [Fact]
+    public void A_file_line_carries_its_byte_offset_in_the_file()
+    {
+        var events = ParseAll(
+            "Mar  5 10:15:30 web01 sshd[1234]: Server listening on 0.0.0.0 port 22.",
+            "Mar  5 10:15:31 web01 sshd[1234]: Server listening on :: port 22.");
+        Assert.Equal(["0", "71"], events.Select(e => e.Get(EcsFields.LogOffset)));
+    }
+
+    [Fact]
     public void Auth_log_line_without_pri_is_parsed()
     {
         var e = Single("Nov 21 23:59:01 db02 CRON[98765]: pam_unix(cron:session): session closed for user root");
