@@ -56,7 +56,8 @@ public sealed class LineageRoleTests : IDisposable
         // Settled: the engine acked the message (after the lineage PubAck) and the ledger stored and acked every hop.
         while (true)
         {
-            Assert.False(serve.IsCompleted, $"siem serve stopped early:\n{log}");
+            // Read the log only once serve has stopped: the server thread writes to it while it runs.
+            if (serve.IsCompleted) Assert.Fail($"siem serve stopped early:\n{log}");
             var engine = await TryInfoAsync(js, EngineStreams.Events, EngineOptions.Default.Durable, timeout.Token);
             var ledger = await TryInfoAsync(js, LineageStreams.Stream, LineageStreams.LedgerDurable, timeout.Token);
             if (engine is { NumPending: 0, NumAckPending: 0, Delivered.StreamSeq: > 0 } && ledger is { NumPending: 0, NumAckPending: 0, Delivered.StreamSeq: > 0 }) break;
