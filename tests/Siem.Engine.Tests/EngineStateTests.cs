@@ -15,32 +15,17 @@ using Siem.Testing;
 namespace Siem.Engine.Tests;
 
 /// <summary>Open correlation windows and suppressed alerts survive an engine restart (EngineOptions.StateDir).</summary>
-public sealed class EngineStateTests : IAsyncLifetime
+public sealed class EngineStateTests() : EngineBrokerTest("siem-state-")
 {
     private const string BruteForceRule = "81e7a567-a87a-4a69-8c3a-cd004cd81081";
-    private readonly string _dir = Directory.CreateTempSubdirectory("siem-state-").FullName;
     private readonly EngineKeyPair _key = EngineKeyPair.Create();
     private readonly AgentIdentity _agent = AgentIdentity.Create("agent-1");
     private readonly AgentRegistry _registry = new();
-    private NatsServer _server = null!;
-    private NatsConnection _nats = null!;
-    private NatsJSContext _js = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _server = await NatsServer.StartAsync();
-        _nats = new NatsConnection(NatsOpts.Default with { Servers = [_server.Url] });
-        await _nats.ConnectAsync();
-        _js = new NatsJSContext(_nats);
-        await EngineStreams.EnsureAsync(_js);
+        await base.InitializeAsync();
         _registry.Register(_agent.AgentId, _agent.SigningPublicKey, PipelineHarness.Tenant);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _nats.DisposeAsync();
-        await _server.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
     }
 
     [Theory]
@@ -66,7 +51,7 @@ public sealed class EngineStateTests : IAsyncLifetime
     [InlineData(false, new long[] { 6, 6 })] // without kept state the repeats after the restart open a second alert
     public async Task Repeats_after_a_restart_fold_into_the_alert_opened_before_it(bool keepState, long[] expectedCounts)
     {
-        var rule = WriteFailedLoginRule(_dir);
+        var rule = WriteFailedLoginRule(Dir);
         var alerts = await RestartHalfWayAsync(keepState, [rule]);
 
         Assert.Equal(expectedCounts, alerts.Where(a => a.RuleId == "5d0c6a52-1f7e-4c59-9a55-3f1b2a7c9e01").OrderBy(a => a.FirstSeen).Select(a => a.Count));
@@ -76,8 +61,8 @@ public sealed class EngineStateTests : IAsyncLifetime
     public async Task Alerts_of_a_group_whose_index_write_failed_are_indexed_when_the_group_is_redelivered()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(25));
-        var rule = WriteFailedLoginRule(_dir);
-        var index = SqliteIndexSink.Open(_dir);
+        var rule = WriteFailedLoginRule(Dir);
+        var index = SqliteIndexSink.Open(Dir);
         try
         {
             var flaky = new EventPipelineTests.FlakySink(index, failures: 1);
@@ -116,7 +101,7 @@ public sealed class EngineStateTests : IAsyncLifetime
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(25));
         var sealer = new EnvelopeSealer(_agent, _key.AgreementPublicKey, _key.KeyId);
         var start = Instant.FromUtc(2026, 11, 22, 10, 0);
-        var index = SqliteIndexSink.Open(_dir);
+        var index = SqliteIndexSink.Open(Dir);
         try
         {
             await RunEngineUntilDrainedAsync(index, rules, keepState, () => PublishAsync(sealer, 1, FailedLogins(_agent.AgentId, start, 0, 6), timeout.Token), flush: false, timeout.Token);
@@ -132,11 +117,11 @@ public sealed class EngineStateTests : IAsyncLifetime
     private async Task RunEngineUntilDrainedAsync(IIndexSink index, string[] rules, bool keepState, Func<Task> publish, bool flush, CancellationToken ct)
     {
         var detector = SigmaDetector.Load(rules, Path.Combine(FindRepoRoot(), "rules", "packs", "pipelines", "default.yml"), CorrelationOptions.Default);
-        using var tracker = new BatchSequenceTracker(_dir);
+        using var tracker = new BatchSequenceTracker(Dir);
         var opener = new EnvelopeOpener(new Dictionary<string, EngineKeyPair> { [_key.KeyId] = _key }, _registry);
-        var pipeline = new EventPipeline(_nats, index, opener, tracker, detector, EngineOptions.Default with
+        var pipeline = new EventPipeline(Connection, index, opener, tracker, detector, EngineOptions.Default with
         {
-            StateDir = keepState ? Path.Combine(_dir, "state") : null,
+            StateDir = keepState ? Path.Combine(Dir, "state") : null,
         });
         using var stop = new CancellationTokenSource();
         await pipeline.CreateConsumerAsync(ct);
@@ -144,7 +129,7 @@ public sealed class EngineStateTests : IAsyncLifetime
         await publish();
         while (true)
         {
-            var info = await _js.GetConsumerInfoAsync(EngineStreams.Events, EngineOptions.Default.Durable, ct);
+            var info = await Js.GetConsumerInfoAsync(EngineStreams.Events, EngineOptions.Default.Durable, ct);
             if (info.NumPending == 0 && info.NumAckPending == 0 && pipeline.Stats.MessagesAcked > 0) break;
             if (run.IsFaulted) await run;
             await Task.Delay(20, ct);
@@ -158,7 +143,7 @@ public sealed class EngineStateTests : IAsyncLifetime
     private async Task PublishAsync(EnvelopeSealer sealer, ulong seq, List<LogEvent> events, CancellationToken ct)
     {
         var env = sealer.Seal(seq, LogEventJson.EncodeBatch(events));
-        await _js.PublishAsync($"siem.events.{PipelineHarness.Tenant}.{_agent.AgentId}", env.Body, PipelineHarness.Headers(env), cancellationToken: ct);
+        await Js.PublishAsync($"siem.events.{PipelineHarness.Tenant}.{_agent.AgentId}", env.Body, PipelineHarness.Headers(env), cancellationToken: ct);
     }
 
     internal static List<LogEvent> FailedLogins(string agentId, Instant start, int from, int count)

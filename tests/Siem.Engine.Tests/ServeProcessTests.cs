@@ -10,36 +10,16 @@ using Siem.Testing;
 namespace Siem.Engine.Tests;
 
 /// <summary>`siem serve` as a real process against a real nats-server: crash safety and a graceful stop.</summary>
-public sealed class ServeProcessTests : IAsyncLifetime
+public sealed class ServeProcessTests() : EngineBrokerTest("siem-serve-")
 {
     private const int Records = 50;
-    private readonly string _dir = Directory.CreateTempSubdirectory("siem-serve-").FullName;
-    private NatsServer _server = null!;
-    private NatsConnection _nats = null!;
-    private NatsJSContext _js = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await NatsServer.StartAsync();
-        _nats = new NatsConnection(NatsOpts.Default with { Servers = [_server.Url] });
-        await _nats.ConnectAsync();
-        _js = new NatsJSContext(_nats);
-        await EngineStreams.EnsureAsync(_js);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _nats.DisposeAsync();
-        await _server.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
 
     private async Task PublishAsync(EnvelopeSealer sealer, string agentId, int fromBatch, int toBatch, CancellationToken ct)
     {
         for (int b = fromBatch; b < toBatch; b++)
         {
             var env = sealer.Seal((ulong)b + 1, LogEventJson.EncodeBatch(SiemServeProcess.Batch(agentId, b, Records)));
-            await _js.PublishAsync($"siem.events.{PipelineHarness.Tenant}.{agentId}", env.Body, PipelineHarness.Headers(env), cancellationToken: ct);
+            await Js.PublishAsync($"siem.events.{PipelineHarness.Tenant}.{agentId}", env.Body, PipelineHarness.Headers(env), cancellationToken: ct);
         }
     }
 
@@ -55,7 +35,7 @@ public sealed class ServeProcessTests : IAsyncLifetime
 
     private async Task<bool> DrainedAsync(CancellationToken ct)
     {
-        var info = await _js.GetConsumerInfoAsync(EngineStreams.Events, "siem-engine", ct);
+        var info = await Js.GetConsumerInfoAsync(EngineStreams.Events, "siem-engine", ct);
         return info.NumPending == 0 && info.NumAckPending == 0;
     }
 
@@ -63,8 +43,8 @@ public sealed class ServeProcessTests : IAsyncLifetime
     public async Task Kill_9_of_the_engine_mid_batch_then_a_restart_leaves_every_record_indexed_exactly_once()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var (config, sealer, agent) = SiemServeProcess.Prepare(_dir, _server.Url);
-        var data = Path.Combine(_dir, "data");
+        var (config, sealer, agent) = SiemServeProcess.Prepare(Dir, Server.Url);
+        var data = Path.Combine(Dir, "data");
         const int batches = 400;
         await PublishAsync(sealer, agent.AgentId, 0, batches / 2, timeout.Token);
 
@@ -85,7 +65,7 @@ public sealed class ServeProcessTests : IAsyncLifetime
         var (rows, distinct) = SiemServeProcess.CountIndex(data);
         Assert.Equal(batches * Records, distinct);
         Assert.Equal(distinct, rows);
-        Assert.Equal(0UL, (await _js.GetStreamAsync(EngineStreams.Quarantine, timeout.Token)).State.Messages);
+        Assert.Equal(0UL, (await Js.GetStreamAsync(EngineStreams.Quarantine, timeout.Token)).State.Messages);
         Assert.Equal(0, await second.TerminateAsync(timeout.Token));
     }
 
@@ -93,8 +73,8 @@ public sealed class ServeProcessTests : IAsyncLifetime
     public async Task Sigterm_stops_pulling_finishes_the_group_in_flight_acks_it_and_exits_zero()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var (config, sealer, agent) = SiemServeProcess.Prepare(_dir, _server.Url);
-        var data = Path.Combine(_dir, "data");
+        var (config, sealer, agent) = SiemServeProcess.Prepare(Dir, Server.Url);
+        var data = Path.Combine(Dir, "data");
         await PublishAsync(sealer, agent.AgentId, 0, 200, timeout.Token);
 
         await using var engine = SiemServeProcess.Start(config);
@@ -105,7 +85,7 @@ public sealed class ServeProcessTests : IAsyncLifetime
         Assert.Contains("serve: stopped cleanly", engine.Stderr, StringComparison.Ordinal);
         // Nothing left half-done: the work-queue stream dropped exactly the messages whose records are indexed (a group
         // indexed but not acked would show as records without their message removed).
-        var stream = await _js.GetStreamAsync(EngineStreams.Events, timeout.Token);
+        var stream = await Js.GetStreamAsync(EngineStreams.Events, timeout.Token);
         var (rows, distinct) = SiemServeProcess.CountIndex(data);
         Assert.Equal(rows, distinct);
         Assert.True(rows > 0);
@@ -118,7 +98,7 @@ public sealed class ServeProcessTests : IAsyncLifetime
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         using var receiver = new HttpReceiver(503); // the first attempt fails transiently and is retried
-        var rule = Path.Combine(_dir, "failed_login.yml");
+        var rule = Path.Combine(Dir, "failed_login.yml");
         File.WriteAllText(rule, """
             title: SSH Failed Login (serve test)
             id: 7a1d3e0c-5b2f-4f7e-8c9d-0e1f2a3b4c5d
@@ -128,8 +108,8 @@ public sealed class ServeProcessTests : IAsyncLifetime
                 condition: selection
             level: high
             """);
-        File.WriteAllText(Path.Combine(_dir, "channels.json"), $$"""{"channels": [{"type": "webhook", "name": "soc", "url": "{{receiver.Url}}"}]}""");
-        var (config, sealer, agent) = SiemServeProcess.Prepare(_dir, _server.Url, "alerts:\n  channels_file: channels.json\n", rule);
+        File.WriteAllText(Path.Combine(Dir, "channels.json"), $$"""{"channels": [{"type": "webhook", "name": "soc", "url": "{{receiver.Url}}"}]}""");
+        var (config, sealer, agent) = SiemServeProcess.Prepare(Dir, Server.Url, "alerts:\n  channels_file: channels.json\n", rule);
         var events = Enumerable.Range(0, 3).Select(i =>
         {
             var e = new LogEvent { RecordId = $"f{i}", AgentId = agent.AgentId, Timestamp = NodaTime.Instant.FromUtc(2026, 11, 22, 10, 0, i), Original = $"Failed password for root from 203.0.113.5 port {40000 + i} ssh2" };
@@ -141,10 +121,10 @@ public sealed class ServeProcessTests : IAsyncLifetime
             return e;
         }).ToList();
         var env = sealer.Seal(1, LogEventJson.EncodeBatch(events));
-        await _js.PublishAsync($"siem.events.{PipelineHarness.Tenant}.{agent.AgentId}", env.Body, PipelineHarness.Headers(env), cancellationToken: timeout.Token);
+        await Js.PublishAsync($"siem.events.{PipelineHarness.Tenant}.{agent.AgentId}", env.Body, PipelineHarness.Headers(env), cancellationToken: timeout.Token);
 
         await using var engine = SiemServeProcess.Start(config);
-        var deliveries = Path.Combine(_dir, "data", "alert-deliveries.jsonl");
+        var deliveries = Path.Combine(Dir, "data", "alert-deliveries.jsonl");
         await WaitAsync(() => Task.FromResult(File.Exists(deliveries) && File.ReadAllText(deliveries).Contains('\n')), engine, "the delivery outcome logged", timeout.Token);
         Assert.Equal(0, await engine.TerminateAsync(timeout.Token));
 
@@ -189,13 +169,13 @@ public sealed class ServeProcessTests : IAsyncLifetime
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         // The webhook is down at first: the engine is killed while it is still retrying the new alert.
         using var receiver = new HttpReceiver(503, 503, 503);
-        var rule = Path.Combine(_dir, "failed_login.yml");
+        var rule = Path.Combine(Dir, "failed_login.yml");
         File.WriteAllText(rule, FailedLoginRule);
-        File.WriteAllText(Path.Combine(_dir, "channels.json"), $$"""{"channels": [{"type": "webhook", "name": "soc", "url": "{{receiver.Url}}"}]}""");
-        var (config, sealer, agent) = SiemServeProcess.Prepare(_dir, _server.Url, "alerts:\n  channels_file: channels.json\n  update_interval_s: 1\n", rule);
+        File.WriteAllText(Path.Combine(Dir, "channels.json"), $$"""{"channels": [{"type": "webhook", "name": "soc", "url": "{{receiver.Url}}"}]}""");
+        var (config, sealer, agent) = SiemServeProcess.Prepare(Dir, Server.Url, "alerts:\n  channels_file: channels.json\n  update_interval_s: 1\n", rule);
         string subject = $"siem.events.{PipelineHarness.Tenant}.{agent.AgentId}";
         var first = sealer.Seal(1, LogEventJson.EncodeBatch(FailedLogins(agent.AgentId, 0, 3)));
-        await _js.PublishAsync(subject, first.Body, PipelineHarness.Headers(first), cancellationToken: timeout.Token);
+        await Js.PublishAsync(subject, first.Body, PipelineHarness.Headers(first), cancellationToken: timeout.Token);
 
         await using (var engine = SiemServeProcess.Start(config))
         {
@@ -209,7 +189,7 @@ public sealed class ServeProcessTests : IAsyncLifetime
             await WaitAsync(() => Task.FromResult(receiver.Requests.Any(r => r.Status == 200)), engine, "the pending alert delivered after the restart", timeout.Token);
             // Two more failures of the same group: they fold into the open alert (count 5), a count update for the channel.
             var second = sealer.Seal(2, LogEventJson.EncodeBatch(FailedLogins(agent.AgentId, 3, 2)));
-            await _js.PublishAsync(subject, second.Body, PipelineHarness.Headers(second), cancellationToken: timeout.Token);
+            await Js.PublishAsync(subject, second.Body, PipelineHarness.Headers(second), cancellationToken: timeout.Token);
             await WaitAsync(() => Task.FromResult(receiver.Requests.Any(r => r.Status == 200 && r.Headers[WebhookChannel.EventHeader] == "update")), engine, "the update delivered", timeout.Token);
             await WaitAsync(async () => await DrainedAsync(timeout.Token), engine, "the events consumer drained", timeout.Token);
             Assert.Equal(0, await engine.TerminateAsync(timeout.Token));

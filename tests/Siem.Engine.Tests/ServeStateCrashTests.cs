@@ -14,43 +14,23 @@ namespace Siem.Engine.Tests;
 /// restores the older snapshot, gets those messages again, and the suppressed alert's count ends exactly where it
 /// would have without the crash.
 /// </summary>
-public sealed class ServeStateCrashTests : IAsyncLifetime
+public sealed class ServeStateCrashTests() : EngineBrokerTest("siem-serve-state-")
 {
     private const string FailedLoginRule = "5d0c6a52-1f7e-4c59-9a55-3f1b2a7c9e01";
     private static readonly Instant Start = Instant.FromUtc(2026, 11, 22, 10, 0);
-    private readonly string _dir = Directory.CreateTempSubdirectory("siem-serve-state-").FullName;
-    private NatsServer _server = null!;
-    private NatsConnection _nats = null!;
-    private NatsJSContext _js = null!;
-
-    public async Task InitializeAsync()
-    {
-        _server = await NatsServer.StartAsync();
-        _nats = new NatsConnection(NatsOpts.Default with { Servers = [_server.Url] });
-        await _nats.ConnectAsync();
-        _js = new NatsJSContext(_nats);
-        await EngineStreams.EnsureAsync(_js);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _nats.DisposeAsync();
-        await _server.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
 
     [Fact]
     public async Task Kill_9_before_the_snapshot_redelivers_the_unacked_messages_and_the_alert_count_stays_exact()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var (config, sealer, agent) = SiemServeProcess.Prepare(_dir, _server.Url, ruleFile: EngineStateTests.WriteFailedLoginRule(_dir));
+        var (config, sealer, agent) = SiemServeProcess.Prepare(Dir, Server.Url, ruleFile: EngineStateTests.WriteFailedLoginRule(Dir));
         // Snapshots only at stop: whatever the engine indexes while it runs stays unacked.
         File.WriteAllText(config, File.ReadAllText(config).Replace("ack_wait_ms: 2000", "ack_wait_ms: 2000\n  state_snapshot_ms: 3600000", StringComparison.Ordinal));
-        var data = Path.Combine(_dir, "data");
+        var data = Path.Combine(Dir, "data");
         async Task PublishAsync(ulong seq, int from, int count)
         {
             var env = sealer.Seal(seq, LogEventJson.EncodeBatch(EngineStateTests.FailedLogins(agent.AgentId, Start, from, count)));
-            await _js.PublishAsync($"siem.events.{PipelineHarness.Tenant}.{agent.AgentId}", env.Body, PipelineHarness.Headers(env), cancellationToken: timeout.Token);
+            await Js.PublishAsync($"siem.events.{PipelineHarness.Tenant}.{agent.AgentId}", env.Body, PipelineHarness.Headers(env), cancellationToken: timeout.Token);
         }
 
         await using (var first = SiemServeProcess.Start(config))
@@ -80,7 +60,7 @@ public sealed class ServeStateCrashTests : IAsyncLifetime
         Assert.Equal((13L, 13L), SiemServeProcess.CountIndex(data));
     }
 
-    private async Task<ConsumerInfo> ConsumerAsync(CancellationToken ct) => await _js.GetConsumerInfoAsync(EngineStreams.Events, "siem-engine", ct);
+    private async Task<ConsumerInfo> ConsumerAsync(CancellationToken ct) => await Js.GetConsumerInfoAsync(EngineStreams.Events, "siem-engine", ct);
 
     private async Task<bool> DrainedAsync(CancellationToken ct)
     {

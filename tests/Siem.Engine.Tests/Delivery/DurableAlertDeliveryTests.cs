@@ -14,32 +14,17 @@ namespace Siem.Engine.Tests.Delivery;
 /// re-triggers and resolves with the alert's dedup_key, and what a channel refuses is dead-lettered, never retried forever.
 /// Real nats-server, real HTTP peers.
 /// </summary>
-public sealed class DurableAlertDeliveryTests : IAsyncLifetime
+public sealed class DurableAlertDeliveryTests() : EngineBrokerTest("siem-durable-delivery-")
 {
     private const string RoutingKey = "R0UTINGKEY0123456789abcdef012345";
-    private readonly string _dir = Directory.CreateTempSubdirectory("siem-durable-delivery-").FullName;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(45));
-    private NatsServer _server = null!;
-    private NatsConnection _nats = null!;
-    private NatsJSContext _js = null!;
 
-    public async Task InitializeAsync()
+    public override async Task DisposeAsync()
     {
-        _server = await NatsServer.StartAsync();
-        _nats = new NatsConnection(NatsOpts.Default with { Servers = [_server.Url] });
-        await _nats.ConnectAsync();
-        _js = new NatsJSContext(_nats);
-        await EngineStreams.EnsureAsync(_js);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _nats.DisposeAsync();
-        await _server.DisposeAsync();
         _http.Dispose();
         _timeout.Dispose();
-        Directory.Delete(_dir, recursive: true);
+        await base.DisposeAsync();
     }
 
     private static AlertDocument Alert(string id, long count, Instant firstSeen) => new()
@@ -59,11 +44,11 @@ public sealed class DurableAlertDeliveryTests : IAsyncLifetime
 
     /// <summary>As the engine publishes an alert state before it acks the events that raised it.</summary>
     private async Task PublishStateAsync(AlertDocument a) =>
-        await _js.PublishAsync($"siem.alerts.{a.Level}", AlertJson.Serialize(a), new NatsHeaders { { "Siem-Alert-Id", a.AlertId } }, $"{a.AlertId}:{a.Count}", _timeout.Token);
+        await Js.PublishAsync($"siem.alerts.{a.Level}", AlertJson.Serialize(a), new NatsHeaders { { "Siem-Alert-Id", a.AlertId } }, $"{a.AlertId}:{a.Count}", _timeout.Token);
 
     private AlertDispatcher Dispatcher(params IAlertChannel[] channels) => new(
         channels.Select(c => (c, AlertRoute.All)),
-        new AlertDispatchOptions { BaseDelay = TimeSpan.FromMilliseconds(20), MaxAttempts = 3, DeadLetterPath = Path.Combine(_dir, "dead.jsonl"), DeliveryLogPath = Path.Combine(_dir, "deliveries.jsonl") });
+        new AlertDispatchOptions { BaseDelay = TimeSpan.FromMilliseconds(20), MaxAttempts = 3, DeadLetterPath = Path.Combine(Dir, "dead.jsonl"), DeliveryLogPath = Path.Combine(Dir, "deliveries.jsonl") });
 
     private async Task WaitUntilAsync(Func<bool> condition, string what)
     {
@@ -82,7 +67,7 @@ public sealed class DurableAlertDeliveryTests : IAsyncLifetime
         using var pagerDuty = new PagerDutyPeer();
         using var slack = new HttpReceiver();
         var dispatcher = Dispatcher(new PagerDutyChannel("pagerduty", _http, RoutingKey, pagerDuty.Url), new SlackChannel("slack", _http, slack.Url));
-        await using var delivery = new DurableAlertDelivery(_nats, dispatcher, new DurableDeliveryOptions { UpdateInterval = TimeSpan.FromSeconds(8), AckWait = TimeSpan.FromSeconds(5) });
+        await using var delivery = new DurableAlertDelivery(Connection, dispatcher, new DurableDeliveryOptions { UpdateInterval = TimeSpan.FromSeconds(8), AckWait = TimeSpan.FromSeconds(5) });
         await delivery.StartAsync(_timeout.Token);
         var first = Instant.FromUtc(2026, 11, 22, 2, 10);
 
@@ -93,7 +78,7 @@ public sealed class DurableAlertDeliveryTests : IAsyncLifetime
         await WaitUntilAsync(() => pagerDuty.Events.Count == 2 && slack.Requests.Count == 2, "the paced update on both channels");
 
         var closed = Alert("alert1", 6, first);
-        var resolutions = new AlertResolutionPublisher(_nats);
+        var resolutions = new AlertResolutionPublisher(Connection);
         await resolutions.PublishResolveAsync(closed, _timeout.Token);
         await WaitUntilAsync(() => pagerDuty.Events.Count == 3, "the resolve");
         await resolutions.PublishResolveAsync(closed, _timeout.Token); // a second close (a retried API call) resolves nothing more
@@ -117,7 +102,7 @@ public sealed class DurableAlertDeliveryTests : IAsyncLifetime
     {
         using var pagerDuty = new PagerDutyPeer();
         var dispatcher = Dispatcher(new PagerDutyChannel("pagerduty", _http, RoutingKey, pagerDuty.Url));
-        await using var delivery = new DurableAlertDelivery(_nats, dispatcher, new DurableDeliveryOptions { ResolveAfterWindow = Duration.FromMinutes(15) });
+        await using var delivery = new DurableAlertDelivery(Connection, dispatcher, new DurableDeliveryOptions { ResolveAfterWindow = Duration.FromMinutes(15) });
         await delivery.StartAsync(_timeout.Token);
         var now = Instant.FromDateTimeOffset(DateTimeOffset.UtcNow);
 
@@ -137,24 +122,24 @@ public sealed class DurableAlertDeliveryTests : IAsyncLifetime
     {
         using var hook = new HttpReceiver(400); // the first POST is refused as invalid: permanent, not retried
         var dispatcher = Dispatcher(new WebhookChannel("soc", _http, hook.Url));
-        await using var delivery = new DurableAlertDelivery(_nats, dispatcher, new DurableDeliveryOptions { UpdateInterval = TimeSpan.Zero });
+        await using var delivery = new DurableAlertDelivery(Connection, dispatcher, new DurableDeliveryOptions { UpdateInterval = TimeSpan.Zero });
         await delivery.StartAsync(_timeout.Token);
         var first = Instant.FromUtc(2026, 11, 22, 2, 10);
 
         await PublishStateAsync(Alert("refused", 1, first));
-        await WaitUntilAsync(() => File.Exists(Path.Combine(_dir, "dead.jsonl")), "the dead letter");
+        await WaitUntilAsync(() => File.Exists(Path.Combine(Dir, "dead.jsonl")), "the dead letter");
         await PublishStateAsync(Alert("refused", 2, first));
         await WaitUntilAsync(() => hook.Requests.Count == 2, "the next state");
         Assert.True(await delivery.WaitIdleAsync(TimeSpan.FromSeconds(20), _timeout.Token));
 
         var requests = hook.Requests.ToArray();
         Assert.Equal([(400, "new", "refused:1"), (200, "new", "refused:2")], requests.Select(r => (r.Status, r.Headers[WebhookChannel.EventHeader], r.Headers[WebhookChannel.IdempotencyKeyHeader])));
-        using var dead = JsonDocument.Parse(Assert.Single(File.ReadAllLines(Path.Combine(_dir, "dead.jsonl"))));
+        using var dead = JsonDocument.Parse(Assert.Single(File.ReadAllLines(Path.Combine(Dir, "dead.jsonl"))));
         Assert.Equal("soc", dead.RootElement.GetProperty("channel").GetString());
         Assert.Equal("refused", dead.RootElement.GetProperty("alert_id").GetString());
         Assert.Equal(1, dead.RootElement.GetProperty("attempts").GetInt32());
         Assert.StartsWith("soc: HTTP 400", dead.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
-        var consumer = await _js.GetConsumerInfoAsync(EngineStreams.Alerts, delivery.ConsumerName("soc"), _timeout.Token);
+        var consumer = await Js.GetConsumerInfoAsync(EngineStreams.Alerts, delivery.ConsumerName("soc"), _timeout.Token);
         Assert.Equal(0, consumer.NumAckPending);
         Assert.Equal(1, dispatcher.DeadLettered);
         Assert.Equal(1, dispatcher.Delivered);
