@@ -50,21 +50,37 @@ internal static class IndexFieldProtection
         if (protector == null) return hits;
         foreach (var hit in hits)
         {
-            if (hit.Event is not { } e) continue;
-            foreach (var field in protector.Fields)
-            {
-                e.Fields.Remove(field + FieldProtector.BlindIndexSuffix);
-                if (!e.Fields.TryGetValue(field, out var raw)) continue;
-                if (raw is string s) e.Fields[field] = await RevealOneAsync(protector, field, s, cancellationToken).ConfigureAwait(false);
-                else if (raw is string[] values)
-                {
-                    var plain = new string[values.Length];
-                    for (int i = 0; i < values.Length; i++) plain[i] = await RevealOneAsync(protector, field, values[i], cancellationToken).ConfigureAwait(false);
-                    e.Fields[field] = plain;
-                }
-            }
+            if (hit.Event is { } e) await RevealAsync(protector, e, cancellationToken).ConfigureAwait(false);
         }
         return hits;
+    }
+
+    /// <summary>One stored event made readable in place (search hits, rule replay): plaintext where the subject's key
+    /// exists, <see cref="ShreddedMarker"/> where a purge destroyed it, <see cref="UnreadableMarker"/> where the
+    /// ciphertext does not decrypt; the blind index fields are dropped.</summary>
+    public static async Task<RevealCounts> RevealAsync(FieldProtector protector, LogEvent e, CancellationToken cancellationToken)
+    {
+        var counts = default(RevealCounts);
+        foreach (var field in protector.Fields)
+        {
+            e.Fields.Remove(field + FieldProtector.BlindIndexSuffix);
+            if (!e.Fields.TryGetValue(field, out var raw)) continue;
+            if (raw is string s) e.Fields[field] = Count(ref counts, await RevealOneAsync(protector, field, s, cancellationToken).ConfigureAwait(false));
+            else if (raw is string[] values)
+            {
+                var plain = new string[values.Length];
+                for (int i = 0; i < values.Length; i++) plain[i] = Count(ref counts, await RevealOneAsync(protector, field, values[i], cancellationToken).ConfigureAwait(false));
+                e.Fields[field] = plain;
+            }
+        }
+        return counts;
+    }
+
+    private static string Count(ref RevealCounts counts, string revealed)
+    {
+        if (ReferenceEquals(revealed, ShreddedMarker)) counts = counts with { Shredded = counts.Shredded + 1 };
+        else if (ReferenceEquals(revealed, UnreadableMarker)) counts = counts with { Unreadable = counts.Unreadable + 1 };
+        return revealed;
     }
 
     private static async Task<string> RevealOneAsync(FieldProtector protector, string field, string value, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using NodaTime;
 using Siem.Engine.Alerts;
 using Siem.Engine.Detection;
 using Siem.Engine.Index;
+using Siem.Lineage.Shredding;
 
 namespace Siem.Engine.Replay;
 
@@ -10,6 +11,9 @@ namespace Siem.Engine.Replay;
 /// Elasticsearch, an <see cref="IReplaySource"/>), in event-time order, and records the resulting alerts in the index as backfill: <see cref="AlertDocument.Backfill"/>
 /// set and the id prefixed with <c>backfill-</c>, so a live alert is never overwritten and a second replay of the same
 /// range replaces its own alerts instead of adding copies. Repeats fold exactly as live (same suppression window).
+/// With a <see cref="Protector"/>, crypto-shredded PII fields (stored as ciphertext) are decrypted before the rules see
+/// them, as they saw them live; a value whose subject key a purge destroyed stays unreadable (the rules see
+/// <c>[shredded]</c>) and is counted in <see cref="ReplayResult.FieldsShredded"/>.
 /// </summary>
 public sealed class RuleReplayer
 {
@@ -36,6 +40,9 @@ public sealed class RuleReplayer
         _window = suppressionWindow ?? Duration.FromMinutes(15);
     }
 
+    /// <summary>The shredding keys of the data dir the events were indexed with; null = fields are read as stored.</summary>
+    public FieldProtector? Protector { get; init; }
+
     /// <summary>Replays [from, to); <paramref name="progress"/> gets (events done, events total) now and then;
     /// <paramref name="alertRecorded"/> gets each alert once, in its final (folded) state.</summary>
     public async Task<ReplayResult> RunAsync(Instant? from, Instant? to, Action<long, long>? progress = null,
@@ -46,10 +53,16 @@ public sealed class RuleReplayer
         // Folded alerts by id, in order of first appearance; written at the end so each is written in its final state.
         var alerts = new Dictionary<string, AlertDocument>(StringComparer.Ordinal);
         var hits = new List<DetectionHit>();
-        long done = 0;
+        long done = 0, shredded = 0, unreadable = 0;
         progress?.Invoke(0, total);
         await foreach (var e in _source.ReadAsync(from, to, cancellationToken).ConfigureAwait(false))
         {
+            if (Protector != null)
+            {
+                var counts = await IndexFieldProtection.RevealAsync(Protector, e, cancellationToken).ConfigureAwait(false);
+                shredded += counts.Shredded;
+                unreadable += counts.Unreadable;
+            }
             hits.Clear();
             _detector.Detect(e, hits);
             Fold(suppressor, hits, alerts);
@@ -69,7 +82,7 @@ public sealed class RuleReplayer
             await _index.WriteAsync([], docs.GetRange(i, Math.Min(WriteBatch, docs.Count - i)), cancellationToken).ConfigureAwait(false);
         foreach (var d in docs) alertRecorded?.Invoke(d);
         var byRule = docs.GroupBy(d => d.RuleId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        return new ReplayResult(done, docs.Count, byRule);
+        return new ReplayResult(done, docs.Count, byRule) { FieldsShredded = shredded, FieldsUnreadable = unreadable };
     }
 
     private static void Fold(AlertSuppressor suppressor, List<DetectionHit> hits, Dictionary<string, AlertDocument> alerts)

@@ -8,6 +8,8 @@ using Siem.Engine.Index;
 using Siem.Engine.Index.Elasticsearch;
 using Siem.Engine.Replay;
 using Siem.Engine.Search;
+using Siem.Lineage;
+using Siem.Lineage.Shredding;
 using Siem.Rules.Correlation;
 
 namespace Siem.Host.Commands;
@@ -17,7 +19,9 @@ namespace Siem.Host.Commands;
 /// correlation rules over the events in the SQLite index (or Elasticsearch/OpenSearch, paged with search_after) in
 /// event-time order and records the alerts as backfill in the same index
 /// (<c>backfill: true</c>, id <c>backfill-...</c>). Alerts go to stdout (readable or JSON lines), a progress bar and
-/// the summary to stderr; with --json the last stdout line is the summary object.
+/// the summary to stderr; with --json the last stdout line is the summary object. Crypto-shredded PII fields are
+/// decrypted with the subject keys of the data dir (<c>lineage/keys.db</c>) so rules see what they saw live; values
+/// whose key a purge destroyed stay unreadable and are counted (<c>fields_shredded</c>).
 /// </summary>
 internal static class RulesReplayCommand
 {
@@ -26,7 +30,7 @@ internal static class RulesReplayCommand
         var rules = new Option<string[]>("--rules") { Description = "Sigma rule file or directory (repeatable)", Required = true };
         var from = new Option<string?>("--from") { Description = "Start of the range (ISO time, or relative like -24h)" };
         var to = new Option<string?>("--to") { Description = "End of the range, exclusive (ISO time, or relative, or now)" };
-        var data = new Option<string>("--data") { Description = "Data directory holding index.db", DefaultValueFactory = _ => Path.Combine(".siem", "data") };
+        var data = new Option<string>("--data") { Description = "Data directory holding index.db and the shredding keys (lineage/keys.db)", DefaultValueFactory = _ => Path.Combine(".siem", "data") };
         var pipeline = new Option<string?>("--pipeline") { Description = "Field-mapping pipeline YAML for the rules" };
         var json = new Option<bool>("--json") { Description = "Print alerts and the summary as JSON lines" };
         var es = new Option<string?>("--es") { Description = "Replay the events in this Elasticsearch/OpenSearch URL and write the backfill alerts there (auth: SIEM_ES_USERNAME/SIEM_ES_PASSWORD or SIEM_ES_API_KEY)" };
@@ -75,6 +79,9 @@ internal static class RulesReplayCommand
 
         await using IIndexSink index = es != null ? OpenElasticsearch(es) : SqliteIndexSink.Open(dataDir);
         IReplaySource source = index is ElasticsearchIndexSink elastic ? new ElasticsearchReplaySource(elastic) : new SqliteReplaySource((SqliteIndexSink)index);
+        // Shredded fields were stored under the data dir's subject keys (also for Elasticsearch: the server's data dir).
+        using var subjectKeys = File.Exists(LineagePaths.KeyStore(dataDir)) ? SqliteSubjectKeyStore.Open(dataDir) : null;
+        var protector = subjectKeys != null ? FieldProtector.Open(dataDir, subjectKeys) : null;
         var clock = Stopwatch.StartNew();
         long lastDraw = -1000;
         bool drawn = false;
@@ -90,7 +97,7 @@ internal static class RulesReplayCommand
         ReplayResult result;
         try
         {
-            result = await new RuleReplayer(source, index, detector).RunAsync(from, to, Progress,
+            result = await new RuleReplayer(source, index, detector) { Protector = protector }.RunAsync(from, to, Progress,
                 a => stdout.WriteLine(json ? AlertJson.SerializeToString(a) : $"BACKFILL {a.Level.ToUpperInvariant(),-8} {a.Title} x{a.Count}  {string.Join(' ', a.GroupBy.Select(kv => $"{kv.Key}={kv.Value}"))}  at {AlertJson.FormatInstant(a.FirstSeen)}"),
                 cancellationToken).ConfigureAwait(false);
             if (index is ElasticsearchIndexSink written) await written.RefreshAsync(cancellationToken).ConfigureAwait(false);
@@ -114,11 +121,16 @@ internal static class RulesReplayCommand
                 w.WriteStartObject("alerts_by_rule");
                 foreach (var kv in result.AlertsByRule.OrderBy(k => k.Key, StringComparer.Ordinal)) w.WriteNumber(kv.Key, kv.Value);
                 w.WriteEndObject();
+                w.WriteNumber("fields_shredded", result.FieldsShredded);
+                w.WriteNumber("fields_unreadable", result.FieldsUnreadable);
                 w.WriteNumber("elapsed_sec", Math.Round(seconds, 2));
                 w.WriteEndObject();
             }
             await stdout.WriteLineAsync(System.Text.Encoding.UTF8.GetString(buffer.ToArray())).ConfigureAwait(false);
         }
+        if (protector == null) await stderr.WriteLineAsync($"replay: no shredding keys at {LineagePaths.KeyStore(dataDir)}: protected fields (if any) were read as stored").ConfigureAwait(false);
+        if (result.FieldsShredded + result.FieldsUnreadable > 0)
+            await stderr.WriteLineAsync($"replay: {result.FieldsShredded} protected field value(s) were shredded by purges and {result.FieldsUnreadable} did not decrypt; rules saw them as {SqliteIndexSink.ShreddedMarker} / {SqliteIndexSink.UnreadableMarker}").ConfigureAwait(false);
         await stderr.WriteLineAsync($"replay: {result.Events} events, {result.Alerts} backfill alert(s) recorded in {seconds:0.0} s; search them: ./siem search {(es != null ? "--es " + es.GetLeftPart(UriPartial.Authority) : "--data " + dataDir)} 'alert.id:backfill-*'").ConfigureAwait(false);
         return 0;
     }
