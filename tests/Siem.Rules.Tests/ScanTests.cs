@@ -102,6 +102,20 @@ public sealed class ScanTests
     }
 
     [Fact]
+    public void Auoms_auditd_json_is_judged_by_linux_rules_and_not_by_cisco_keyword_rules()
+    {
+        var auoms = Directory.GetFiles(Path.Combine(PackPaths.TestData, "otrf"), "syslog_auoms_*").Single();
+
+        // "delete" (auditd key=auoms,delete) and "dir" (dirname) are Cisco CLI keywords; the events are Linux auditd.
+        var (exit, lines, _) = Scan([CorpusRule("cisco_cli_file_deletion"), CorpusRule("cisco_cli_discovery"), CorpusRule("proc_creation_lnx_base64_decode")], auoms);
+
+        Assert.Equal(0, exit);
+        var match = Assert.Single(lines.SkipLast(1));
+        Assert.Equal("Decode Base64 Encoded Text", match.GetProperty("rule_title").GetString());
+        Assert.Equal("base64 -d", match.GetProperty("event").GetProperty("process.command_line").GetString());
+    }
+
+    [Fact]
     public void A_broken_rule_is_reported_on_stderr_with_its_place_and_the_others_still_scan()
     {
         var dir = Directory.CreateTempSubdirectory("siem-scan-");

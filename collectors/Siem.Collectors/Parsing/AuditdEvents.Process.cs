@@ -103,11 +103,14 @@ internal static partial class AuditdEvents
         string? proctitle = RunToKnownKey(body, "proctitle=", unquote: false);
         foreach (var (k, v, _) in record.Fields)
         {
-            if (k is not ("cmdline" or "proctitle"))
+            // Skip cmdline/proctitle, and "keys" that are really their unescaped arguments (-Dname=value).
+            if (k is not ("cmdline" or "proctitle") && IsAuditdKey(k))
             {
                 e.Set("auditd." + k, v);
             }
         }
+        // The record is auditd from a Linux host: Linux rules apply, other products' keyword rules do not.
+        e.Set(EcsFields.EventModule, "auditd");
         e.Set("auditd.type", record.Type);
         SetTime(record, e);
         e.Set("auditd.serial", record.Serial.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -125,6 +128,18 @@ internal static partial class AuditdEvents
             e.Set(EcsFields.ProcessCommandLine, cmdline);
         }
         Copy(e, "auditd.user", EcsFields.UserName);
+    }
+
+    private static bool IsAuditdKey(string key)
+    {
+        foreach (char c in key)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c == '_'))
+            {
+                return false;
+            }
+        }
+        return key.Length > 0;
     }
 
     private static string? RunToKnownKey(string body, string key, bool unquote)

@@ -145,7 +145,10 @@ internal sealed partial class DemoRunner
             }
         }
         string data = _o.DataDir.Contains(' ', StringComparison.Ordinal) ? $"\"{dataDir}\"" : _o.DataDir;
-        Err($"demo: search it: ./siem search --data {data} 'source.ip:203.0.113.45'   ./siem search --data {data} '\"Failed password\" AND user.name:root' --json   ./siem search --data {data} 'level:high OR level:critical'");
+        // Suggest a search on a value the alerts found (the bundled samples' attacker address when nothing fired).
+        var example = alerts.Select(h => h.Alert!.GroupBy).SelectMany(g => g).Select(kv => $"{kv.Key}:{kv.Value}")
+            .FirstOrDefault(q => !q.Contains(' ', StringComparison.Ordinal) && !q.Contains('\'', StringComparison.Ordinal)) ?? "source.ip:203.0.113.45";
+        Err($"demo: search it: ./siem search --data {data} '{example}'   ./siem search --data {data} 'level:high OR level:critical' --json");
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
         {

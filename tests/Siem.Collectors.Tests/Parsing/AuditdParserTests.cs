@@ -179,6 +179,11 @@ public class AuditdParserTests
         Assert.Equal("success", reverseShell.Get(EcsFields.EventOutcome));
         Assert.Equal("UBUNTU5", reverseShell.Get(EcsFields.HostName));
         Assert.Equal("Linux", reverseShell.Get("SourceSystem"));
+        Assert.Equal("auditd", reverseShell.Get(EcsFields.EventModule));
+        // The unescaped proctitle's JVM flags (-Djava.util.logging.config.file=...) are not auditd keys.
+        var java = events.First(e => e.Get(EcsFields.ProcessName) == "java");
+        Assert.DoesNotContain(java.Fields.Keys, k => k.StartsWith("auditd.-", StringComparison.Ordinal));
+        Assert.StartsWith("/usr/lib/jvm/java-1.8.0-openjdk-amd64/bin/java -Djava.util.logging.config.file=", java.Get("auditd.proctitle"));
         Assert.Equal(Instant.FromUtc(2022, 5, 11, 18, 10, 21).PlusNanoseconds(990_000_000), reverseShell.Timestamp);
     }
 }
