@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Siem.Api.Audit;
 using Siem.Api.Auth;
 using Siem.Api.Endpoints;
+using Siem.Api.Endpoints.Responses;
 using Siem.Api.Rules;
 using Siem.Api.Triage;
 using Siem.Rules.Pipelines;
@@ -85,7 +86,7 @@ public static class SiemApi
             o.OnRejected = async (ctx, ct) =>
             {
                 ctx.HttpContext.Response.Headers.RetryAfter = "60";
-                await ctx.HttpContext.Response.WriteAsJsonAsync(new { error = "rate_limited", detail = $"more than {options.RequestsPerMinute} requests a minute; retry in a minute" }, ct);
+                await ctx.HttpContext.Response.WriteAsJsonAsync(new ApiError("rate_limited", $"more than {options.RequestsPerMinute} requests a minute; retry in a minute"), ct);
             };
         });
     }
@@ -103,11 +104,8 @@ public static class SiemApi
         AgentEndpoints.Map(api);
         TokenEndpoints.Map(api);
         HealthEndpoints.Map(app, api);
-        api.MapGet("/me", (HttpContext http) => Results.Ok(new
-        {
-            name = AlertEndpoints.Actor(http),
-            roles = http.User.FindAll(ClaimTypes.Role).Select(c => c.Value),
-        })).RequireAuthorization(ApiPolicies.AnyRole).WithName("WhoAmI").WithSummary("The caller's name and roles (the console uses it to sign in).");
+        api.MapGet("/me", (HttpContext http) => Results.Ok(new CallerView(AlertEndpoints.Actor(http), http.User.FindAll(ClaimTypes.Role).Select(c => c.Value))))
+            .RequireAuthorization(ApiPolicies.AnyRole).WithName("WhoAmI").Produces<CallerView>().WithSummary("The caller's name and roles (the console uses it to sign in).");
         // Anything else under /api is a JSON 404, not the console page.
         api.MapFallback(() => ApiErrors.NotFound("no such API endpoint; see " + OpenApiPath)).AllowAnonymous();
     }
@@ -115,7 +113,7 @@ public static class SiemApi
     private static async Task WriteServerErrorAsync(HttpContext http)
     {
         http.Response.StatusCode = StatusCodes.Status500InternalServerError;
-        await http.Response.WriteAsJsonAsync(new { error = "internal_error", detail = "the server failed; the host's log has the details" });
+        await http.Response.WriteAsJsonAsync(new ApiError("internal_error", "the server failed; the host's log has the details"));
     }
 
     /// <summary>401/403 under /api are audited after the response (bounded: see <see cref="DeniedCallAudit"/>).</summary>
@@ -143,7 +141,7 @@ public static class SiemApi
         if (http.Request.ContentLength is { } length && length > max)
         {
             http.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-            await http.Response.WriteAsJsonAsync(new { error = "payload_too_large", detail = $"the request body has {length} bytes; the limit is {max}" });
+            await http.Response.WriteAsJsonAsync(new ApiError("payload_too_large", $"the request body has {length} bytes; the limit is {max}"));
             return;
         }
         if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)

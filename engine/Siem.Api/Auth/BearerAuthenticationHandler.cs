@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Siem.Api.Endpoints;
 
 namespace Siem.Api.Auth;
 
@@ -60,7 +61,7 @@ internal sealed class BearerAuthenticationHandler(
         Response.Headers.WWWAuthenticate = result.Failure != null
             ? $"Bearer error=\"invalid_token\", error_description=\"{reason.Replace("\"", "'", StringComparison.Ordinal)}\""
             : "Bearer";
-        await Response.WriteAsJsonAsync(new { error = "unauthorized", detail = reason });
+        await Response.WriteAsJsonAsync(new ApiError("unauthorized", reason));
     }
 
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
@@ -68,6 +69,6 @@ internal sealed class BearerAuthenticationHandler(
         Response.StatusCode = StatusCodes.Status403Forbidden;
         string roles = string.Join(", ", Context.User.FindAll(ClaimTypes.Role).Select(c => c.Value));
         Context.Items[Audit.DeniedCallAudit.ReasonKey] = $"role {(roles.Length > 0 ? roles : "none")} may not do this";
-        await Response.WriteAsJsonAsync(new { error = "forbidden", detail = $"your role ({(roles.Length > 0 ? roles : "none")}) may not do this" });
+        await Response.WriteAsJsonAsync(new ApiError("forbidden", $"your role ({(roles.Length > 0 ? roles : "none")}) may not do this"));
     }
 }

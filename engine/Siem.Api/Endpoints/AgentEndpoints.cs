@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using NodaTime;
 using Siem.Api.Audit;
 using Siem.Api.Auth;
+using Siem.Api.Endpoints.Responses;
 using Siem.Engine.Alerts;
 using Siem.Engine.Search;
 
@@ -17,9 +18,9 @@ internal static class AgentEndpoints
 
     public static void Map(RouteGroupBuilder api)
     {
-        api.MapGet("/agents", ListAsync).RequireAuthorization(ApiPolicies.Analyst).WithName("ListAgents")
+        api.MapGet("/agents", ListAsync).RequireAuthorization(ApiPolicies.Analyst).WithName("ListAgents").Produces<AgentList>()
             .WithSummary("Enrolled agents: tenant, host, enrollment time, revocation, last event indexed and health (active, silent, never_seen, revoked).");
-        api.MapPost("/agents/{id}/revoke", Revoke).RequireAuthorization(ApiPolicies.Admin).WithName("RevokeAgent")
+        api.MapPost("/agents/{id}/revoke", Revoke).RequireAuthorization(ApiPolicies.Admin).WithName("RevokeAgent").Produces<AgentRevoked>().Produces<ApiError>(StatusCodes.Status503ServiceUnavailable)
             .WithSummary("Revoke an agent: its envelopes are quarantined from now on; the id can never enroll again.")
             .Audited("agent.revoke", "id");
     }
@@ -28,7 +29,7 @@ internal static class AgentEndpoints
     {
         if (backends.Agents is not { } registry) return ApiErrors.NotAvailable("this host has no agent registry");
         var now = Instant.FromDateTimeOffset(options.Time.GetUtcNow());
-        var list = new List<object>();
+        var list = new List<AgentView>();
         foreach (var a in registry.All)
         {
             var last = await backends.Index.SearchAsync(new SearchRequest
@@ -41,19 +42,10 @@ internal static class AgentEndpoints
             string health = a.Revoked ? "revoked"
                 : lastEvent is not { } t ? "never_seen"
                 : now - t > SilentAfter ? "silent" : "active";
-            list.Add(new
-            {
-                agent_id = a.AgentId,
-                tenant = a.Tenant,
-                host_name = a.HostName,
-                enrolled_at = a.EnrolledAt,
-                revoked = a.Revoked,
-                revoked_at = a.RevokedAt,
-                last_event_at = lastEvent is { } le ? AlertJson.FormatInstant(le) : null,
-                health,
-            });
+            list.Add(new AgentView(a.AgentId, a.Tenant, a.HostName, a.EnrolledAt, a.Revoked, a.RevokedAt,
+                lastEvent is { } le ? AlertJson.FormatInstant(le) : null, health));
         }
-        return Results.Ok(new { agents = list, silent_after_minutes = SilentAfter.TotalMinutes });
+        return Results.Ok(new AgentList(list, SilentAfter.TotalMinutes));
     }
 
     private static async Task<IResult> Revoke(string id, HttpContext http, ApiBackends backends, CancellationToken cancellationToken)
@@ -69,10 +61,10 @@ internal static class AgentEndpoints
             }
             catch (Exception ex) when (ex is Siem.Nats.NatsException or TimeoutException)
             {
-                return Results.Json(new { error = "not_announced", detail = $"agent '{id}' is revoked in the registry, but running engines could not be told ({ex.Message}); revoke again when NATS is back" },
+                return Results.Json(new ApiError("not_announced", $"agent '{id}' is revoked in the registry, but running engines could not be told ({ex.Message}); revoke again when NATS is back"),
                     statusCode: StatusCodes.Status503ServiceUnavailable);
             }
         }
-        return Results.Ok(new { agent_id = id, revoked = true });
+        return Results.Ok(new AgentRevoked(id, true));
     }
 }

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Siem.Api.Endpoints.Responses;
 using Siem.Api.Triage;
 
 namespace Siem.Api.Endpoints;
@@ -45,7 +46,7 @@ internal static partial class AlertEndpoints
                 var text = new StringBuilder();
                 while (watcher.Reader.TryRead(out var live))
                 {
-                    var body = new { alert = ApiJson.Alert(live.Alert, triage.Get(live.Alert.AlertId)), @new = live.IsNew };
+                    var body = new LiveAlertMessage(ApiJson.Alert(live.Alert, triage.Get(live.Alert.AlertId)), live.IsNew);
                     text.Append("event: alert\ndata: ").Append(JsonSerializer.Serialize(body, json)).Append("\n\n");
                 }
                 long drops = watcher.Dropped;

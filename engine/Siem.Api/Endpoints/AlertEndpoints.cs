@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using NodaTime;
 using Siem.Api.Audit;
 using Siem.Api.Auth;
+using Siem.Api.Endpoints.Responses;
 using Siem.Api.Triage;
 using Siem.Engine.Alerts;
 using Siem.Engine.Search;
@@ -23,19 +24,19 @@ internal static partial class AlertEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var alerts = api.MapGroup("/alerts").RequireAuthorization(ApiPolicies.Analyst);
-        alerts.MapGet("/", ListAsync).WithName("ListAlerts").Produces<ApiError>(StatusCodes.Status400BadRequest)
+        alerts.MapGet("/", ListAsync).WithName("ListAlerts").Produces<AlertList>().Produces<ApiError>(StatusCodes.Status400BadRequest)
             .WithSummary("Alerts, newest first, with their triage state. level: comma list (low,high...); status: open|acknowledged|closed; q: search query.");
-        alerts.MapGet("/stream", StreamAsync).WithName("AlertStream")
+        alerts.MapGet("/stream", StreamAsync).WithName("AlertStream").Produces<LiveAlertMessage>(contentType: "text/event-stream")
             .WithSummary("Server-sent events: 'alert' for each new or updated alert, 'dropped' when this watcher fell behind (reload the list).");
-        alerts.MapGet("/{id}", GetAsync).WithName("GetAlert")
+        alerts.MapGet("/{id}", GetAsync).WithName("GetAlert").Produces<AlertDetail>()
             .WithSummary("One alert with its triage state, triage history and the events it was raised from.");
-        alerts.MapPost("/{id}/acknowledge", AcknowledgeAsync).WithName("AcknowledgeAlert")
+        alerts.MapPost("/{id}/acknowledge", AcknowledgeAsync).WithName("AcknowledgeAlert").Produces<TriageView>()
             .WithSummary("Acknowledge: someone is looking at it (assigns it to the caller when unassigned).").Audited("alert.acknowledge", "id");
-        alerts.MapPost("/{id}/assign", AssignAsync).WithName("AssignAlert")
+        alerts.MapPost("/{id}/assign", AssignAsync).WithName("AssignAlert").Produces<TriageView>()
             .WithSummary("Assign the alert to a person.").Audited("alert.assign", "id");
-        alerts.MapPost("/{id}/close", CloseAsync).WithName("CloseAlert")
+        alerts.MapPost("/{id}/close", CloseAsync).WithName("CloseAlert").Produces<TriageView>()
             .WithSummary("Close with a reason (false positive, resolved, duplicate, ...).").Audited("alert.close", "id");
-        alerts.MapPost("/{id}/reopen", ReopenAsync).WithName("ReopenAlert")
+        alerts.MapPost("/{id}/reopen", ReopenAsync).WithName("ReopenAlert").Produces<TriageView>()
             .WithSummary("Reopen a closed alert.").Audited("alert.reopen", "id");
     }
 
@@ -66,7 +67,7 @@ internal static partial class AlertEndpoints
             .Select(a => (Alert: a, Triage: triageById.GetValueOrDefault(a.AlertId)))
             .Where(x => string.IsNullOrEmpty(status) || (x.Triage?.Status ?? AlertTriage.Open) == status)
             .Select(x => ApiJson.Alert(x.Alert, x.Triage));
-        return Results.Ok(new { alerts = shown });
+        return Results.Ok(new AlertList(shown));
     }
 
     private static async Task<IResult> GetAsync(string id, ApiBackends backends, TriageStore triage, CancellationToken cancellationToken)
@@ -80,14 +81,12 @@ internal static partial class AlertEndpoints
             IncludeAlerts = false,
             Limit = ids.Count,
         }, cancellationToken);
-        return Results.Ok(new
-        {
-            alert = ApiJson.Alert(alert, triage.Get(id)),
-            events = events.Where(h => h.Event != null).OrderBy(h => h.Timestamp).Select(h => ApiJson.Event(h.Event!)),
-            events_shown = ids.Count,
-            events_total = alert.Count,
-            history = triage.History(id).Select(h => new { action = h.Action, detail = h.Detail, at = h.At, actor = h.Actor }),
-        });
+        return Results.Ok(new AlertDetail(
+            ApiJson.Alert(alert, triage.Get(id)),
+            events.Where(h => h.Event != null).OrderBy(h => h.Timestamp).Select(h => ApiJson.Event(h.Event!)),
+            ids.Count,
+            alert.Count,
+            triage.History(id).Select(h => new TriageHistoryEntry(h.Action, h.Detail, h.At, h.Actor))));
     }
 
     private static Task<IResult> AcknowledgeAsync(string id, HttpContext http, ApiBackends backends, TriageStore triage, ApiOptions options, CancellationToken ct) =>

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Siem.Api.Auth;
+using Siem.Api.Endpoints.Responses;
 using Siem.Engine.Search;
 
 namespace Siem.Api.Endpoints;
@@ -16,23 +17,21 @@ internal static class HealthEndpoints
     {
         app.MapGet("/healthz", async (ApiBackends b, CancellationToken ct) =>
             await IndexOkAsync(b, ct) is null ? Results.Text("ok") : Results.Text("index unavailable", statusCode: StatusCodes.Status503ServiceUnavailable))
-            .AllowAnonymous().WithName("Liveness").WithSummary("Anonymous liveness: 200 ok when the index answers, else 503.");
+            .AllowAnonymous().WithName("Liveness").Produces<string>(contentType: "text/plain").Produces<string>(StatusCodes.Status503ServiceUnavailable, "text/plain").WithSummary("Anonymous liveness: 200 ok when the index answers, else 503.");
 
         api.MapGet("/health", async (ApiBackends b, ApiOptions o, CancellationToken ct) =>
         {
             string? indexProblem = await IndexOkAsync(b, ct);
             bool? broker = b.BrokerConnected?.Invoke();
             bool ok = indexProblem == null && broker != false;
-            return Results.Json(new
-            {
-                status = ok ? "ok" : "degraded",
-                index = indexProblem ?? "ok",
-                broker = broker switch { null => "not used", true => "connected", false => "disconnected" },
-                agents = b.Agents?.All.Count,
-                live_watchers = b.Alerts.Watchers,
-                time = o.Time.GetUtcNow(),
-            }, statusCode: ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-        }).RequireAuthorization(ApiPolicies.AnyRole).WithName("Health").WithSummary("State of the index, the broker connection and the live feed.");
+            return Results.Json(new HealthReport(
+                ok ? "ok" : "degraded",
+                indexProblem ?? "ok",
+                broker switch { null => "not used", true => "connected", false => "disconnected" },
+                b.Agents?.All.Count,
+                b.Alerts.Watchers,
+                o.Time.GetUtcNow()), statusCode: ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        }).RequireAuthorization(ApiPolicies.AnyRole).WithName("Health").Produces<HealthReport>().Produces<HealthReport>(StatusCodes.Status503ServiceUnavailable).WithSummary("State of the index, the broker connection and the live feed.");
 
         api.MapGet("/metrics", (ApiBackends b) =>
         {
@@ -40,8 +39,8 @@ internal static class HealthEndpoints
             foreach (var kv in b.Metrics?.Invoke() ?? new Dictionary<string, long>()) counters[kv.Key] = kv.Value;
             counters["api.live.watchers"] = b.Alerts.Watchers;
             counters["api.live.dropped"] = b.Alerts.Dropped;
-            return Results.Ok(new { counters });
-        }).RequireAuthorization(ApiPolicies.AnyRole).WithName("Metrics").WithSummary("Counters: received, indexed, alerts, quarantined, errors, live feed drops.");
+            return Results.Ok(new MetricsReport(counters));
+        }).RequireAuthorization(ApiPolicies.AnyRole).WithName("Metrics").Produces<MetricsReport>().WithSummary("Counters: received, indexed, alerts, quarantined, errors, live feed drops.");
     }
 
     private static async Task<string?> IndexOkAsync(ApiBackends b, CancellationToken ct)

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using NodaTime;
 using Siem.Api.Audit;
 using Siem.Api.Auth;
+using Siem.Api.Endpoints.Responses;
 using Siem.Engine.Alerts;
 using Siem.Lineage.Ledger;
 using Siem.Lineage.Subjects;
@@ -24,11 +25,11 @@ internal static class LineageEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var lineage = api.MapGroup("/lineage");
-        lineage.MapGet("/alerts/{id}", AlertAsync).RequireAuthorization(ApiPolicies.AnyRole).WithName("AlertLineage")
+        lineage.MapGet("/alerts/{id}", AlertAsync).RequireAuthorization(ApiPolicies.AnyRole).WithName("AlertLineage").Produces<AlertLineageView>()
             .WithSummary("An alert's lineage: the stored copies of the records it was built from and its deliveries to channels.");
-        lineage.MapGet("/records/{id}", RecordAsync).RequireAuthorization(ApiPolicies.AnyRole).WithName("RecordLineage")
+        lineage.MapGet("/records/{id}", RecordAsync).RequireAuthorization(ApiPolicies.AnyRole).WithName("RecordLineage").Produces<RecordLineageView>()
             .WithSummary("A record's lineage: every stored copy, the alerts derived from it and their deliveries.");
-        lineage.MapPost("/subject", SubjectAsync).RequireAuthorization(ApiPolicies.Compliance).WithName("SubjectLineage")
+        lineage.MapPost("/subject", SubjectAsync).RequireAuthorization(ApiPolicies.Compliance).WithName("SubjectLineage").Produces<SubjectLineageView>()
             .WithSummary("What the ledger holds about a data subject (selector FIELD=VALUE, e.g. user.name=alice): record and alert counts, places, earlier purges. The value is only pseudonymized, never stored; the lookup is audited by subject id.")
             .Audited("lineage.subject_lookup");
     }
@@ -38,14 +39,8 @@ internal static class LineageEndpoints
         if (backends.Lineage is not { } ledger) return ApiErrors.NotAvailable("this host keeps no lineage ledger");
         var path = await ledger.AlertPathAsync(id, ct);
         if (path == null) return ApiErrors.NotFound($"the ledger has no alert '{id}' (alerts raised before lineage was recorded, or purged, have none)");
-        return Results.Ok(new
-        {
-            alert = Alert(path.Alert),
-            records = path.Records.Take(MaxRecordsListed).Select(Record),
-            records_total = path.Records.Count,
-            deliveries = path.Deliveries.Select(Delivery),
-            subject_count = path.SubjectCount,
-        });
+        return Results.Ok(new AlertLineageView(Alert(path.Alert), path.Records.Take(MaxRecordsListed).Select(Record), path.Records.Count,
+            path.Deliveries.Select(Delivery), path.SubjectCount));
     }
 
     private static async Task<IResult> RecordAsync(string id, ApiBackends backends, CancellationToken ct)
@@ -53,14 +48,8 @@ internal static class LineageEndpoints
         if (backends.Lineage is not { } ledger) return ApiErrors.NotAvailable("this host keeps no lineage ledger");
         var path = await ledger.RecordPathAsync(id, ct);
         if (path == null) return ApiErrors.NotFound($"the ledger has no record '{id}'");
-        return Results.Ok(new
-        {
-            record_id = path.RecordId,
-            copies = path.Copies.Select(Record),
-            alerts = path.Alerts.Select(Alert),
-            deliveries = path.Deliveries.Select(Delivery),
-            subject_count = path.SubjectCount,
-        });
+        return Results.Ok(new RecordLineageView(path.RecordId, path.Copies.Select(Record), path.Alerts.Select(Alert),
+            path.Deliveries.Select(Delivery), path.SubjectCount));
     }
 
     private static async Task<IResult> SubjectAsync(SubjectBody body, HttpContext http, ApiBackends backends, CancellationToken ct)
@@ -79,39 +68,22 @@ internal static class LineageEndpoints
         var records = await ledger.RecordsOfSubjectAsync(subjectId, cancellationToken: ct);
         var alerts = await ledger.AlertsOfSubjectAsync(subjectId, ct);
         var tombstones = await ledger.TombstonesOfAsync(subjectId, ct);
-        return Results.Ok(new
-        {
-            subject_id = subjectId,
-            records_total = records.Count,
-            records = records.Take(MaxRecordsListed).Select(Record),
-            places = records.GroupBy(r => r.Index).Select(g => new { index = g.Key, records = g.Count() }),
-            streams = records.GroupBy(r => r.Stream).Select(g => new { stream = g.Key, messages = g.Select(r => r.StreamSeq).Distinct().Count() }),
-            alerts = alerts.Select(Alert),
-            purges = tombstones.Select(t => new { purge_id = t.PurgeId, records = t.Records, alerts_deleted = t.AlertsDeleted, alerts_redacted = t.AlertsRedacted, at = Time(t.At) }),
-        });
+        return Results.Ok(new SubjectLineageView(
+            subjectId,
+            records.Count,
+            records.Take(MaxRecordsListed).Select(Record),
+            records.GroupBy(r => r.Index).Select(g => new SubjectPlace(g.Key, g.Count())),
+            records.GroupBy(r => r.Stream).Select(g => new SubjectStream(g.Key, g.Select(r => r.StreamSeq).Distinct().Count())),
+            alerts.Select(Alert),
+            tombstones.Select(t => new SubjectPurge(t.PurgeId, t.Records, t.AlertsDeleted, t.AlertsRedacted, Time(t.At)))));
     }
 
     private static string Time(Instant t) => AlertJson.FormatInstant(t);
 
-    private static object Alert(LedgerAlert a) => new { alert_id = a.AlertId, rule_id = a.RuleId, index = a.Index, at = Time(a.At), record_ids = a.RecordIds };
+    private static LedgerAlertView Alert(LedgerAlert a) => new(a.AlertId, a.RuleId, a.Index, Time(a.At), a.RecordIds);
 
-    private static object Delivery(LedgerDelivery d) => new { alert_id = d.AlertId, channel = d.Channel, outcome = d.Outcome, at = Time(d.At), dead_letter_id = d.DeadLetterId };
+    private static LedgerDeliveryView Delivery(LedgerDelivery d) => new(d.AlertId, d.Channel, d.Outcome, Time(d.At), d.DeadLetterId);
 
-    private static object Record(LedgerRecord r) => new
-    {
-        record_id = r.RecordId,
-        agent_id = r.AgentId,
-        host_name = r.HostName,
-        source_kind = r.SourceKind,
-        source = r.Source,
-        offset = r.Offset,
-        event_time = Time(r.EventTime),
-        batch_seq = r.BatchSeq,
-        stream = r.Stream,
-        stream_seq = r.StreamSeq,
-        engine = r.EngineInstance,
-        index = r.Index,
-        received_at = Time(r.ReceivedAt),
-        indexed_at = Time(r.IndexedAt),
-    };
+    private static LedgerRecordView Record(LedgerRecord r) => new(r.RecordId, r.AgentId, r.HostName, r.SourceKind, r.Source, r.Offset,
+        Time(r.EventTime), r.BatchSeq, r.Stream, r.StreamSeq, r.EngineInstance, r.Index, Time(r.ReceivedAt), Time(r.IndexedAt));
 }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using NodaTime;
 using Siem.Api.Audit;
 using Siem.Api.Auth;
+using Siem.Api.Endpoints.Responses;
 using Siem.Api.Purges;
 using Siem.Lineage.Purge;
 using Siem.Lineage.Subjects;
@@ -26,26 +27,26 @@ internal static partial class PurgeEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var purges = api.MapGroup("/purges").RequireAuthorization(ApiPolicies.Compliance);
-        purges.MapGet("/", (ApiBackends b) => b.Purges is not { } p ? Unavailable() : Results.Ok(new { purges = p.Coordinator.Jobs.List().Reverse().Select(j => View(j, p)) }))
-            .WithName("ListPurges").WithSummary("Purge jobs, newest first: state, who asked and approved, steps done, certificate.");
-        purges.MapPost("/", CreateAsync).WithName("CreatePurge")
+        purges.MapGet("/", (ApiBackends b) => b.Purges is not { } p ? Unavailable() : Results.Ok(new PurgeList(p.Coordinator.Jobs.List().Reverse().Select(j => View(j, p)))))
+            .WithName("ListPurges").Produces<PurgeList>().WithSummary("Purge jobs, newest first: state, who asked and approved, steps done, certificate.");
+        purges.MapPost("/", CreateAsync).WithName("CreatePurge").Produces<PurgeView>(StatusCodes.Status201Created)
             .WithSummary("Request a purge of one data subject (selector FIELD=VALUE, a reason, optional from/to). Runs once approved (at once when the policy needs no approval).")
             .Audited("purge.create");
         purges.MapGet("/{id}", (string id, ApiBackends b) => WithJob(id, b, (job, p) => Results.Ok(View(job, p))))
-            .WithName("GetPurge").WithSummary("One purge job's status.");
-        purges.MapPost("/{id}/approve", ApproveAsync).WithName("ApprovePurge")
+            .WithName("GetPurge").Produces<PurgeView>().WithSummary("One purge job's status.");
+        purges.MapPost("/{id}/approve", ApproveAsync).WithName("ApprovePurge").Produces<PurgeView>().Produces<ApiError>(StatusCodes.Status409Conflict)
             .WithSummary("Approve a requested purge (not by the person who requested it); it starts when enough approvals are in.")
             .Audited("purge.approve", "id");
         purges.MapPost("/{id}/run", (string id, HttpContext http, ApiBackends b) => WithJob(id, b, (job, p) =>
                 job.State is PurgeJobState.Requested or PurgeJobState.Certified
                     ? ApiErrors.Conflict($"purge {id} is {job.State.ToString().ToLowerInvariant()}; only an approved or interrupted job can run")
-                    : Results.Json(new { id, started = p.Start(id, AlertEndpoints.Actor(http)) }, statusCode: StatusCodes.Status202Accepted)))
-            .WithName("RunPurge").WithSummary("Start (or resume after a failure) an approved purge.").Audited("purge.run", "id");
+                    : Results.Json(new PurgeStarted(id, p.Start(id, AlertEndpoints.Actor(http))), statusCode: StatusCodes.Status202Accepted)))
+            .WithName("RunPurge").Produces<PurgeStarted>(StatusCodes.Status202Accepted).Produces<ApiError>(StatusCodes.Status409Conflict).WithSummary("Start (or resume after a failure) an approved purge.").Audited("purge.run", "id");
         purges.MapGet("/{id}/certificate", (string id, ApiBackends b) => WithJob(id, b, (job, _) =>
                 job.CertificatePath is { } path && File.Exists(path)
                     ? Results.File(File.ReadAllBytes(path), "application/json", id + ".certificate.json")
                     : ApiErrors.NotFound($"purge {id} has no certificate yet (state {job.State.ToString().ToLowerInvariant()})")))
-            .WithName("PurgeCertificate").WithSummary("The signed purge certificate (JSON: counts and places per store, never the subject).");
+            .WithName("PurgeCertificate").Produces<System.Text.Json.Nodes.JsonObject>().WithSummary("The signed purge certificate (JSON: counts and places per store, never the subject).");
     }
 
     private static async Task<IResult> CreateAsync(CreateBody body, HttpContext http, ApiBackends backends, ApiOptions options, CancellationToken ct)
@@ -131,28 +132,9 @@ internal static partial class PurgeEndpoints
     private static IResult Unavailable() => ApiErrors.NotAvailable("this host runs no purge coordinator");
 
     /// <summary>A job as shown: never the sealed value; record ids as a count.</summary>
-    private static object View(PurgeJob j, PurgeRunner runner) => new
-    {
-        id = j.Id,
-        state = j.State.ToString().ToLowerInvariant(),
-        running = runner.IsRunning(j.Id),
-        subject_field = j.SubjectField,
-        subject_id = j.SubjectId,
-        requested_by = j.RequestedBy,
-        reason = j.Reason,
-        requested_at = j.RequestedAt,
-        from = j.From,
-        to = j.To,
-        approvals_required = j.ApprovalsRequired,
-        approvals = j.Approvals.Select(a => new { by = a.By, at = a.At }),
-        started_at = j.StartedAt,
-        completed_at = j.CompletedAt,
-        steps = j.Steps.Select(s => new { store = s.Store, deleted = s.Deleted, redacted = s.Redacted, erased = s.Erased, rewritten = s.Rewritten, shredded = s.Shredded, note = s.Note }),
-        records = j.RecordIds.Count,
-        alerts_deleted = j.DeletedAlertIds.Count,
-        alerts_redacted = j.RedactedAlertIds.Count,
-        verified = j.Verified,
-        certificate = j.CertificatePath != null,
-        last_error = j.LastError,
-    };
+    private static PurgeView View(PurgeJob j, PurgeRunner runner) => new(
+        j.Id, j.State.ToString().ToLowerInvariant(), runner.IsRunning(j.Id), j.SubjectField, j.SubjectId, j.RequestedBy, j.Reason,
+        j.RequestedAt, j.From, j.To, j.ApprovalsRequired, j.Approvals.Select(a => new PurgeApprovalView(a.By, a.At)),
+        j.StartedAt, j.CompletedAt, j.Steps.Select(s => new PurgeStepView(s.Store, s.Deleted, s.Redacted, s.Erased, s.Rewritten, s.Shredded, s.Note)),
+        j.RecordIds.Count, j.DeletedAlertIds.Count, j.RedactedAlertIds.Count, j.Verified, j.CertificatePath != null, j.LastError);
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using NodaTime;
 using Siem.Api.Audit;
+using Siem.Api.Endpoints.Responses;
 using Siem.Api.Rules;
 using Siem.Engine.Alerts;
 using Siem.Engine.Detection;
@@ -21,9 +22,9 @@ internal static partial class RuleEndpoints
 
     private static void MapTesting(RouteGroupBuilder rules)
     {
-        rules.MapPost("/test", Test).WithName("TestRule")
+        rules.MapPost("/test", Test).WithName("TestRule").Produces<RuleTestResult>().Produces<RuleRejection>(StatusCodes.Status422UnprocessableEntity)
             .WithSummary("Run rules over pasted events (JSON lines, a JSON array, or raw log lines): the pasted YAML when given, else the stored rules (rule_ids, or all enabled).");
-        rules.MapPost("/replay", ReplayAsync).WithName("ReplayRules")
+        rules.MapPost("/replay", ReplayAsync).WithName("ReplayRules").Produces<ReplayOutcome>()
             .WithSummary("Run the enabled rules (or rule_ids) over stored events in [from, to) and record the alerts as backfill.")
             .Audited("rule.replay");
     }
@@ -35,7 +36,7 @@ internal static partial class RuleEndpoints
         if (!string.IsNullOrWhiteSpace(body.Yaml))
         {
             var v = RuleStore.Validate(body.Yaml);
-            if (!v.IsValid) return Results.Json(new { error = "invalid_rule", errors = v.Errors.Select(Error) }, statusCode: StatusCodes.Status422UnprocessableEntity);
+            if (!v.IsValid) return Results.Json(new RuleRejection("invalid_rule", v.Errors.Select(Error)), statusCode: StatusCodes.Status422UnprocessableEntity);
             rules = v.Set;
         }
         else
@@ -45,20 +46,13 @@ internal static partial class RuleEndpoints
         }
         var result = RuleSampleTester.Run(rules, body.Events, pipeline);
         var titles = rules.Rules.ToDictionary(r => r.Id, r => r.Title, StringComparer.Ordinal);
-        return Results.Ok(new
-        {
-            events_read = result.Events.Count,
-            problems = result.Problems,
-            matches = result.Matches.Select(m => new
-            {
-                @event = m.EventNumber,
-                record_id = m.Event.RecordId,
-                original = m.Event.Original,
-                rules = m.RuleIds.Select(id => new { id, title = titles.GetValueOrDefault(id, id) }),
-            }),
-            correlations = result.Correlations,
-            events = result.Events.Select(ApiJson.Event),
-        });
+        return Results.Ok(new RuleTestResult(
+            result.Events.Count,
+            result.Problems,
+            result.Matches.Select(m => new RuleTestMatch(m.EventNumber, m.Event.RecordId, m.Event.Original,
+                m.RuleIds.Select(id => new RuleRef(id, titles.GetValueOrDefault(id, id))))),
+            result.Correlations,
+            result.Events.Select(ApiJson.Event)));
     }
 
     private static async Task<IResult> ReplayAsync(ReplayBody body, HttpContext http, ApiBackends backends, RuleStore store,
@@ -83,7 +77,7 @@ internal static partial class RuleEndpoints
         AuditEndpointFilter.SetDetail(http, $"from={AlertJson.FormatInstant(from.Value)} to={AlertJson.FormatInstant(to.Value)} rules={(body.RuleIds is { Count: > 0 } ids ? string.Join(',', ids) : "enabled")}");
         var replayer = new RuleReplayer(sqlite, new SigmaDetector(rules, pipeline));
         var result = await replayer.RunAsync(from, to, cancellationToken: cancellationToken);
-        return Results.Ok(new { events = result.Events, alerts = result.Alerts, alerts_by_rule = result.AlertsByRule });
+        return Results.Ok(new ReplayOutcome(result.Events, result.Alerts, result.AlertsByRule));
     }
 
     /// <summary>The rules to run: all of <paramref name="set"/>, or only the given ids (<paramref name="unknown"/> = the first id not in the set).</summary>

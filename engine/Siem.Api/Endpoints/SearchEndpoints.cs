@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using NodaTime;
 using Siem.Api.Auth;
+using Siem.Api.Endpoints.Responses;
 using Siem.Api.Triage;
 using Siem.Engine.Alerts;
 using Siem.Engine.Search;
@@ -19,6 +20,7 @@ internal static class SearchEndpoints
         api.MapGet("/search", SearchAsync)
             .RequireAuthorization(ApiPolicies.Analyst)
             .WithName("Search")
+            .Produces<SearchResult>()
             .Produces<ApiError>(StatusCodes.Status400BadRequest)
             .WithSummary("Search events and alerts; returns hits (newest first), the total count and a time histogram.")
             .WithDescription("q: field:value (* wildcards), \"phrases\", words, AND/OR/NOT, parentheses. from/to: ISO-8601 or relative (-1h). kind: all|events|alerts.");
@@ -51,27 +53,19 @@ internal static class SearchEndpoints
         long total = await backends.Index.CountAsync(request, cancellationToken);
         var triageById = triage.GetMany(hits.Where(h => h.Alert != null).Select(h => h.Id));
         var histogram = await HistogramAsync(backends, request, hits, bucketCount, cancellationToken);
-        return Results.Ok(new
-        {
-            query = q ?? "*",
-            total,
-            hits = hits.Select(h => new
-            {
-                kind = h.Kind,
-                id = h.Id,
-                timestamp = AlertJson.FormatInstant(h.Timestamp),
-                @event = h.Event is { } e ? ApiJson.Event(e) : null,
-                alert = h.Alert is { } a ? ApiJson.Alert(a, triageById.GetValueOrDefault(a.AlertId)) : null,
-            }),
-            histogram,
-        });
+        return Results.Ok(new SearchResult(q ?? "*", total, hits.Select(h => new SearchHitView(
+            h.Kind,
+            h.Id,
+            AlertJson.FormatInstant(h.Timestamp),
+            h.Event is { } e ? ApiJson.Event(e) : null,
+            h.Alert is { } a ? ApiJson.Alert(a, triageById.GetValueOrDefault(a.AlertId)) : null)), histogram));
     }
 
     /// <summary>
     /// Counts per equal time bucket over [from, to). Without from/to the range is that of the hits returned, so the
     /// histogram shows where the listed results lie (said in <c>range</c>).
     /// </summary>
-    private static async Task<object?> HistogramAsync(ApiBackends backends, SearchRequest request, IReadOnlyList<SearchHit> hits,
+    private static async Task<SearchHistogram?> HistogramAsync(ApiBackends backends, SearchRequest request, IReadOnlyList<SearchHit> hits,
         int buckets, CancellationToken cancellationToken)
     {
         Instant? from = request.From ?? (hits.Count > 0 ? hits.Min(h => h.Timestamp) : null);
@@ -85,14 +79,8 @@ internal static class SearchEndpoints
             var end = i == buckets - 1 ? t : start + width;
             counts[i] = await backends.Index.CountAsync(request with { From = start, To = end }, cancellationToken);
         }
-        return new
-        {
-            from = AlertJson.FormatInstant(f),
-            to = AlertJson.FormatInstant(t),
-            bucket_seconds = width.TotalSeconds,
-            range = request.From != null && request.To != null ? "requested" : "hits",
-            counts,
-        };
+        return new SearchHistogram(AlertJson.FormatInstant(f), AlertJson.FormatInstant(t), width.TotalSeconds,
+            request.From != null && request.To != null ? "requested" : "hits", counts);
     }
 
     private static long BucketTicks(this Duration span, int buckets) => (long)Math.Ceiling(span.BclCompatibleTicks / (double)buckets);

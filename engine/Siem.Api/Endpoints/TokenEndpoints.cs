@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Siem.Api.Audit;
 using Siem.Api.Auth;
+using Siem.Api.Endpoints.Responses;
 
 namespace Siem.Api.Endpoints;
 
@@ -14,14 +15,14 @@ internal static class TokenEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var tokens = api.MapGroup("/tokens").RequireAuthorization(ApiPolicies.Admin);
-        tokens.MapGet("/", (ApiTokenStore store) => Results.Ok(new { tokens = store.All.Select(View) }))
-            .WithName("ListTokens").WithSummary("API tokens: id, name, role, created, expiry, revocation.");
-        tokens.MapPost("/", Create).WithName("CreateToken")
+        tokens.MapGet("/", (ApiTokenStore store) => Results.Ok(new TokenList(store.All.Select(View))))
+            .WithName("ListTokens").Produces<TokenList>().WithSummary("API tokens: id, name, role, created, expiry, revocation.");
+        tokens.MapPost("/", Create).WithName("CreateToken").Produces<TokenCreated>(StatusCodes.Status201Created)
             .WithSummary("Create a token for a person or service with one role; the secret is shown in this response only.")
             .Audited("token.create");
         tokens.MapPost("/{id}/revoke", (string id, ApiTokenStore store) =>
-                store.Revoke(id) ? Results.Ok(new { id, revoked = true }) : ApiErrors.NotFound($"no token '{id}'"))
-            .WithName("RevokeToken").WithSummary("Revoke a token: it is refused from the next request on.")
+                store.Revoke(id) ? Results.Ok(new TokenRevoked(id, true)) : ApiErrors.NotFound($"no token '{id}'"))
+            .WithName("RevokeToken").Produces<TokenRevoked>().WithSummary("Revoke a token: it is refused from the next request on.")
             .Audited("token.revoke", "id");
     }
 
@@ -33,17 +34,8 @@ internal static class TokenEndpoints
         var (token, secret) = store.Create(body.Name, body.Role!, body.ExpiresInHours is { } hours ? TimeSpan.FromHours(hours) : null, AlertEndpoints.Actor(http));
         AuditEndpointFilter.SetTarget(http, token.Id);
         AuditEndpointFilter.SetDetail(http, $"name={token.Name} role={token.Role}");
-        return Results.Json(new { token = View(token), secret }, statusCode: StatusCodes.Status201Created);
+        return Results.Json(new TokenCreated(View(token), secret), statusCode: StatusCodes.Status201Created);
     }
 
-    private static object View(ApiToken t) => new
-    {
-        id = t.Id,
-        name = t.Name,
-        role = t.Role,
-        created_at = t.CreatedAt,
-        created_by = t.CreatedBy,
-        expires_at = t.ExpiresAt,
-        revoked_at = t.RevokedAt,
-    };
+    private static TokenView View(ApiToken t) => new(t.Id, t.Name, t.Role, t.CreatedAt, t.CreatedBy, t.ExpiresAt, t.RevokedAt);
 }

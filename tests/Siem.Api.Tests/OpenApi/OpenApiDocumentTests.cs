@@ -10,7 +10,7 @@ namespace Siem.Api.Tests.OpenApi;
 public sealed class OpenApiDocumentTests
 {
     [Fact]
-    public async Task Every_endpoint_in_the_route_table_is_in_the_document_with_its_body_schema_errors_and_security()
+    public async Task Every_endpoint_in_the_route_table_is_in_the_document_with_its_body_and_success_schemas_errors_and_security()
     {
         await using var host = await ApiTestHost.StartAsync(seed: false);
         var doc = await host.Anonymous().GetFromJsonAsync<JsonElement>(SiemApi.OpenApiPath);
@@ -47,8 +47,22 @@ public sealed class OpenApiDocumentTests
                         problems.Add($"{where}: accepts a body but the document gives no schema for it");
                     if (ErrorSchema(op, "400") != "#/components/schemas/ApiError") problems.Add($"{where}: 400 without the ApiError schema");
                 }
-                if (endpoint.RoutePattern.Parameters.Count > 0 && ErrorSchema(op, "404") != "#/components/schemas/ApiError")
-                    problems.Add($"{where}: 404 without the ApiError schema");
+                // Rule updates answer 404 with the rule errors (RuleRejection); every other 404 is an ApiError.
+                if (endpoint.RoutePattern.Parameters.Count > 0 && ErrorSchema(op, "404") is not ("#/components/schemas/ApiError" or "#/components/schemas/RuleRejection"))
+                    problems.Add($"{where}: 404 without an error schema");
+                var successes = op.GetProperty("responses").EnumerateObject().Where(r => r.Name.StartsWith('2')).ToList();
+                if (successes.Count == 0) problems.Add($"{where}: no success response");
+                foreach (var success in successes)
+                {
+                    var schemas = success.Value.TryGetProperty("content", out var content)
+                        ? content.EnumerateObject().Select(c => c.Value.TryGetProperty("schema", out var s) ? s : default).ToList()
+                        : [];
+                    if (schemas.Count == 0 || schemas.Any(s => s.ValueKind != JsonValueKind.Object || !SchemaFinder.IsDescribed(doc, s)))
+                        problems.Add($"{where}: {success.Name} without a schema");
+                    else if (success.Name != "200" || path is not ("/healthz" or "/api/purges/{id}/certificate"))
+                        foreach (var s in schemas.Where(s => !s.TryGetProperty("$ref", out _)))
+                            problems.Add($"{where}: {success.Name} has an inline schema, not a named type");
+                }
             }
         }
 
