@@ -4,9 +4,27 @@ using Siem.Collectors.Agent;
 
 namespace Siem.Collectors.Tests.Agent;
 
-/// <summary>The real <c>siem-agent</c> executable: <c>run</c> as a child process killed by PID, and one-shot commands such as <c>status</c>.</summary>
+/// <summary>The real <c>siem-agent</c> executable: <c>run</c> as a child process killed by PID, and one-shot commands such as <c>status</c>.
+/// By default the built siem-agent.dll under <c>dotnet</c>; with <c>SIEM_AGENT_EXE</c> set (./test.sh does, after
+/// deploy/build-agent.sh) the same tests run the published Native AOT executable instead.</summary>
 internal static class AgentProcess
 {
+    /// <summary>The published agent executable to test instead of the dll, or null.</summary>
+    public static string? Executable =>
+        Environment.GetEnvironmentVariable("SIEM_AGENT_EXE") is { Length: > 0 } exe
+            ? File.Exists(exe) ? Path.GetFullPath(exe) : throw new FileNotFoundException($"SIEM_AGENT_EXE={exe}: no such file (build it with deploy/build-agent.sh)")
+            : null;
+
+    /// <summary>Start info for <c>siem-agent ARGS</c>: the executable itself, or <c>dotnet siem-agent.dll</c>.</summary>
+    public static ProcessStartInfo StartInfo(IEnumerable<string> args)
+    {
+        var exe = Executable;
+        var psi = new ProcessStartInfo(exe ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (exe is null) psi.ArgumentList.Add(Dll());
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        return psi;
+    }
+
     public static string Dll()
     {
         var candidates = new[]
@@ -21,12 +39,8 @@ internal static class AgentProcess
     /// <summary><c>siem-agent run --config FILE</c>; its stdout and stderr lines go to <paramref name="output"/>.</summary>
     public static Process Start(string config, List<string> output, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = StartInfo(["run", "--config", config]);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
-        psi.ArgumentList.Add(Dll());
-        psi.ArgumentList.Add("run");
-        psi.ArgumentList.Add("--config");
-        psi.ArgumentList.Add(config);
         var p = new Process { StartInfo = psi };
         p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (output) output.Add(e.Data); };
         p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (output) output.Add(e.Data); };
@@ -39,10 +53,7 @@ internal static class AgentProcess
     /// <summary>Runs a one-shot <c>siem-agent</c> command to its end (killed by PID after 30 s so a hang fails the test).</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Dll());
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
+        using var p = Process.Start(StartInfo(args))!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
