@@ -41,6 +41,8 @@ public static class SiemApi
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        // Made now, not at the first JWT: OIDC discovery starts at once and a bad JWT configuration stops the start.
+        app.Services.GetService<IJwtValidator>();
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = WriteServerErrorAsync });
         app.Use(SecurityHeaders);
         app.Use(LimitBodySize(options.MaxRequestBodyBytes));
@@ -59,7 +61,8 @@ public static class SiemApi
         services.AddSingleton(options);
         services.AddSingleton(backends);
         services.AddSingleton(new ApiTokenStore(options.TokenPath, options.Time));
-        if (options.Jwt is { } jwt) services.AddSingleton<IJwtValidator>(new JsonWebTokenValidator(jwt, options.Time));
+        if (options.Jwt is { } jwt)
+            services.AddSingleton<IJwtValidator>(sp => new JsonWebTokenValidator(jwt, options.Time, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Siem.Api.Oidc")));
         services.AddSingleton(_ => new TriageStore(options.TriagePath));
         services.AddSingleton(backends.Rules ?? new RuleStore(options.RulesPath, options.RulePacks));
         services.AddSingleton(options.PipelinePath is { } pipeline ? FieldMappingPipeline.Load(pipeline) : FieldMappingPipeline.Empty);

@@ -6,11 +6,11 @@ using Microsoft.IdentityModel.Tokens;
 namespace Siem.Api.Auth;
 
 /// <summary>
-/// Validates JWTs against a JWKS file: asymmetric signatures only (RS256/384/512, PS*, ES256/384/512 — never "none" or
+/// Validates JWTs against the provider's keys (<see cref="JwksFile"/> or <see cref="OidcDiscovery"/>): asymmetric signatures only (RS256/384/512, PS*, ES256/384/512 — never "none" or
 /// HMAC, so a public key cannot be used as a shared secret), issuer, audience, exp and nbf (exp required). Our role names
 /// are read from the configured claim, which may be a string or an array; unknown roles are ignored.
 /// </summary>
-public sealed class JsonWebTokenValidator : IJwtValidator
+public sealed class JsonWebTokenValidator : IJwtValidator, IDisposable
 {
     private static readonly string[] _algorithms =
     [
@@ -22,17 +22,21 @@ public sealed class JsonWebTokenValidator : IJwtValidator
     private readonly JwtValidationOptions _options;
     private readonly TokenValidationParameters _parameters;
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
+    private readonly IJwksSource _keys;
+    private volatile Tuple<JwksSnapshot, TokenValidationParameters>? _lastUsed;
 
-    public JsonWebTokenValidator(JwtValidationOptions options, TimeProvider? time = null)
+    /// <param name="log">Where OIDC discovery reports that the provider answered or failed.</param>
+    public JsonWebTokenValidator(JwtValidationOptions options, TimeProvider? time = null, Microsoft.Extensions.Logging.ILogger? log = null)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
-        var keys = LoadKeys(options.JwksPath);
+        if (options.Problem() is { } problem) throw new ArgumentException("JWT validation: " + problem, nameof(options));
         var clock = time ?? TimeProvider.System;
+        _keys = options.Authority != null
+            ? new OidcDiscovery(options, clock, log ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)
+            : new JwksFile(options.JwksPath!, options.Issuer!);
         _parameters = new TokenValidationParameters
         {
-            ValidIssuer = options.Issuer,
             ValidAudience = options.Audience,
-            IssuerSigningKeys = keys,
             ValidAlgorithms = _algorithms,
             RequireExpirationTime = true,
             RequireSignedTokens = true,
@@ -46,9 +50,14 @@ public sealed class JsonWebTokenValidator : IJwtValidator
         };
     }
 
+    /// <summary>The OIDC discovery source, when keys come from one (tests count its fetches).</summary>
+    internal OidcDiscovery? Discovery => _keys as OidcDiscovery;
+
     public async Task<(ClaimsPrincipal? Principal, string? Problem)> ValidateAsync(string token, CancellationToken cancellationToken = default)
     {
-        var result = await _handler.ValidateTokenAsync(token, _parameters);
+        var keys = await _keys.GetAsync(KeyIdOf(token), cancellationToken);
+        if (keys.Keys.Count == 0) return (null, "JWT not checked: " + keys.Problem);
+        var result = await _handler.ValidateTokenAsync(token, ParametersFor(keys));
         if (!result.IsValid) return (null, "invalid JWT: " + Describe(result.Exception));
         var identity = new ClaimsIdentity(BearerAuthenticationHandler.SchemeName, "sub", ClaimTypes.Role);
         string subject = result.Claims.TryGetValue("sub", out var sub) ? sub.ToString() ?? "" : "";
@@ -58,6 +67,32 @@ public sealed class JsonWebTokenValidator : IJwtValidator
             identity.AddClaim(new Claim(ClaimTypes.Role, role));
         return (new ClaimsPrincipal(identity), null);
     }
+
+    /// <summary>The validation parameters with these keys and issuer (rebuilt only when the keys change).</summary>
+    private TokenValidationParameters ParametersFor(JwksSnapshot keys)
+    {
+        if (_lastUsed is { } last && ReferenceEquals(last.Item1, keys)) return last.Item2;
+        var parameters = _parameters.Clone();
+        parameters.IssuerSigningKeys = keys.Keys;
+        parameters.ValidIssuer = keys.Issuer;
+        _lastUsed = Tuple.Create(keys, parameters);
+        return parameters;
+    }
+
+    /// <summary>The token's <c>kid</c>, or null (none, or not a readable JWT: validation says what is wrong).</summary>
+    private string? KeyIdOf(string token)
+    {
+        try
+        {
+            return _handler.CanReadToken(token) ? _handler.ReadJsonWebToken(token).Kid : null;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    public void Dispose() => _keys.Dispose();
 
     private static IEnumerable<string> Roles(object? claim) => claim switch
     {
@@ -80,21 +115,4 @@ public sealed class JsonWebTokenValidator : IJwtValidator
         null => "rejected",
         _ => "malformed or rejected token",
     };
-
-    private static List<SecurityKey> LoadKeys(string jwksPath)
-    {
-        if (!File.Exists(jwksPath)) throw new FileNotFoundException($"JWKS file '{jwksPath}' does not exist", jwksPath);
-        JsonWebKeySet set;
-        try
-        {
-            set = new JsonWebKeySet(File.ReadAllText(jwksPath));
-        }
-        catch (ArgumentException ex)
-        {
-            throw new InvalidDataException($"{jwksPath}: not a JSON Web Key Set ({ex.Message})", ex);
-        }
-        var keys = set.GetSigningKeys().ToList();
-        if (keys.Count == 0) throw new InvalidDataException($"{jwksPath}: the key set holds no usable signing key (RSA or EC public keys)");
-        return keys;
-    }
 }

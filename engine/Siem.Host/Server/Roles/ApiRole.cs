@@ -56,14 +56,17 @@ internal sealed class ApiRole : IServerRole
         JwtValidationOptions? jwt = null;
         if (s?.Section("jwt") is { } j)
         {
-            j.OnlyKeys("issuer", "audience", "jwks_file", "role_claim");
+            j.OnlyKeys("authority", "issuer", "audience", "jwks_file", "role_claim");
+            string? authority = j.String("authority");
             jwt = new JwtValidationOptions
             {
-                Issuer = j.RequiredString("issuer"),
+                Authority = authority == null ? null : Uri.TryCreate(authority, UriKind.Absolute, out var uri) ? uri : throw j.Error("authority", "an absolute URL (https://idp.example.org/realms/soc)", authority),
+                Issuer = authority == null ? j.RequiredString("issuer") : j.String("issuer"),
                 Audience = j.RequiredString("audience"),
-                JwksPath = j.Path("jwks_file") ?? throw j.Missing("jwks_file"),
+                JwksPath = authority == null ? j.Path("jwks_file") ?? throw j.Missing("jwks_file") : j.Path("jwks_file"),
                 RoleClaim = j.String("role_claim") ?? "roles",
             };
+            if (jwt.Problem() is { } problem) throw j.Error("authority", "either authority or jwks_file", problem);
         }
         _settings = new ApiSettings(listen, https, jwt,
             (int)(s?.PositiveInt("requests_per_minute", 600, 1_000_000) ?? 600),
@@ -113,7 +116,7 @@ internal sealed class ApiRole : IServerRole
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         if (purges?.Runner.ResumeInterrupted("siem serve (resumed at start)") is { Count: > 0 } resumed)
             Info($"resuming interrupted purges: {string.Join(", ", resumed)}");
-        Info($"console and API at {ApiListener.Url(settings.Listen, settings.Https)} (JWT {(settings.Jwt != null ? "accepted from " + settings.Jwt.Issuer : "off")})");
+        Info($"console and API at {ApiListener.Url(settings.Listen, settings.Https)} (JWT {(settings.Jwt is { } jwt ? "accepted from " + (jwt.Authority?.AbsoluteUri ?? jwt.Issuer) : "off")})");
         if (((ApiTokenStore)app.Services.GetService(typeof(ApiTokenStore))!).All.Count == 0 && settings.Jwt == null)
             Info($"no API token exists yet: create one with `siem api-token create --data {config.DataDir} --name NAME --role admin`");
         try
