@@ -96,4 +96,55 @@ public sealed class DeferredAckTests
         var alerts = await h.Index.SearchAsync(new SearchRequest { Query = new MatchAllNode(), IncludeEvents = false, Limit = 10 }, h.Timeout.Token);
         Assert.Equal([6L], alerts.Where(a => a.Alert!.RuleId == FailedLoginRule).Select(a => a.Alert!.Count));
     }
+
+    [Fact]
+    public async Task A_snapshot_written_in_the_background_acks_its_messages_only_once_on_disk_while_the_loop_keeps_indexing()
+    {
+        using var gate = new ManualResetEventSlim(false);
+        var ruleDir = Directory.CreateTempSubdirectory("siem-deferred-rule-").FullName;
+        var inner = SigmaDetector.Load([EngineStateTests.WriteFailedLoginRule(ruleDir)],
+            Path.Combine(EngineStateTests.FindRepoRoot(), "rules", "packs", "pipelines", "default.yml"), CorrelationOptions.Default);
+        await using var h = await PipelineHarness.StartAsync(options: dir => EngineOptions.Default with
+        {
+            StateDir = Path.Combine(dir, "state"),
+            StateSnapshotInterval = TimeSpan.FromHours(1),
+            MaxMessagesAwaitingSnapshot = 1,
+        }, detector: new GatedSnapshotDetector(inner, gate));
+
+        await PublishFailuresAsync(h, 1, 0, 4); // due at once; its write waits at the gate
+        await h.WaitUntilAsync(async () => await h.CountAsync() == 4 && h.Pipeline.MessagesAwaitingSnapshot == 0, "first message indexed and captured");
+        await PublishFailuresAsync(h, 2, 4, 4);
+        await h.WaitUntilAsync(async () => await h.CountAsync() == 8 && h.Pipeline.MessagesAwaitingSnapshot == 1, "second message indexed during the write");
+
+        // Both indexed, neither acked: the first snapshot is not on disk yet, the second cannot start before it ends.
+        Assert.Equal(2, (await h.ConsumerInfoAsync()).NumAckPending);
+        Assert.Equal(0, h.Pipeline.Stats.MessagesAcked);
+        Assert.Empty(SnapshotRecords(h));
+
+        gate.Set();
+        await h.WaitDrainedAsync();
+        Assert.Equal(2, h.Pipeline.Stats.MessagesAcked);
+        Assert.Equal(Ids(0, 8), SnapshotRecords(h));
+        Assert.Equal(0, h.Pipeline.SnapshotErrors);
+    }
+
+    /// <summary>Holds every correlation snapshot write until the gate opens (what a slow disk or a large state does).</summary>
+    private sealed class GatedSnapshotDetector(IDetector inner, ManualResetEventSlim gate) : IDetector
+    {
+        public void Detect(Siem.Core.Events.LogEvent e, List<DetectionHit> output) => inner.Detect(e, output);
+
+        public void Flush(List<DetectionHit> output) => inner.Flush(output);
+
+        public Action<Stream>? CaptureState()
+        {
+            var write = inner.CaptureState();
+            return stream =>
+            {
+                gate.Wait(TimeSpan.FromSeconds(30));
+                write?.Invoke(stream);
+            };
+        }
+
+        public void RestoreState(byte[] state) => inner.RestoreState(state);
+    }
 }

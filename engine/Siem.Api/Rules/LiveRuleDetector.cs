@@ -54,6 +54,12 @@ public sealed class LiveRuleDetector : IDetector, IDisposable
         return _current.SaveState();
     }
 
+    public Action<Stream>? CaptureState()
+    {
+        SwapIfPending();
+        return _current.CaptureState();
+    }
+
     public void RestoreState(byte[] state) => _current.RestoreState(state);
 
     private void Reload()

@@ -10,26 +10,39 @@ public sealed partial class AlertSuppressor
     public byte[] Snapshot()
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        Capture()(buffer);
+        return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// The open alerts as of now, written by the returned action later (on any thread): documents are immutable
+    /// records, so only the folded record ids are copied.
+    /// </summary>
+    public Action<Stream> Capture()
+    {
+        var open = new (string Key, string[] Records, AlertDocument Doc)[_open.Count];
+        int i = 0;
+        foreach (var (key, alert) in _open) open[i++] = (key, alert.Order.ToArray(), alert.Doc);
+        return stream =>
         {
+            using var w = new Utf8JsonWriter(stream);
             w.WriteStartObject();
             w.WriteNumber("version", SnapshotVersion);
             w.WriteStartArray("open");
-            foreach (var (key, open) in _open)
+            foreach (var (key, records, doc) in open)
             {
                 w.WriteStartObject();
                 w.WriteString("key", key);
                 w.WriteStartArray("records");
-                foreach (var r in open.Order) w.WriteStringValue(r);
+                foreach (var r in records) w.WriteStringValue(r);
                 w.WriteEndArray();
                 w.WritePropertyName("alert");
-                AlertJson.Write(w, open.Doc);
+                AlertJson.Write(w, doc);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
             w.WriteEndObject();
-        }
-        return buffer.ToArray();
+        };
     }
 
     /// <summary>Replaces the open alerts with a <see cref="Snapshot"/>; throws <see cref="InvalidDataException"/> when it cannot be read.</summary>

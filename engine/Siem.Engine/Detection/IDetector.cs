@@ -14,6 +14,12 @@ public interface IDetector
     /// <summary>The state a restart must not forget (open correlation windows), or null when there is none to keep.</summary>
     byte[]? SaveState() => null;
 
+    /// <summary>
+    /// The state as of now, to be written later and possibly on another thread while detection goes on (the engine
+    /// snapshots off its processing loop); null when there is none to keep. The default copies <see cref="SaveState"/>.
+    /// </summary>
+    Action<Stream>? CaptureState() => SaveState() is { } state ? stream => stream.Write(state) : null;
+
     /// <summary>Continues from <see cref="SaveState"/>'s output; throws <see cref="InvalidDataException"/> for a snapshot it cannot read.</summary>
     void RestoreState(byte[] state) { }
 }

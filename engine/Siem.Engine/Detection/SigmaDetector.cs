@@ -26,10 +26,17 @@ public sealed class SigmaDetector : IDetector
     {
         ArgumentNullException.ThrowIfNull(rules);
         _outbox = outbox;
-        _session = new DetectionSession(rules, pipeline, correlationOptions);
+        _session = new DetectionSession(rules, pipeline, WithAlertContext(correlationOptions));
         RuleCount = _session.Compiled.RuleCount;
         CorrelationCount = _session.Correlations.Rules.Count;
         Problems = [.. rules.Errors, .. _session.Compiled.CompileErrors, .. _session.UnresolvedReferences];
+    }
+
+    /// <summary>Correlation windows keep only the fields a hit shows (<see cref="AlertContext"/>) unless the caller chose others.</summary>
+    internal static CorrelationOptions WithAlertContext(CorrelationOptions? options)
+    {
+        options ??= CorrelationOptions.Default;
+        return options.KeptEventFields is null ? options with { KeptEventFields = AlertContext.FieldNames } : options;
     }
 
     public int RuleCount { get; }
@@ -76,6 +83,9 @@ public sealed class SigmaDetector : IDetector
 
     /// <summary>The correlation engine's open windows, watermark and dedupe keys; null when no correlation rule is loaded.</summary>
     public byte[]? SaveState() => CorrelationCount == 0 || _outbox != null ? null : _session.Correlations.Snapshot();
+
+    /// <remarks>Safe to write from another thread: the windows keep their own copies of events (<see cref="WithAlertContext"/>).</remarks>
+    public Action<Stream>? CaptureState() => CorrelationCount == 0 || _outbox != null ? null : _session.Correlations.Capture().WriteTo;
 
     /// <summary>Detection as in <see cref="DetectionSession.Process"/>, but correlation matches go to the outbox.</summary>
     private void Route(LogEvent e, ICorrelationOutbox outbox)

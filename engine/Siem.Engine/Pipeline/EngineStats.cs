@@ -25,6 +25,8 @@ public sealed class EngineStats
     public IReadOnlyDictionary<string, long> QuarantinedByReason => _quarantinedByReason;
     /// <summary>Records of purged subjects dropped on arrival by the forward filter (never indexed).</summary>
     public long PurgeDropped => Interlocked.Read(ref _purgeDropped);
+    /// <summary>CPU time per stage of the processing loop (and of the background snapshot).</summary>
+    public StageCpu Cpu { get; } = new();
 
     internal void Received() => Interlocked.Increment(ref _messagesReceived);
     internal void Acked(int n) => Interlocked.Add(ref _messagesAcked, n);

@@ -35,8 +35,9 @@ public sealed partial class EventPipeline
         }
         _awaitingSnapshot.AddRange(accepted);
         Volatile.Write(ref _awaitingCount, _awaitingSnapshot.Count);
+        CollectFinishedSnapshot();
         if (_awaitingSnapshot.Count >= _options.MaxMessagesAwaitingSnapshot || UntilSnapshotDue() <= TimeSpan.Zero)
-            await SnapshotAndAckAsync(cancellationToken).ConfigureAwait(false);
+            StartSnapshot(cancellationToken);
     }
 
     /// <summary>Snapshots are spaced at least this many times their own duration apart, so they take at most ~5 % of the
@@ -58,70 +59,37 @@ public sealed partial class EventPipeline
     /// <summary>
     /// Waits for buffered messages like <see cref="System.Threading.Channels.ChannelReader{T}.WaitToReadAsync"/>, but
     /// takes the snapshot (and sends the acks waiting for it) when it falls due while the buffer is empty, so an idle
-    /// engine does not hold acks until AckWait.
+    /// engine does not hold acks until AckWait; and wakes when a snapshot in flight finishes, to collect its outcome.
     /// </summary>
     private async Task<bool> WaitForMessagesAsync(System.Threading.Channels.ChannelReader<NatsJSMsg> reader, CancellationToken cancellationToken)
     {
-        if (_awaitingSnapshot.Count == 0 || cancellationToken.IsCancellationRequested)
+        CollectFinishedSnapshot();
+        if ((_awaitingSnapshot.Count == 0 && _snapshotInFlight == null) || cancellationToken.IsCancellationRequested)
             return await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
         var wait = reader.WaitToReadAsync(cancellationToken).AsTask();
-        var due = UntilSnapshotDue();
-        if (due > TimeSpan.Zero)
+        while (true)
         {
-            using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var timer = Task.Delay(due, idle.Token);
-            if (await Task.WhenAny(wait, timer).ConfigureAwait(false) == wait || cancellationToken.IsCancellationRequested)
+            if (_snapshotInFlight is { } inFlight)
             {
-                await idle.CancelAsync().ConfigureAwait(false);
-                return await wait.ConfigureAwait(false); // stopping: the stop path snapshots with its own time bound
+                if (await Task.WhenAny(wait, inFlight).ConfigureAwait(false) == wait || cancellationToken.IsCancellationRequested)
+                    return await wait.ConfigureAwait(false);
+                CollectFinishedSnapshot();
+                if (_awaitingSnapshot.Count == 0) return await wait.ConfigureAwait(false);
+                continue;
             }
-        }
-        await SnapshotAndAckAsync(cancellationToken).ConfigureAwait(false);
-        return await wait.ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// Writes the snapshot, then acks every message it covers. Skipped while alerts of a failed group wait to be
-    /// indexed (the state already counts their records: a crash after such a snapshot would lose those alerts);
-    /// the next successful group writes them and snapshots. A failed write leaves the acks waiting for the next try.
-    /// </summary>
-    /// <param name="ackTimeout">Bounds the acks, counted from the end of the snapshot (which cannot be interrupted).</param>
-    private async Task SnapshotAndAckAsync(CancellationToken cancellationToken, TimeSpan? ackTimeout = null)
-    {
-        if (_state == null || _carriedAlerts != null) return;
-        long started = Stopwatch.GetTimestamp();
-        try
-        {
-            _state.Save(_detector, _suppressor);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            Interlocked.Increment(ref _snapshotErrors);
-            Log($"state snapshot failed, {_awaitingSnapshot.Count} indexed messages stay unacked until the next one: {ex.Message}");
-            return;
-        }
-        _lastSnapshotAt = Stopwatch.GetTimestamp();
-        _lastSnapshotTook = Stopwatch.GetElapsedTime(started, _lastSnapshotAt);
-        if (_lastSnapshotTook > SlowSnapshot) Log($"state snapshot took {_lastSnapshotTook.TotalMilliseconds:0} ms ({_state.LastSaveBytes / 1024} KiB, {_suppressor.OpenCount} open alerts); the next one is due in {UntilSnapshotDue().TotalSeconds:0.0} s");
-        if (_awaitingSnapshot.Count == 0) return;
-        var covered = _awaitingSnapshot.ToList();
-        _awaitingSnapshot.Clear();
-        Volatile.Write(ref _awaitingCount, 0);
-        using var ackBound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (ackTimeout is { } limit) ackBound.CancelAfter(limit);
-        for (int i = 0; i < covered.Count; i++)
-        {
-            try
+            var due = _awaitingSnapshot.Count >= _options.MaxMessagesAwaitingSnapshot ? TimeSpan.Zero : UntilSnapshotDue();
+            if (due > TimeSpan.Zero)
             {
-                await AckAsync(covered[i], ackBound.Token).ConfigureAwait(false);
+                using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var timer = Task.Delay(due, idle.Token);
+                if (await Task.WhenAny(wait, timer).ConfigureAwait(false) == wait || cancellationToken.IsCancellationRequested)
+                {
+                    await idle.CancelAsync().ConfigureAwait(false);
+                    return await wait.ConfigureAwait(false); // stopping: the stop path snapshots with its own time bound
+                }
             }
-            catch (OperationCanceledException)
-            {
-                // Covered by the snapshot but not acked yet: the stop path acks them (or they are redelivered and ignored).
-                _awaitingSnapshot.AddRange(covered.Skip(i));
-                Volatile.Write(ref _awaitingCount, _awaitingSnapshot.Count);
-                throw;
-            }
+            StartSnapshot(cancellationToken);
+            if (_snapshotInFlight == null) return await wait.ConfigureAwait(false); // not possible now (alerts of a failed write wait)
         }
     }
 
@@ -145,13 +113,26 @@ public sealed partial class EventPipeline
         _outstanding.TryRemove(msg, out _);
     }
 
-    /// <summary>At stop: the snapshot and acks of what was indexed since the last one, bounded in time (unacked = redelivered).</summary>
+    /// <summary>At stop: the snapshot in flight, then one of what was indexed since, and the acks, bounded in time (unacked = redelivered).</summary>
     private async Task SnapshotOnStopAsync()
     {
+        if (_snapshotInFlight is { } inFlight)
+        {
+            try
+            {
+                await inFlight.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Log("stopping: the state snapshot in flight did not finish within 30 s; the messages it covers will be redelivered");
+                return;
+            }
+            CollectFinishedSnapshot();
+        }
         if (_awaitingSnapshot.Count == 0) return;
         try
         {
-            await SnapshotAndAckAsync(CancellationToken.None, ackTimeout: TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            await SnapshotAndAckNowAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

@@ -37,7 +37,10 @@ public sealed partial class EventPipeline
         var spans = Lineage != null ? new List<MessageSpan>(group.Count) : null;
         foreach (var msg in group)
         {
-            var (batch, reason, detail) = Open(msg, sequences, out var batchSeq);
+            List<LogEvent>? batch;
+            string? reason, detail;
+            ulong batchSeq;
+            using (Stats.Cpu.Measure(PipelineStage.Open)) (batch, reason, detail) = Open(msg, sequences, out batchSeq);
             if (batch == null)
             {
                 await QuarantineAsync(msg, reason!, detail ?? "", cancellationToken).ConfigureAwait(false);
@@ -52,13 +55,21 @@ public sealed partial class EventPipeline
 
         _hits.Clear();
         CorrelationOutbox?.Discard(); // left over from a group that was not committed; its redelivery routes them again
-        foreach (var e in events) _detector.Detect(e, _hits);
-        var alerts = FoldHits(_hits, out var isNew);
-        CarryOver(alerts, isNew);
+        using (Stats.Cpu.Measure(PipelineStage.Detect))
+        {
+            foreach (var e in events) _detector.Detect(e, _hits);
+        }
+        List<AlertDocument> alerts;
+        List<bool> isNew;
+        using (Stats.Cpu.Measure(PipelineStage.Fold))
+        {
+            alerts = FoldHits(_hits, out isNew);
+            CarryOver(alerts, isNew);
+        }
 
         try
         {
-            await _sink.WriteAsync(events, alerts, cancellationToken).ConfigureAwait(false);
+            using (Stats.Cpu.Measure(PipelineStage.Index)) await _sink.WriteAsync(events, alerts, cancellationToken).ConfigureAwait(false);
             if (Lineage is { } lineage && !await TryRecordLineageAsync(lineage, spans!, events, alerts, cancellationToken).ConfigureAwait(false))
             {
                 // Indexed but not yet published or delivered: the redelivery will not raise them again, so they go with the next group.
@@ -68,7 +79,7 @@ public sealed partial class EventPipeline
             }
             // Scale-out: the correlation matches reach their partitions before the messages that carry them are acked.
             if (CorrelationOutbox is { } outbox) await outbox.FlushAsync(cancellationToken).ConfigureAwait(false);
-            _sequences.Commit(sequences);
+            using (Stats.Cpu.Measure(PipelineStage.Sequences)) _sequences.Commit(sequences);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -188,12 +199,15 @@ public sealed partial class EventPipeline
         {
             int to = Math.Min(alerts.Count, from + AlertPublishWindow);
             var publishes = new Task[to - from];
-            for (int i = from; i < to; i++)
+            using (Stats.Cpu.Measure(PipelineStage.Publish))
             {
-                var a = alerts[i];
-                var headers = new NatsHeaders { { "Siem-Alert-Id", a.AlertId }, { "Siem-Rule-Id", a.RuleId } };
-                string subject = $"{_options.AlertSubjectPrefix}.{SubjectToken(a.Level)}";
-                publishes[i - from] = _js.PublishAsync(subject, AlertJson.Serialize(a), headers, $"{a.AlertId}:{a.Count}", cancellationToken);
+                for (int i = from; i < to; i++)
+                {
+                    var a = alerts[i];
+                    var headers = new NatsHeaders { { "Siem-Alert-Id", a.AlertId }, { "Siem-Rule-Id", a.RuleId } };
+                    string subject = $"{_options.AlertSubjectPrefix}.{SubjectToken(a.Level)}";
+                    publishes[i - from] = _js.PublishAsync(subject, AlertJson.Serialize(a), headers, $"{a.AlertId}:{a.Count}", cancellationToken);
+                }
             }
             for (int i = from; i < to; i++)
             {

@@ -61,7 +61,7 @@ public sealed partial class EventPipeline
             AckPolicy = AckPolicy.Explicit,
             AckWait = _options.AckWait,
             FilterSubject = _options.FilterSubject,
-            MaxAckPending = Math.Max(_options.BufferCapacity + _options.BatchSize + (_options.StateDir != null ? _options.MaxMessagesAwaitingSnapshot : 0), 1024),
+            MaxAckPending = Math.Max(_options.BufferCapacity + _options.BatchSize + (_options.StateDir != null ? 2 * _options.MaxMessagesAwaitingSnapshot : 0), 1024),
         }, cancellationToken);
 
     /// <summary>Runs until cancelled (or the connection closes for good).</summary>

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using NodaTime;
 using Siem.Engine.Alerts;
+using Siem.Engine.Detection;
 using Siem.Engine.Index;
 using Siem.Nats;
 using Siem.Nats.JetStream;
@@ -80,7 +81,7 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
         if (options.ServerMapping) await ServerMappingProbe.VerifyAsync(js.Connection, options.Partitions, cancellationToken).ConfigureAwait(false);
         var store = await SetUpAsync(() => PartitionStateStore.OpenAsync(js, options, log, cancellationToken), log, cancellationToken).ConfigureAwait(false);
         // Contributions arrive resolved: no field mapping here; chained matches go back through the router.
-        var engineOptions = (correlationOptions ?? CorrelationOptions.Default) with { RouteChainedMatches = true, FieldMapper = null };
+        var engineOptions = SigmaDetector.WithAlertContext(correlationOptions) with { RouteChainedMatches = true, FieldMapper = null };
         CorrelationPartitions? self = null;
         var context = new CorrelationPartitionContext
         {

@@ -87,6 +87,7 @@ internal static partial class PipelineBench
         double cpuPerEvent = (self + server).TotalSeconds / lines;
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"throughput: {lines} lines shipped in {agent.Metrics.BatchesAcked} batches, {s.EventsIndexed} events indexed, {s.AlertsRaised} alerts raised ({s.AlertsUpdated} updates), {s.Redeliveries} redeliveries in {sw.Elapsed.TotalSeconds:0.00} s = {rate:0} events/s; CPU agent+engine {self.TotalSeconds:0.0} s + nats-server {server.TotalSeconds:0.0} s = {cpuPerEvent * 1e6:0.0} µs/event"));
+        log.WriteLine($"throughput: engine CPU by stage {s.Cpu.PerEvent(lines)}");
         await agent.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         return (rate, cpuPerEvent);
     }

@@ -65,7 +65,7 @@ public sealed partial class CorrelationEngine
             return false;
         }
         Feed(state, contribution.RuleIndex, contribution.Time, contribution.RecordId, [.. contribution.GroupValues], contribution.Key,
-            contribution.Number, [.. contribution.RecordIds], [.. contribution.Events], checkLate: !contribution.Chained, output);
+            contribution.Number, [.. contribution.RecordIds], Kept(contribution.Events, state.KeptFields), checkLate: !contribution.Chained, output);
         Advance(contribution.Time, output);
         return true;
     }
@@ -85,7 +85,7 @@ public sealed partial class CorrelationEngine
         return new CorrelationContribution
         {
             RuleKey = state.Rule.Key, RuleIndex = ruleIndex, Time = e.Timestamp, RecordId = e.RecordId, GroupValues = values,
-            Key = key, Number = number, RecordIds = [e.RecordId], Events = [e],
+            Key = key, Number = number, RecordIds = [e.RecordId], Events = [Kept(e, state.KeptFields)],
         };
     }
 }

@@ -7,11 +7,12 @@ namespace Siem.Rules.Correlation;
 
 public sealed partial class CorrelationEngine
 {
-    private const int SnapshotVersion = 1;
+    /// <summary>Snapshots written before matches became arrays (still read, so an upgrade keeps the open windows).</summary>
+    private const int ObjectEntriesVersion = 1;
 
     /// <summary>
-    /// Serialises the open windows (groups, matches with their contributing events, dedupe keys), the
-    /// watermark and the counters as UTF-8 JSON, so a restarted engine continues where this one stopped.
+    /// Serialises the open windows (groups, matches with the events they keep, dedupe keys), the watermark and the
+    /// counters as UTF-8 JSON, so a restarted engine continues where this one stopped.
     /// </summary>
     public byte[] Snapshot()
     {
@@ -20,66 +21,36 @@ public sealed partial class CorrelationEngine
         return stream.ToArray();
     }
 
-    /// <remarks>Written straight to a <see cref="Utf8JsonWriter"/>: the engine snapshots while it runs, and building a
-    /// DOM of every open window first cost several times the time and memory of the JSON itself.</remarks>
-    public void Snapshot(Stream stream)
+    public void Snapshot(Stream stream) => Capture().WriteTo(stream);
+
+    /// <summary>
+    /// Copies the state for <see cref="CorrelationStateCapture.WriteTo"/>: the lists of matches and dedupe keys are
+    /// copied, the matches themselves shared (they are never changed once counted), so this costs a pointer copy per
+    /// match and the serialisation can run elsewhere.
+    /// </summary>
+    public CorrelationStateCapture Capture()
     {
-        using var w = new Utf8JsonWriter(stream);
-        w.WriteStartObject();
-        w.WriteNumber("version", SnapshotVersion);
-        WriteTicksOrNull(w, "watermark", _watermark);
-        // When windows were last swept: restored as it was, so a replay from this snapshot sweeps exactly when the original run did.
-        WriteTicksOrNull(w, "lastSweep", _lastSweep);
-        w.WriteStartArray("rules");
-        foreach (var state in _rules)
+        var rules = new CorrelationStateCapture.RuleCapture[_rules.Count];
+        for (var r = 0; r < rules.Length; r++)
         {
-            w.WriteStartObject();
-            w.WriteString("key", state.Rule.Key);
-            w.WriteNumber("alertSequence", state.AlertSequence);
+            var state = _rules[r];
             var st = state.Stats;
-            w.WriteStartArray("stats");
-            foreach (var n in (ReadOnlySpan<long>)[st.Accepted, st.LateDropped, st.Duplicates, st.GroupsEvicted, st.EventsEvicted, st.Alerts]) w.WriteNumberValue(n);
-            w.WriteEndArray();
-            w.WriteStartArray("groups");
-            foreach (var group in state.Lru) WriteGroup(w, group);
-            w.WriteEndArray();
-            w.WriteEndObject();
+            var groups = new CorrelationStateCapture.GroupCapture[state.Lru.Count];
+            var i = 0;
+            foreach (var group in state.Lru)
+            {
+                groups[i++] = new CorrelationStateCapture.GroupCapture(group.Values, [.. group.Entries], [.. group.Seen]);
+            }
+            rules[r] = new CorrelationStateCapture.RuleCapture(state.Rule.Key, state.AlertSequence,
+                [st.Accepted, st.LateDropped, st.Duplicates, st.GroupsEvicted, st.EventsEvicted, st.Alerts], groups);
         }
-        w.WriteEndArray();
-        w.WriteEndObject();
-    }
-
-    private static void WriteTicksOrNull(Utf8JsonWriter w, string name, Instant at)
-    {
-        if (at == Instant.MinValue) w.WriteNull(name);
-        else w.WriteNumber(name, at.ToUnixTimeTicks());
-    }
-
-    private static void WriteGroup(Utf8JsonWriter w, CorrelationGroup group)
-    {
-        w.WriteStartObject();
-        w.WriteStartArray("values");
-        foreach (var v in group.Values) w.WriteStringValue(v);
-        w.WriteEndArray();
-        w.WriteStartArray("entries");
-        foreach (var e in group.Entries) WriteEntry(w, e);
-        w.WriteEndArray();
-        w.WriteStartArray("seen");
-        foreach (var (key, at) in group.Seen)
-        {
-            w.WriteStartArray();
-            w.WriteStringValue(key.RecordId);
-            w.WriteNumberValue(key.RuleIndex);
-            w.WriteNumberValue(at.ToUnixTimeTicks());
-            w.WriteEndArray();
-        }
-        w.WriteEndArray();
-        w.WriteEndObject();
+        return new CorrelationStateCapture(_watermark, _lastSweep, rules);
     }
 
     /// <summary>
-    /// Replaces this engine's state with a snapshot. Rules are matched by key (id, else name); state of rules
-    /// no longer loaded is ignored, and rules new since the snapshot start empty.
+    /// Replaces this engine's state with a snapshot (this version's or the previous one's). Rules are matched by key
+    /// (id, else name); state of rules no longer loaded is ignored, and rules new since the snapshot start empty.
+    /// Events of an older snapshot are cut down to the fields this engine keeps.
     /// </summary>
     public void Restore(byte[] snapshot)
     {
@@ -88,6 +59,24 @@ public sealed partial class CorrelationEngine
     }
 
     public void Restore(Stream stream)
+    {
+        try
+        {
+            RestoreFrom(stream);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or NullReferenceException or FormatException or ArgumentException or IndexOutOfRangeException or OverflowException)
+        {
+            // A snapshot of the right version but the wrong shape: start empty rather than half restored.
+            foreach (var state in _rules)
+            {
+                state.Groups.Clear();
+                state.Lru.Clear();
+            }
+            throw new InvalidDataException($"correlation snapshot is malformed: {ex.Message}", ex);
+        }
+    }
+
+    private void RestoreFrom(Stream stream)
     {
         JsonNode root;
         try
@@ -98,9 +87,10 @@ public sealed partial class CorrelationEngine
         {
             throw new InvalidDataException($"correlation snapshot is not valid JSON: {ex.Message}", ex);
         }
-        if ((int?)root["version"] != SnapshotVersion)
+        var version = (int?)root["version"];
+        if (version is not (ObjectEntriesVersion or CorrelationStateCapture.Version))
         {
-            throw new InvalidDataException($"correlation snapshot version {root["version"]} is not supported (expected {SnapshotVersion})");
+            throw new InvalidDataException($"correlation snapshot version {root["version"]} is not supported (expected {ObjectEntriesVersion} or {CorrelationStateCapture.Version})");
         }
         var watermark = (long?)root["watermark"];
         _watermark = watermark is null ? Instant.MinValue : Instant.FromUnixTimeTicks(watermark.Value);
@@ -132,7 +122,7 @@ public sealed partial class CorrelationEngine
                 var group = GetOrAddGroup(state, values);
                 foreach (var entryNode in groupNode["entries"]!.AsArray())
                 {
-                    group.Entries.Add(EntryFromJson(entryNode!));
+                    group.Entries.Add(version == ObjectEntriesVersion ? EntryFromObject(entryNode!, state.KeptFields) : EntryFromArray(entryNode!.AsArray(), state.KeptFields));
                 }
                 foreach (var seen in groupNode["seen"]!.AsArray())
                 {
@@ -142,25 +132,36 @@ public sealed partial class CorrelationEngine
         }
     }
 
-    private static void WriteEntry(Utf8JsonWriter w, CorrelationEntry e)
+    private static CorrelationEntry EntryFromArray(JsonArray n, HashSet<string>? kept)
     {
-        w.WriteStartObject();
-        w.WriteNumber("t", e.Time.ToUnixTimeTicks());
-        w.WriteString("id", e.RecordId);
-        w.WriteNumber("rule", e.RuleIndex);
-        w.WriteString("key", e.Key);
-        if (double.IsNaN(e.Number)) w.WriteNull("number");
-        else w.WriteNumber("number", e.Number);
-        w.WriteStartArray("recordIds");
-        foreach (var r in e.RecordIds) w.WriteStringValue(r);
-        w.WriteEndArray();
-        w.WriteStartArray("events");
-        foreach (var ev in e.Events) WriteEvent(w, ev);
-        w.WriteEndArray();
-        w.WriteEndObject();
+        var time = Instant.FromUnixTimeTicks((long)n[0]!);
+        var recordId = (string)n[1]!;
+        return new CorrelationEntry
+        {
+            Time = time,
+            RecordId = recordId,
+            RuleIndex = (int)n[2]!,
+            Key = (string?)n[3],
+            Number = (double?)n[4] ?? double.NaN,
+            RecordIds = n[5] is JsonArray ids ? ids.Select(r => (string)r!).ToArray() : [recordId],
+            Events = n[6]!.AsArray().Select(e => Kept(EventFromArray(e!.AsArray(), recordId, time), kept)).ToArray(),
+        };
     }
 
-    private static CorrelationEntry EntryFromJson(JsonNode n) => new()
+    private static LogEvent EventFromArray(JsonArray n, string entryRecordId, Instant entryTime)
+    {
+        var e = new LogEvent
+        {
+            RecordId = (string?)n[0] ?? entryRecordId,
+            AgentId = (string?)n[1] ?? "",
+            Timestamp = n[2] is null ? entryTime : Instant.FromUnixTimeTicks((long)n[2]!),
+            Original = (string?)n[3] ?? "",
+        };
+        AddFields(e, n[4]!.AsObject());
+        return e;
+    }
+
+    private static CorrelationEntry EntryFromObject(JsonNode n, HashSet<string>? kept) => new()
     {
         Time = Instant.FromUnixTimeTicks((long)n["t"]!),
         RecordId = (string)n["id"]!,
@@ -168,33 +169,10 @@ public sealed partial class CorrelationEngine
         Key = (string?)n["key"],
         Number = (double?)n["number"] ?? double.NaN,
         RecordIds = n["recordIds"]!.AsArray().Select(r => (string)r!).ToArray(),
-        Events = n["events"]!.AsArray().Select(e => EventFromJson(e!)).ToArray(),
+        Events = n["events"]!.AsArray().Select(e => Kept(EventFromObject(e!), kept)).ToArray(),
     };
 
-    private static void WriteEvent(Utf8JsonWriter w, LogEvent e)
-    {
-        w.WriteStartObject();
-        w.WriteString("recordId", e.RecordId);
-        w.WriteString("agentId", e.AgentId);
-        w.WriteNumber("t", e.Timestamp.ToUnixTimeTicks());
-        w.WriteString("original", e.Original);
-        w.WriteStartObject("fields");
-        foreach (var (name, value) in e.Fields)
-        {
-            if (value is string s)
-            {
-                w.WriteString(name, s);
-                continue;
-            }
-            w.WriteStartArray(name);
-            foreach (var v in (string[])value) w.WriteStringValue(v);
-            w.WriteEndArray();
-        }
-        w.WriteEndObject();
-        w.WriteEndObject();
-    }
-
-    internal static LogEvent EventFromJson(JsonNode n)
+    private static LogEvent EventFromObject(JsonNode n)
     {
         var e = new LogEvent
         {
@@ -203,7 +181,13 @@ public sealed partial class CorrelationEngine
             Timestamp = Instant.FromUnixTimeTicks((long)n["t"]!),
             Original = (string?)n["original"] ?? "",
         };
-        foreach (var (name, value) in n["fields"]!.AsObject())
+        AddFields(e, n["fields"]!.AsObject());
+        return e;
+    }
+
+    private static void AddFields(LogEvent e, JsonObject fields)
+    {
+        foreach (var (name, value) in fields)
         {
             if (value is JsonArray arr)
             {
@@ -214,6 +198,5 @@ public sealed partial class CorrelationEngine
                 e.Fields[name] = (string)value!;
             }
         }
-        return e;
     }
 }

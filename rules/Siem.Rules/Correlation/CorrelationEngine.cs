@@ -75,6 +75,10 @@ public sealed partial class CorrelationEngine
             state.Emit = state.Parents.Count == 0 || state.Parents.Any(p => p.Parent.Rule.Generate);
             CheckNoCycle(state, []);
         }
+        foreach (var state in _rules)
+        {
+            state.KeptFields = KeptFieldsFor(state, _options.KeptEventFields);
+        }
     }
 
     public IReadOnlyList<CorrelationRule> Rules => _rules.ConvertAll(r => r.Rule);
@@ -218,7 +222,7 @@ public sealed partial class CorrelationEngine
         SigmaLogsource? logsource, LogEvent e, List<CorrelationAlert> output)
     {
         Feed(state, ruleIndex, e.Timestamp, e.RecordId, field => LookupField(state.Rule, field, reference, ruleId, ruleName, logsource, e),
-            [e.RecordId], [e], checkLate: true, output);
+            [e.RecordId], [Kept(e, state.KeptFields)], checkLate: true, output);
     }
 
     /// <summary>A group-by or condition field of a base rule's match: alias resolved, then mapped per the rule's logsource.</summary>

@@ -22,6 +22,13 @@ public sealed record CorrelationOptions
     /// <summary>Contributing events carried by one alert (record ids are all kept, up to <see cref="MaxEventsPerGroup"/>). Default 20.</summary>
     public int MaxEventsPerAlert { get; init; } = 20;
 
+    /// <summary>
+    /// Fields of a matched event worth keeping in the open windows (for what an alert shows): a window then holds a copy
+    /// of each event with only these fields (plus those chained correlations look up), without the original line, so the
+    /// state and its snapshots stay small. Null keeps whole events (offline tools that print them). Default null.
+    /// </summary>
+    public IReadOnlyCollection<string>? KeptEventFields { get; init; }
+
     /// <summary>Optional mapper so group-by/condition fields in Sigma taxonomy resolve to event fields per the base rule's logsource.</summary>
     public IFieldMapper? FieldMapper { get; init; }
 

@@ -84,4 +84,7 @@ internal sealed class CorrelationRuleState(CorrelationRule rule)
     public bool CountsPerRule { get; } = rule.Type is CorrelationType.Temporal or CorrelationType.TemporalOrdered;
 
     public long AlertSequence { get; set; }
+
+    /// <summary>The event fields its windows keep (<see cref="CorrelationOptions.KeptEventFields"/>); null = whole events.</summary>
+    public HashSet<string>? KeptFields { get; set; }
 }
