@@ -8,7 +8,7 @@ namespace Siem.Nats.JetStream;
 /// stream sequence); a delete or purge is a marker message with a <c>KV-Operation</c> header; a get reads the last
 /// message of the key's subject.
 /// </summary>
-public sealed class NatsKVStore
+public sealed partial class NatsKVStore
 {
     internal const string StreamPrefix = "KV_";
     private const string OperationHeader = "KV-Operation";

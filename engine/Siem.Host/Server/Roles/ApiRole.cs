@@ -24,7 +24,8 @@ namespace Siem.Host.Server.Roles;
 /// the data dir's index, ledger and keys and the stream through this process's NATS connection; a request needs the
 /// approvals <c>&lt;data&gt;/purge/policy.json</c> names (as for <c>siem purge</c>), or one (someone other than the
 /// requester) when there is no policy file. Jobs a stop cut short resume at start. Rule changes and agent revocations are
-/// announced on the <c>SIEM_CONTROL</c> bucket, which engine roles in other processes watch and apply at once.
+/// announced on the <c>SIEM_CONTROL</c> bucket, which engine roles in other processes watch and apply at once (rule
+/// changes made while NATS is down are announced when it is back).
 /// </summary>
 internal sealed class ApiRole : IServerRole
 {
@@ -86,7 +87,8 @@ internal sealed class ApiRole : IServerRole
         var rules = new RuleStore(Path.Combine(config.DataDir, "rules"), [.. packs, .. config.RuleDirs]);
         // Engines in other processes reload rules and apply revocations when told through the control bucket.
         var live = new LiveChangePublisher(context.JetStream);
-        rules.Changed += () => _ = AnnounceRulesAsync(live, Info);
+        using var announcer = new RuleChangeAnnouncer(ct => live.RulesChangedAsync("rules changed", "api", ct), context.Nats, Info);
+        rules.Changed += () => _ = announcer.ChangedAsync();
         var feed = new AlertFeed();
         await using var alerts = await context.Nats.SubscribeAsync("siem.alerts.>", cancellationToken: cancellationToken).ConfigureAwait(false);
         var relay = Task.Run(() => RelayAsync(alerts, feed, Info, cancellationToken), CancellationToken.None);
@@ -130,20 +132,6 @@ internal sealed class ApiRole : IServerRole
         await app.DisposeAsync().ConfigureAwait(false);
         await relay.ConfigureAwait(false);
         Info("stopped");
-    }
-
-    /// <summary>A rule change is saved in the data dir already; if NATS is down, engines pick it up at the next change or restart.</summary>
-    private static async Task AnnounceRulesAsync(LiveChangePublisher live, Action<string> info)
-    {
-        try
-        {
-            var revision = await live.RulesChangedAsync("rules changed", "api").ConfigureAwait(false);
-            info($"rule change announced to the engines (revision {revision})");
-        }
-        catch (Exception ex) when (ex is NatsException or TimeoutException)
-        {
-            info($"rule change saved but not announced to the engines ({ex.Message}); they apply it at the next change or restart");
-        }
     }
 
     /// <summary>Purges over the index this role opened and its NATS connection; null (endpoints answer 501) for an index that cannot purge.</summary>
