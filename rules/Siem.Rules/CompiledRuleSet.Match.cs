@@ -64,7 +64,7 @@ public sealed partial class CompiledRuleSet
     /// </summary>
     private static bool ForeignProductRuleWithoutItsFields(CompiledRule r, EventLogsource logsource, MatchContext ctx) =>
         r.Rule.Logsource.Product is not null
-        && logsource.Product is null or EventLogsource.NotWindows
+        && logsource.Product is null or EventLogsource.Unmarked
         && r.KeywordLiterals.Length == 0
         && r.ReferencedSlots.Length > 0
         && !AnyPresent(ctx, r.ReferencedSlots);

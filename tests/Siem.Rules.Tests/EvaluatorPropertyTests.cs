@@ -12,6 +12,8 @@ namespace Siem.Rules.Tests;
 /// </summary>
 public sealed class EvaluatorPropertyTests(ITestOutputHelper output)
 {
+    /// <summary>Random events per seed: enough that more than 20 rule matches show the generator reaches rules.</summary>
+    private const int Events = 240;
     private static readonly Lazy<(List<LogEvent> Events, List<string> Literals, List<string> Fields)> _pool = new(BuildPool);
 
     [Theory]
@@ -25,7 +27,7 @@ public sealed class EvaluatorPropertyTests(ITestOutputHelper output)
         var random = new Random(seed);
         var matches = new List<SigmaRule>();
         int totalMatches = 0;
-        for (var i = 0; i < 120; i++)
+        for (var i = 0; i < Events; i++)
         {
             var e = RandomEvent(random, i);
             matches.Clear();
@@ -36,7 +38,7 @@ public sealed class EvaluatorPropertyTests(ITestOutputHelper output)
                 $"seed {seed} event {i}: reference [{string.Join(",", expected)}] compiled [{string.Join(",", matches.Select(m => m.Id))}]\n{Describe(e)}");
             totalMatches += expected.Count;
         }
-        output.WriteLine($"{totalMatches} rule matches over 120 events");
+        output.WriteLine($"{totalMatches} rule matches over {Events} events");
         Assert.True(totalMatches > 20, "the generator should make rules fire, or the property says little");
     }
 
@@ -107,7 +109,7 @@ public sealed class EvaluatorPropertyTests(ITestOutputHelper output)
     /// <summary>An event of unknown product meets a rule of a named product only with a field the rule names (or keywords).</summary>
     private static bool JudgedAtAll(SigmaRule r, LogEvent e, EventLogsource admitted)
     {
-        if (r.Logsource.Product is null || admitted.Product is not (null or EventLogsource.NotWindows))
+        if (r.Logsource.Product is null || admitted.Product is not (null or EventLogsource.Unmarked))
         {
             return true;
         }
@@ -133,6 +135,11 @@ public sealed class EvaluatorPropertyTests(ITestOutputHelper output)
         foreach (var f in Directory.GetFiles(DetectionTestData.Regression, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             events.AddRange(DetectionTestData.WindowsJsonEvents(f));
+        }
+        // Raw cases (Cisco CLI lines, marked cisco by the agent) so the marked-product admission is exercised too.
+        foreach (var f in Directory.GetFiles(DetectionTestData.Regression, "*.raw", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            events.AddRange(RegressionTests.RawLines(f));
         }
         var literals = new HashSet<string>(StringComparer.Ordinal);
         var fields = new HashSet<string>(StringComparer.Ordinal);

@@ -123,8 +123,10 @@ public sealed class FilterAndIndexTests
         var sshd = Ev(("process.name", "sshd"), ("message", "PAM 2 more authentication failures; rhost=203.0.113.45 user=root"));
         Assert.Empty(Run(cisco, sshd));
         Assert.Single(Run(linux, sshd));
-        // A program we do not know says nothing about the product.
-        Assert.Single(Run(cisco, Ev(("process.name", "%SEC-6-IPACCESSLOGP"), ("message", "more"))));
+        // Cisco rules judge only what the agent marked as Cisco (by its message code).
+        Assert.Empty(Run(cisco, Ev(("process.name", "app"), ("message", "show more"))));
+        Assert.Single(Run(cisco, Ev(("event.module", "cisco"), ("message", "%PARSER-5-CFGLOG_LOGGEDCMD: User:admin  logged command:more flash:x"))));
+        Assert.Empty(Run(linux, Ev(("event.module", "cisco"), ("message", "more"))));
     }
 
     [Fact]

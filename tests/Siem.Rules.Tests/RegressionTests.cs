@@ -1,3 +1,5 @@
+using Siem.Collectors.Parsing;
+using Siem.Collectors.Sources;
 using Siem.Core.Events;
 using Xunit.Abstractions;
 
@@ -40,15 +42,20 @@ public sealed class RegressionTests(ITestOutputHelper output)
     }
 
     private static IEnumerable<LogEvent> Events(string file) =>
-        file.EndsWith(".raw", StringComparison.Ordinal)
-            ? File.ReadLines(file).Where(l => l.Length > 0).Select((l, i) => Message(file, i, l))
-            : DetectionTestData.WindowsJsonEvents(file);
+        file.EndsWith(".raw", StringComparison.Ordinal) ? RawLines(file) : DetectionTestData.WindowsJsonEvents(file);
 
-    private static LogEvent Message(string file, int i, string line)
+    /// <summary>A raw case's lines as the agent reads them (a Cisco line gets its event.module from its message code).</summary>
+    internal static List<LogEvent> RawLines(string file)
     {
-        var e = new LogEvent { RecordId = $"{file}:{i + 1}", Original = line };
-        e.Set("message", line);
-        return e;
+        var parser = new ParserPipeline(ParserOptions.Default with { AgentId = "regression" });
+        var events = new List<LogEvent>();
+        long offset = 0;
+        foreach (var line in File.ReadLines(file).Where(l => l.Length > 0))
+        {
+            parser.Parse(new RawLine("regression", file, offset, offset + line.Length + 1, line, Path: file), events);
+            offset += line.Length + 1;
+        }
+        return events;
     }
 
     private static string RuleIdOf(string infoYml)

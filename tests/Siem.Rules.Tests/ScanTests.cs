@@ -116,6 +116,33 @@ public sealed class ScanTests
     }
 
     [Fact]
+    public void Cisco_keyword_rules_judge_lines_with_a_cisco_message_code_and_not_other_logs()
+    {
+        var dir = Directory.CreateTempSubdirectory("siem-scan-cisco-").FullName;
+        try
+        {
+            var log = Path.Combine(dir, "mixed.log");
+            File.WriteAllLines(log,
+            [
+                "<189>Mar  1 00:06:10 router1 61: %PARSER-5-CFGLOG_LOGGEDCMD: User:admin  logged command:dir flash:",
+                "Nov 22 10:00:00 web1 app[7]: cleaned the tmp dir",
+                "2026-11-22 06:21:14 configure dirmngr:amd64 2.2.40-1.1 <none>",
+            ]);
+
+            var (exit, lines, _) = Scan([CorpusRule("cisco_cli_discovery")], log);
+
+            Assert.Equal(0, exit);
+            var match = Assert.Single(lines.SkipLast(1));
+            Assert.Equal("Cisco Discovery", match.GetProperty("rule_title").GetString());
+            Assert.Equal(1, match.GetProperty("line").GetInt32());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_broken_rule_is_reported_on_stderr_with_its_place_and_the_others_still_scan()
     {
         var dir = Directory.CreateTempSubdirectory("siem-scan-");

@@ -73,7 +73,7 @@ internal static class JsonLineParser
         if (t.ValueKind == JsonValueKind.String)
         {
             string s = t.GetString() ?? "";
-            return s.Length > 0 && time.TryIso(s, out instant) == s.Length;
+            return s.Length > 0 && time.TryIso(s, out instant, spaceSeparated: true) == s.Length;
         }
         if (t.ValueKind == JsonValueKind.Number && t.TryGetDouble(out double n) && n > 0 && n < 1e14)
         {

@@ -97,6 +97,8 @@ public sealed partial class ParserPipeline
         e.Timestamp = header.Timestamp;
         e.Set(EcsFields.EventKind, "event");
         var message = text.AsSpan(header.MessageStart);
+        // The whole line: a code right after the host is read as the program tag (sw2 %LINK-3-UPDOWN: ...).
+        CiscoMessageCode.Mark(text, e);
 
         // rsyslog's "message repeated N times: [ msg]" stands for N identical lines: N events, ids by sub-index.
         if (message.StartsWith("message repeated ") && TryRepeat(message, out int count, out var inner))
@@ -179,6 +181,8 @@ public sealed partial class ParserPipeline
         e.Set(EcsFields.Message, text);
         e.Set(EcsFields.HostName, _options.HostName);
         e.Add(EcsFields.Tags, EcsFields.ParseFailureTag);
+        // IOS with sequence numbers or '*' times has no header we parse, yet its message code says what it is.
+        CiscoMessageCode.Mark(text, e);
         return e;
     }
 

@@ -44,11 +44,13 @@ internal sealed class SyslogTime(DateTimeZone zone, IClock clock)
     }
 
     /// <summary>Parses an ISO-8601 / RFC 3339 timestamp (rsyslog high precision, RFC 5424) starting at <paramref name="s"/>[0].</summary>
+    /// <param name="spaceSeparated">Also accept a space between date and time ("2026-11-22 06:21:14"): fine for a JSON
+    /// time field, wrong for a syslog header, where it would read dpkg or Python log lines as host and program.</param>
     /// <returns>Characters consumed, or 0 if it is not one.</returns>
-    public int TryIso(ReadOnlySpan<char> s, out Instant instant)
+    public int TryIso(ReadOnlySpan<char> s, out Instant instant, bool spaceSeparated = false)
     {
         instant = default;
-        if (s.Length < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
+        if (s.Length < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && !(spaceSeparated && s[10] == ' ')) || s[13] != ':' || s[16] != ':')
         {
             return 0;
         }

@@ -136,7 +136,7 @@ public static partial class WindowsEventJson
         }
         foreach (string name in (ReadOnlySpan<string>)["@timestamp", "TimeCreated", "UtcTime"])
         {
-            if (e.Get(name) is { Length: > 0 } t && UtcTime.TryIso(t, out var instant) == t.Length)
+            if (e.Get(name) is { Length: > 0 } t && UtcTime.TryIso(t, out var instant, spaceSeparated: true) == t.Length)
             {
                 e.Timestamp = instant;
                 break;

@@ -8,7 +8,7 @@ namespace Siem.Rules.Evaluation;
 /// Others: <c>event.module</c> names the service (auditd, sshd, ...) and <c>host.os.type</c>, a Linux module or a Linux
 /// program in <c>process.name</c> (sshd, sudo, cron, ...) the product;
 /// an event with no Windows event-log field at all (Channel, EventID, Provider_Name, winlog.*) is not given
-/// product-windows rules.
+/// product-windows rules, and one the agent did not mark <c>event.module: cisco</c> no product-cisco rules.
 /// </summary>
 internal sealed record EventLogsource(string? Product, string? Service, IReadOnlySet<string>? Categories)
 {
@@ -108,8 +108,13 @@ internal sealed record EventLogsource(string? Product, string? Service, IReadOnl
     /// <summary>"linux" when the program (process.name) is a Linux daemon or tool, else null (unknown).</summary>
     public static string? OsOfProgram(string? program) => program is not null && _linuxPrograms.Contains(program) ? "linux" : null;
 
-    /// <summary>Product of an event known not to be Windows but otherwise unknown: admits every rule but product-windows ones.</summary>
-    public const string NotWindows = "\0not-windows";
+    /// <summary>Products recognised only by their own markers: Windows by event-log fields, Cisco by its message codes
+    /// (the agent's <c>event.module: cisco</c>). Their rules never judge an event that bears no such marker.</summary>
+    private static readonly HashSet<string> _markedProducts = new(StringComparer.Ordinal) { "windows", "cisco" };
+
+    /// <summary>Product of an event with no product marker but otherwise unknown: admits every rule but those of the
+    /// marked products (Windows, Cisco).</summary>
+    public const string Unmarked = "\0unmarked";
 
     public static EventLogsource Unknown { get; } = new(null, null, null);
 
@@ -137,9 +142,14 @@ internal sealed record EventLogsource(string? Product, string? Service, IReadOnl
             return new EventLogsource("windows", service, categories);
         }
         // No Windows event-log field at all: not a Windows event, so product-windows rules cannot apply.
-        var product = osType?.ToLowerInvariant() ?? (windowsMarker ? null : NotWindows);
+        var product = osType?.ToLowerInvariant() ?? (windowsMarker ? null : Unmarked);
         if (module is not null)
         {
+            if (module.Equals("cisco", StringComparison.OrdinalIgnoreCase))
+            {
+                // The service (aaa, ldp, ...) is not in the message code: every Cisco rule may judge it.
+                return new EventLogsource("cisco", null, null);
+            }
             if (_linuxModules.Contains(module))
             {
                 product = "linux";
@@ -150,7 +160,7 @@ internal sealed record EventLogsource(string? Product, string? Service, IReadOnl
     }
 
     public bool Admits(SigmaLogsource rule) =>
-        (rule.Product is null || Product is null || rule.Product == Product || (Product == NotWindows && rule.Product != "windows"))
+        (rule.Product is null || Product is null || rule.Product == Product || (Product == Unmarked && !_markedProducts.Contains(rule.Product)))
         && (rule.Service is null || Service is null || rule.Service == Service)
         && (rule.Category is null || Categories is null || Categories.Contains(rule.Category));
 }

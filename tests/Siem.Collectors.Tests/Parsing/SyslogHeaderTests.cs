@@ -138,6 +138,8 @@ public class SyslogHeaderTests
     [InlineData("this is not syslog at all")]
     [InlineData("Foo 12 10:00:00 host prog: month is not a month")]
     [InlineData("Feb 31 10:00:00 host prog: no such day")]
+    [InlineData("2026-11-22 06:21:14 configure system-config-printer:all 1.5.18-1 <none>")] // dpkg.log, not syslog
+    [InlineData("2026-11-22 06:21:14,123 INFO worker: started")] // Python logging, not syslog
     public void Unparsable_line_is_kept_whole_with_the_parse_failure_tag(string line)
     {
         var e = Single(line);
