@@ -7,7 +7,7 @@ namespace Siem.Api.Tests;
 
 public sealed class RuleEndpointTests
 {
-    private const string CurlRule = """
+    internal const string CurlRule = """
         title: Curl Piped To Shell
         id: 0c6fd1b4-5a3e-4e84-9d56-5e2b1a7c0d11
         status: experimental

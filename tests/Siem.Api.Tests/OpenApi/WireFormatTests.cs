@@ -13,19 +13,7 @@ namespace Siem.Api.Tests.OpenApi;
 /// </summary>
 public sealed class WireFormatTests
 {
-    private const string Rule = """
-        title: Curl Piped To Shell
-        id: 0c6fd1b4-5a3e-4e84-9d56-5e2b1a7c0d11
-        status: experimental
-        level: high
-        logsource:
-          product: linux
-          service: auditd
-        detection:
-          selection:
-            process.command_line|contains: 'curl '
-          condition: selection
-        """;
+    private const string Rule = RuleEndpointTests.CurlRule;
 
     [Fact]
     public async Task Every_success_body_has_exactly_the_properties_of_its_documented_schema()

@@ -23,7 +23,9 @@ namespace Siem.Host.Server.Roles;
 /// <c>siem.alerts.&gt;</c>. Tokens are made with <c>siem api-token create</c>. Purges run here, in the background, against
 /// the data dir's index, ledger and keys and the stream through this process's NATS connection; a request needs the
 /// approvals <c>&lt;data&gt;/purge/policy.json</c> names (as for <c>siem purge</c>), or one (someone other than the
-/// requester) when there is no policy file. Jobs a stop cut short resume at start. Rule changes and agent revocations are
+/// requester) when there is no policy file. Jobs a stop cut short resume at start; a job runs in one API process at a
+/// time cluster-wide, and another takes it over when its holder dies (<see cref="NatsPurgeClaims"/>). Rule changes and
+/// agent revocations are
 /// announced on the <c>SIEM_CONTROL</c> bucket, which engine roles in other processes watch and apply at once (rule
 /// changes made while NATS is down are announced when it is back).
 /// </summary>
@@ -145,7 +147,9 @@ internal sealed class ApiRole : IServerRole
             return null;
         }
         var runtime = PurgeRuntime.ForServer(context.DataDir, purgeable, context.JetStream, approvals, context.Log);
-        return new PurgeService(runtime, new PurgeRunner(runtime.Coordinator, m => context.Info("api", m)));
+        // One run per job across every API process on this NATS (a lease in SIEM_PURGE_CLAIMS), not only on this host.
+        var claims = new NatsPurgeClaims(context.JetStream, $"{Environment.MachineName}/{Environment.ProcessId}");
+        return new PurgeService(runtime, new PurgeRunner(runtime.Coordinator, m => context.Info("api", m), claims));
     }
 
     /// <summary>The runner stops (its runs cancelled, each resumable) before the stores it purges close.</summary>
