@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace Siem.Testing;
 
@@ -8,7 +9,7 @@ namespace Siem.Testing;
 /// store dir and server_name. A node is killed with SIGKILL by PID and restarted on the same ports with the same
 /// store, so it rejoins and catches up like a crashed production node.
 /// </summary>
-public sealed class NatsCluster : IAsyncDisposable
+public sealed partial class NatsCluster : IAsyncDisposable
 {
     private readonly NatsServer[] _nodes;
 
@@ -97,6 +98,31 @@ public sealed class NatsCluster : IAsyncDisposable
         }
         return -1;
     }
+
+    /// <summary>The raw <c>$JS.API.STREAM.INFO</c> answer of <paramref name="stream"/> from each live node (null where none came).</summary>
+    public async Task<string?[]> StreamInfoJsonAsync(string stream, CancellationToken cancellationToken = default)
+    {
+        var answers = new string?[_nodes.Length];
+        for (int i = 0; i < _nodes.Length; i++)
+            answers[i] = await RawRequestAsync(_nodes[i].Port, "$JS.API.STREAM.INFO." + stream, cancellationToken).ConfigureAwait(false);
+        return answers;
+    }
+
+    /// <summary>
+    /// What the nodes said about JetStream (leader elections, warnings, errors) since they started, every node's lines
+    /// prefixed with its name and merged in time order: the first thing to read when a cluster test fails.
+    /// </summary>
+    public string JetStreamLog()
+    {
+        var lines = _nodes.SelectMany((node, i) => node.Log.Split('\n')
+            .Where(l => l.Contains("JetStream", StringComparison.Ordinal) || l.Contains("[WRN]", StringComparison.Ordinal) || l.Contains("[ERR]", StringComparison.Ordinal))
+            .Select(l => (Time: LogTime().Match(l).Groups[1].Value, Line: $"n{i + 1} {l.TrimEnd()}")));
+        return string.Join("\n", lines.OrderBy(l => l.Time, StringComparer.Ordinal).Select(l => l.Line));
+    }
+
+    /// <summary>The timestamp of a nats-server log line: <c>[pid] 2026/11/22 12:21:38.465918 [INF] ...</c>.</summary>
+    [GeneratedRegex(@"^\[\d+\] (\S+ \S+)")]
+    private static partial Regex LogTime();
 
     private static bool IsAccountInfo(string json)
     {

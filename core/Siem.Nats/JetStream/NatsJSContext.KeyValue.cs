@@ -5,6 +5,7 @@ public sealed partial class NatsJSContext
     /// <summary>
     /// Creates (or updates) a key-value bucket: stream <c>KV_&lt;bucket&gt;</c> over <c>$KV.&lt;bucket&gt;.&gt;</c>,
     /// keeping <see cref="KvConfig.History"/> revisions per key, with rollup headers (purge) and direct get allowed.
+    /// An existing bucket keeps its replica count (<see cref="EnsureStreamAsync"/>).
     /// </summary>
     public async Task<NatsKVStore> CreateKeyValueAsync(KvConfig config, CancellationToken cancellationToken = default)
     {
@@ -31,7 +32,7 @@ public sealed partial class NatsJSContext
             Discard = DiscardPolicy.New,
             DuplicateWindow = window,
         };
-        await CreateOrUpdateStreamAsync(stream, cancellationToken).ConfigureAwait(false);
+        await EnsureStreamAsync(stream, cancellationToken).ConfigureAwait(false);
         return new NatsKVStore(this, config.Bucket);
     }
 

@@ -57,6 +57,7 @@ public sealed partial class DurableAlertDelivery : IAsyncDisposable
         {
             Description = "what each alert channel was told about each alert",
             Ttl = TimeSpan.FromDays(31),
+            Replicas = _options.StateReplicas,
         }, cancellationToken).ConfigureAwait(false);
         foreach (var (channel, route) in _dispatcher.Channels)
         {

@@ -13,6 +13,8 @@ public sealed record DurableDeliveryOptions
     public string ConsumerPrefix { get; init; } = "siem-deliver";
     /// <summary>JetStream KV bucket with what each channel was last told about each alert (idempotency and update pacing).</summary>
     public string StateBucket { get; init; } = "SIEM_DELIVERY";
+    /// <summary>Copies of <see cref="StateBucket"/> when it is created (3 on a 3-node cluster; an existing bucket keeps its own).</summary>
+    public int StateReplicas { get; init; } = 1;
     /// <summary>How long the server waits for an ack before redelivering to another process; a delivery in progress extends it.</summary>
     public TimeSpan AckWait { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>

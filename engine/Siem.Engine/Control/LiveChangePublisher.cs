@@ -4,7 +4,8 @@ using Siem.Nats.JetStream;
 namespace Siem.Engine.Control;
 
 /// <summary>The API's side of <see cref="LiveChanges"/>: says what changed (ids and names only, never a secret).</summary>
-public sealed class LiveChangePublisher(NatsJSContext jetStream)
+/// <param name="replicas">Copies of the bucket if this process creates it (an existing bucket keeps its own).</param>
+public sealed class LiveChangePublisher(NatsJSContext jetStream, int replicas = 1)
 {
     private readonly NatsJSContext _jetStream = jetStream ?? throw new ArgumentNullException(nameof(jetStream));
     private NatsKVStore? _bucket;
@@ -18,7 +19,7 @@ public sealed class LiveChangePublisher(NatsJSContext jetStream)
 
     private async Task<ulong> PutAsync(string key, object value, CancellationToken cancellationToken)
     {
-        _bucket ??= await LiveChanges.OpenAsync(_jetStream, cancellationToken).ConfigureAwait(false);
+        _bucket ??= await LiveChanges.OpenAsync(_jetStream, replicas, cancellationToken).ConfigureAwait(false);
         return await _bucket.PutAsync(key, JsonSerializer.SerializeToUtf8Bytes(value), cancellationToken).ConfigureAwait(false);
     }
 }

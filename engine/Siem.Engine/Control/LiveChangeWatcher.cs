@@ -8,14 +8,15 @@ namespace Siem.Engine.Control;
 /// revocation twice is harmless). A handler that throws is logged and the watch goes on. The KV watch survives
 /// reconnects without skipping a change.
 /// </summary>
-public sealed class LiveChangeWatcher(NatsJSContext jetStream, Action<string>? log = null)
+/// <param name="replicas">Copies of the bucket if this engine creates it (an existing bucket keeps its own).</param>
+public sealed class LiveChangeWatcher(NatsJSContext jetStream, Action<string>? log = null, int replicas = 1)
 {
     private readonly NatsJSContext _jetStream = jetStream ?? throw new ArgumentNullException(nameof(jetStream));
 
     /// <summary>The revision of the last rule change; take it before loading the rules, pass it to <see cref="RunAsync"/>.</summary>
     public async Task<ulong> RulesRevisionAsync(CancellationToken cancellationToken = default)
     {
-        var bucket = await LiveChanges.OpenAsync(_jetStream, cancellationToken).ConfigureAwait(false);
+        var bucket = await LiveChanges.OpenAsync(_jetStream, replicas, cancellationToken).ConfigureAwait(false);
         return (await bucket.GetAsync(LiveChanges.RulesKey, cancellationToken).ConfigureAwait(false))?.Revision ?? 0;
     }
 
@@ -29,7 +30,7 @@ public sealed class LiveChangeWatcher(NatsJSContext jetStream, Action<string>? l
         {
             try
             {
-                var bucket = await LiveChanges.OpenAsync(_jetStream, cancellationToken).ConfigureAwait(false);
+                var bucket = await LiveChanges.OpenAsync(_jetStream, replicas, cancellationToken).ConfigureAwait(false);
                 await foreach (var entry in bucket.WatchAsync(">", cancellationToken).ConfigureAwait(false))
                 {
                     if (entry.Operation != KvOperation.Put) continue;

@@ -17,13 +17,15 @@ public static class LiveChanges
     public static string AgentKey(string agentId) => AgentPrefix + agentId;
 
     /// <summary>Creates the bucket when missing (every role that uses it does, so start order does not matter).</summary>
-    public static Task<NatsKVStore> OpenAsync(NatsJSContext jetStream, CancellationToken cancellationToken = default)
+    /// <param name="replicas">Copies of the bucket if it is created now (an existing bucket keeps its own).</param>
+    public static Task<NatsKVStore> OpenAsync(NatsJSContext jetStream, int replicas, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(jetStream);
         return jetStream.CreateKeyValueAsync(new KvConfig(Bucket)
         {
             Description = "siem: rule changes and agent revocations made through the API, applied live by the engines",
             History = 1,
+            Replicas = replicas,
         }, cancellationToken);
     }
 }

@@ -3,6 +3,7 @@ using NodaTime;
 using Siem.Engine.Alerts;
 using Siem.Engine.Detection;
 using Siem.Engine.Index;
+using Siem.Engine.Pipeline;
 using Siem.Nats;
 using Siem.Nats.JetStream;
 using Siem.Rules.Correlation;
@@ -71,15 +72,18 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(sink);
         ArgumentNullException.ThrowIfNull(options);
         log ??= _ => { };
-        await SetUpAsync(() => js.CreateOrUpdateStreamAsync(new StreamConfig(CorrelationSubjects.Stream, CorrelationSubjects.StreamSubjects)
+        var corr = await JetStreamSetUp.RetryAsync(() => js.EnsureStreamAsync(new StreamConfig(CorrelationSubjects.Stream, CorrelationSubjects.StreamSubjects)
         {
             Storage = StorageType.File,
             Replicas = options.Replicas,
             MaxAge = options.ContributionMaxAge,
             DuplicateWindow = TimeSpan.FromMinutes(2),
-        }, cancellationToken), log, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken), m => log($"correlation partitions: {m}"), cancellationToken).ConfigureAwait(false);
+        if (corr.Config.Replicas != options.Replicas)
+            log($"correlation partitions: {CorrelationSubjects.Stream} has {corr.Config.Replicas} replica(s), scale_out.replicas says {options.Replicas}: kept " +
+                $"(existing streams are not re-placed by engines; scale it with `nats stream edit {CorrelationSubjects.Stream} --replicas {options.Replicas}`)");
         if (options.ServerMapping) await ServerMappingProbe.VerifyAsync(js.Connection, options.Partitions, cancellationToken).ConfigureAwait(false);
-        var store = await SetUpAsync(() => PartitionStateStore.OpenAsync(js, options, log, cancellationToken), log, cancellationToken).ConfigureAwait(false);
+        var store = await JetStreamSetUp.RetryAsync(() => PartitionStateStore.OpenAsync(js, options, log, cancellationToken), m => log($"correlation partitions: {m}"), cancellationToken).ConfigureAwait(false);
         // Contributions arrive resolved: no field mapping here; chained matches go back through the router.
         var engineOptions = SigmaDetector.WithAlertContext(correlationOptions) with { RouteChainedMatches = true, FieldMapper = null };
         CorrelationPartitions? self = null;
@@ -97,8 +101,8 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
             Unknown = (p, rule) => self!.OnUnknown(p, rule),
         };
         string engineId = options.EngineId ?? $"{Environment.MachineName}-{Environment.ProcessId}";
-        var membership = await SetUpAsync(() => PartitionMembership.StartAsync(js, engineId, options.Partitions,
-            options.Membership with { Replicas = options.Replicas }, cancellationToken), log, cancellationToken).ConfigureAwait(false);
+        var membership = await JetStreamSetUp.RetryAsync(() => PartitionMembership.StartAsync(js, engineId, options.Partitions,
+            options.Membership with { Replicas = options.Replicas }, cancellationToken), m => log($"correlation partitions: {m}"), cancellationToken).ConfigureAwait(false);
         self = new CorrelationPartitions(context, membership, alertSubjectPrefix, log) { _rules = [.. rules] };
         membership.OwnershipChanged += owned => self._ownership.Writer.TryWrite((owned, false));
         self._ownership.Writer.TryWrite((membership.Owned, false));
@@ -106,29 +110,6 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
         log($"correlation partitions: engine '{engineId}' joined with {options.Partitions} partitions ({(options.ServerMapping ? "nats-server subject mapping" : "engine-side partitioning")})");
         return self;
     }
-
-    /// <summary>
-    /// Stream and bucket set-up at start: several engines starting together on a cluster that is still placing replicas
-    /// see API timeouts and "no suitable peers" (10005) for a moment; those are retried for up to <see cref="SetUpPatience"/>.
-    /// </summary>
-    private static async Task<T> SetUpAsync<T>(Func<Task<T>> step, Action<string> log, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + SetUpPatience;
-        while (true)
-        {
-            try
-            {
-                return await step().ConfigureAwait(false);
-            }
-            catch (Exception ex) when ((ex is NatsTimeoutException || ex is NatsJSApiException { ErrCode: 10005 }) && DateTime.UtcNow < deadline)
-            {
-                log($"correlation partitions: set-up step failed ({ex.Message}); retrying");
-                await Task.Delay(500, cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private static readonly TimeSpan SetUpPatience = TimeSpan.FromSeconds(60);
 
     /// <summary>Starts workers for partitions gained and stops (after a final save) those lost; one change at a time, the latest wins.</summary>
     private async Task ReconcileLoopAsync()

@@ -17,7 +17,7 @@ public static class LineageStreams
     public static Task EnsureAsync(NatsJSContext js, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(js);
-        return js.CreateOrUpdateStreamAsync(new StreamConfig(Stream, "siem.lineage.>")
+        return js.EnsureStreamAsync(new StreamConfig(Stream, "siem.lineage.>")
         {
             Retention = RetentionPolicy.WorkQueue,
             Storage = StorageType.File,

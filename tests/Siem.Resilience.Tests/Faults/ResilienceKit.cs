@@ -72,7 +72,7 @@ internal sealed class ResilienceKit : IAsyncDisposable
         {
             try
             {
-                await SoakStreams.EnsureAsync(new NatsJSContext(connection), replicas, cancellationToken);
+                await EngineStreams.EnsureAsync(new NatsJSContext(connection), replicas, cancellationToken);
                 return;
             }
             catch (NatsJSApiException ex) when (ex.ErrCode == 10005)

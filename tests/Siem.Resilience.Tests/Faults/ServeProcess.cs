@@ -28,7 +28,8 @@ internal sealed class ServeProcess : IDisposable
     /// <summary>Writes the engine key and the server config; <c>ack_wait_ms</c> 5000 so a killed engine's messages come back quickly.</summary>
     /// <param name="includePack">Load our rule pack (default: no rules, the engine only indexes).</param>
     /// <param name="extraYaml">More top-level sections, e.g. <c>scale_out:</c>.</param>
-    public static ServeProcess Create(string dataDir, IReadOnlyList<string> urls, EngineKeyPair key, bool includePack = false, string extraYaml = "")
+    /// <param name="replicas">nats.replicas: copies of the streams and buckets the process creates.</param>
+    public static ServeProcess Create(string dataDir, IReadOnlyList<string> urls, EngineKeyPair key, bool includePack = false, string extraYaml = "", int replicas = 1)
     {
         ArgumentNullException.ThrowIfNull(key);
         var serve = new ServeProcess(dataDir);
@@ -40,6 +41,7 @@ internal sealed class ServeProcess : IDisposable
               roles: [engine]
             nats:
               urls: [{string.Join(", ", urls)}]
+              replicas: {replicas}
             rules:
               include_pack: {(includePack ? "true" : "false")}
             index:

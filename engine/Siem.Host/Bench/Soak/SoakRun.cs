@@ -36,7 +36,7 @@ internal sealed partial class SoakRun
             await using var monitor = new NatsConnection(NatsOpts.Default with { Servers = [server.Url], Name = "siem-soak-monitor" });
             await monitor.ConnectAsync(cancellationToken).ConfigureAwait(false);
             var js = new NatsJSContext(monitor);
-            await SoakStreams.EnsureAsync(js, replicas: 1, cancellationToken).ConfigureAwait(false);
+            await EngineStreams.EnsureAsync(js, replicas: 1, cancellationToken).ConfigureAwait(false);
 
             var key = EngineKeyPair.Create();
             var registry = new AgentRegistry();

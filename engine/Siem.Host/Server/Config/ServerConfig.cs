@@ -21,6 +21,8 @@ internal sealed record ServerConfig
     public string? NatsTlsCaFile { get; init; }
     public string? NatsTlsCertFile { get; init; }
     public string? NatsTlsKeyFile { get; init; }
+    /// <summary>Copies of each stream and bucket siem creates (existing ones keep theirs): 3 on a 3-node cluster.</summary>
+    public int NatsReplicas { get; init; } = 1;
 
     /// <summary>Load our pack (rules/packs next to the installation) in addition to <see cref="RuleDirs"/>.</summary>
     public bool IncludePack { get; init; } = true;

@@ -5,7 +5,7 @@ internal static partial class ServerConfigLoader
     private static ServerConfig ReadNats(ConfigSection? nats, ServerConfig config, Func<string, string?> env)
     {
         if (nats == null) return config;
-        nats.OnlyKeys("urls", "user", "password", "password_env", "token", "token_env", "nkey_seed_file", "tls");
+        nats.OnlyKeys("urls", "user", "password", "password_env", "token", "token_env", "nkey_seed_file", "tls", "replicas");
         var urls = nats.Has("urls") ? nats.StringList("urls") : [.. config.NatsServers];
         if (urls.Count == 0) throw nats.Error("urls", "at least one URL", "an empty list");
         foreach (var url in urls)
@@ -20,6 +20,7 @@ internal static partial class ServerConfigLoader
             NatsPassword = Secret(nats, "password", env),
             NatsToken = Secret(nats, "token", env),
             NatsNKeySeedFile = ExistingFile(nats, "nkey_seed_file"),
+            NatsReplicas = (int)nats.PositiveInt("replicas", config.NatsReplicas, max: 5),
         };
         if (nats.Section("tls") is { } tls)
         {

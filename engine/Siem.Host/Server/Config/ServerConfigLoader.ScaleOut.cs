@@ -23,7 +23,7 @@ internal static partial class ServerConfigLoader
             {
                 Partitions = (int)section.PositiveInt("partitions", d.Partitions, max: 1024),
                 ServerMapping = section.Choice("partition_mapping", "server", "server", "engine") == "server",
-                Replicas = (int)section.PositiveInt("replicas", d.Replicas, max: 5),
+                Replicas = (int)section.PositiveInt("replicas", config.NatsReplicas, max: 5),
                 EngineId = engineId,
                 SnapshotInterval = TimeSpan.FromMilliseconds(section.PositiveInt("snapshot_interval_ms", (long)d.SnapshotInterval.TotalMilliseconds, max: 600_000)),
                 ContributionMaxAge = TimeSpan.FromSeconds(section.PositiveInt("contribution_max_age_s", (long)d.ContributionMaxAge.TotalSeconds, max: 30 * 86400)),

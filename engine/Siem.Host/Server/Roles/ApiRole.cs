@@ -88,7 +88,7 @@ internal sealed class ApiRole : IServerRole
         var packs = config.IncludePack && root != null ? DemoPaths.PackFiles(root) : [];
         var rules = new RuleStore(Path.Combine(config.DataDir, "rules"), [.. packs, .. config.RuleDirs]);
         // Engines in other processes reload rules and apply revocations when told through the control bucket.
-        var live = new LiveChangePublisher(context.JetStream);
+        var live = new LiveChangePublisher(context.JetStream, config.NatsReplicas);
         using var announcer = new RuleChangeAnnouncer(ct => live.RulesChangedAsync("rules changed", "api", ct), context.Nats, Info);
         rules.Changed += () => _ = announcer.ChangedAsync();
         var feed = new AlertFeed();

@@ -24,7 +24,7 @@ internal sealed partial class EngineRole : IServerRole
     {
         var config = context.Config;
         void Info(string m) => context.Info("engine", m);
-        await EngineStreams.EnsureAsync(context.JetStream, cancellationToken).ConfigureAwait(false);
+        await JetStreamSetUp.RetryAsync(() => EngineStreams.EnsureAsync(context.JetStream, config.NatsReplicas, cancellationToken), Info, cancellationToken).ConfigureAwait(false);
 
         var (keys, registry) = LoadIdentity(config.DataDir, Info);
         await using var responder = config.EnrollmentTokens.Count > 0
@@ -36,8 +36,8 @@ internal sealed partial class EngineRole : IServerRole
         // Scale-out: correlation matches go to the engines owning their partitions instead of windows in this process.
         var router = config.ScaleOut is { } scaleOut ? new CorrelationRouter(context.JetStream, scaleOut.Partitions, scaleOut.ServerMapping) : null;
         // Rule changes and revocations made through an API process elsewhere arrive on the SIEM_CONTROL bucket.
-        var live = new LiveChangeWatcher(context.JetStream, Info);
-        ulong rulesAt = await live.RulesRevisionAsync(cancellationToken).ConfigureAwait(false);
+        var live = new LiveChangeWatcher(context.JetStream, Info, config.NatsReplicas);
+        ulong rulesAt = await JetStreamSetUp.RetryAsync(() => live.RulesRevisionAsync(cancellationToken), Info, cancellationToken).ConfigureAwait(false);
         var (detector, rules) = LoadRules(config, Info, router);
         using var detectorLifetime = detector;
         await using var index = OpenIndex(config, context.Log);
@@ -48,6 +48,7 @@ internal sealed partial class EngineRole : IServerRole
             // The same knob as the events consumer: how soon a crashed engine's unfinished work goes to another process.
             AckWait = config.AckWait,
             ResolveAfterWindow = config.AlertResolveOnWindowEnd ? config.SuppressionWindow : null,
+            StateReplicas = config.NatsReplicas,
         }, Info);
         // Before anything can raise an alert (pipeline, partition workers): each channel's consumer must exist before the first alert is published.
         if (delivery != null)
