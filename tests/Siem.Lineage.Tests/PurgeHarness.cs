@@ -69,24 +69,37 @@ internal sealed class PurgeHarness : IAsyncDisposable
     public EnvelopeOpener Opener() =>
         new(new Dictionary<string, EngineKeyPair> { [EngineKey.KeyId] = EngineKey }, Registry) { Resealers = new Dictionary<string, byte[]> { [ServerKey.KeyId] = ServerKey.PublicKey } };
 
-    public void StartEngine()
+    /// <summary>The engine's detection state dir, as <c>siem serve</c> has it.</summary>
+    public string StateDir => EngineStatePurgeTarget.StateDirOf(DataDir);
+
+    /// <param name="detector">Rules to run (null = none); with rules, the open windows and alerts are kept in <see cref="StateDir"/>
+    /// and purges announced on SIEM_CONTROL reach the running engine, as <c>siem serve</c> wires them.</param>
+    public void StartEngine(Siem.Engine.Detection.IDetector? detector = null)
     {
         _tracker ??= new BatchSequenceTracker(DataDir);
         _run = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        Pipeline = new EventPipeline(Connection, Index, Opener(), _tracker, options: EngineOptions.Default with
+        Pipeline = new EventPipeline(Connection, Index, Opener(), _tracker, detector, EngineOptions.Default with
         {
             NakDelay = TimeSpan.FromMilliseconds(200),
             ForwardFilter = new ForwardFilter(DataDir, Subjects),
+            StateDir = detector == null ? null : StateDir,
+            StateSnapshotInterval = TimeSpan.FromMilliseconds(200),
         })
         { Lineage = new PipelineLineage(Ledger, Subjects, "test-engine", "sqlite") };
         var p = Pipeline;
         _running = Task.Run(() => p.RunAsync(_run.Token));
+        if (detector == null) return;
+        var watcher = new Siem.Engine.Control.LiveChangeWatcher(Js) { Forget = forget => _ = p.ForgetAsync(forget) };
+        _watching = Task.Run(() => watcher.RunAsync(0, () => { }, _ => { }, _run.Token));
     }
+
+    private Task _watching = Task.CompletedTask;
 
     public async Task StopEngineAsync()
     {
         await _run.CancelAsync();
         try { await _running; } catch (OperationCanceledException) { }
+        await _watching;
     }
 
     /// <summary>One record of a person: user name and source address, in a line that names both.</summary>
@@ -126,6 +139,9 @@ internal sealed class PurgeHarness : IAsyncDisposable
             new ForwardFilterTarget(),
             new IndexPurgeTarget(Index),
             new JetStreamPurgeTarget(Js, Opener(), new EnvelopeResealer(ServerKey, EngineKey), Subjects),
+            new CorrelationStreamPurgeTarget(Js),
+            new EngineStatePurgeTarget([StateDir], new Siem.Engine.Control.LiveChangePublisher(Js)) { Settle = TimeSpan.FromMilliseconds(600) },
+            new PartitionStatePurgeTarget(Js),
             new FilesPurgeTarget(),
             new LedgerPurgeTarget(Ledger, (id, ct) => Keys.DestroyKeyAsync(id, ct).AsTask()),
         ], Subjects, new AuditLog(DataDir), options);
@@ -141,6 +157,7 @@ internal sealed class PurgeHarness : IAsyncDisposable
     {
         await _stop.CancelAsync();
         try { await _running; } catch (OperationCanceledException) { }
+        await _watching;
         _tracker?.Dispose();
         await Index.DisposeAsync();
         await Ledger.DisposeAsync();

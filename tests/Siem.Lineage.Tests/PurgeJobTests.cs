@@ -36,7 +36,7 @@ public sealed class PurgeJobTests
         var result = await again.RunAsync(job.Id, "dpo", cts.Token);
 
         Assert.True(result.Verified, string.Join("; ", result.Checks.SelectMany(c => c.Where)));
-        Assert.Equal(["forward-filter", "index", "jetstream", "files", "ledger"], result.Job.Steps.Select(s => s.Store));
+        Assert.Equal(["forward-filter", "index", "jetstream", "scale-out-contributions", "engine-state", "scale-out-state", "files", "ledger"], result.Job.Steps.Select(s => s.Store));
         Assert.Equal(1, result.Job.Steps.Single(s => s.Store == "jetstream").Erased);
         Assert.Null(result.Job.SealedValue);
         Assert.False(File.Exists(again.Jobs.KeyPath(job.Id)));

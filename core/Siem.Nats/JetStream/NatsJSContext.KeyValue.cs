@@ -27,7 +27,7 @@ public sealed partial class NatsJSContext
             Storage = config.Storage,
             Replicas = config.Replicas,
             AllowRollupHeaders = true,
-            DenyDelete = true,
+            DenyDelete = !config.AllowMessageDelete,
             AllowDirect = true,
             Discard = DiscardPolicy.New,
             DuplicateWindow = window,

@@ -17,6 +17,21 @@ public sealed class LiveChangePublisher(NatsJSContext jetStream, int replicas = 
     public Task<ulong> AgentRevokedAsync(string agentId, string actor, CancellationToken cancellationToken = default) =>
         PutAsync(LiveChanges.AgentKey(agentId), new { revoked = true, by = actor, at = DateTimeOffset.UtcNow }, cancellationToken);
 
+    /// <summary>
+    /// A purge: running engines forget the subject's records and alerts (ids only). Returns the bucket and revisions,
+    /// so the purge can erase the notices once the engines' state is clean.
+    /// </summary>
+    public async Task<(NatsKVStore Bucket, List<ulong> Revisions)> PurgeAnnouncedAsync(Purge.SubjectForgetting forget, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(forget);
+        _bucket ??= await LiveChanges.OpenAsync(_jetStream, cancellationToken).ConfigureAwait(false);
+        var revisions = new List<ulong>();
+        int part = 0;
+        foreach (var notice in Purge.ForgetNotice.Encode(forget))
+            revisions.Add(await _bucket.PutAsync(LiveChanges.PurgeKey(forget.JobId, part++), notice, cancellationToken).ConfigureAwait(false));
+        return (_bucket, revisions);
+    }
+
     private async Task<ulong> PutAsync(string key, object value, CancellationToken cancellationToken)
     {
         _bucket ??= await LiveChanges.OpenAsync(_jetStream, replicas, cancellationToken).ConfigureAwait(false);

@@ -6,12 +6,16 @@ namespace Siem.Engine.Control;
 /// The engine's side of <see cref="LiveChanges"/>: calls <c>rulesChanged</c> for a rule change newer than the rules the
 /// engine loaded, and <c>agentRevoked</c> for every revoked agent (those announced before it started too — applying a
 /// revocation twice is harmless). A handler that throws is logged and the watch goes on. The KV watch survives
-/// reconnects without skipping a change.
+/// reconnects without skipping a change. With <see cref="Forget"/> set, purge notices are passed on too (ids of the
+/// records and alerts to forget; a notice seen again after a restart is applied again, which is harmless).
 /// </summary>
 /// <param name="replicas">Copies of the bucket if this engine creates it (an existing bucket keeps its own).</param>
 public sealed class LiveChangeWatcher(NatsJSContext jetStream, Action<string>? log = null, int replicas = 1)
 {
     private readonly NatsJSContext _jetStream = jetStream ?? throw new ArgumentNullException(nameof(jetStream));
+
+    /// <summary>Called for every purge notice (see <see cref="LiveChanges"/>); null = purges are not applied live here.</summary>
+    public Action<Purge.SubjectForgetting>? Forget { get; set; }
 
     /// <summary>The revision of the last rule change; take it before loading the rules, pass it to <see cref="RunAsync"/>.</summary>
     public async Task<ulong> RulesRevisionAsync(CancellationToken cancellationToken = default)
@@ -44,6 +48,10 @@ public sealed class LiveChangeWatcher(NatsJSContext jetStream, Action<string>? l
                     else if (entry.Key.StartsWith(LiveChanges.AgentPrefix, StringComparison.Ordinal))
                     {
                         Apply(entry, () => agentRevoked(entry.Key[LiveChanges.AgentPrefix.Length..]));
+                    }
+                    else if (Forget is { } forget && entry.Key.StartsWith(LiveChanges.PurgePrefix, StringComparison.Ordinal))
+                    {
+                        Apply(entry, () => forget(Purge.ForgetNotice.Decode(entry.Value.Span)));
                     }
                 }
             }

@@ -65,8 +65,8 @@ public sealed partial class EventPipeline
     {
         CollectFinishedSnapshot();
         if ((_awaitingSnapshot.Count == 0 && _snapshotInFlight == null) || cancellationToken.IsCancellationRequested)
-            return await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
-        var wait = reader.WaitToReadAsync(cancellationToken).AsTask();
+            return await WaitToReadOrForgetAsync(reader, cancellationToken).ConfigureAwait(false);
+        var wait = WaitToReadOrForgetAsync(reader, cancellationToken).AsTask();
         while (true)
         {
             if (_snapshotInFlight is { } inFlight)

@@ -105,6 +105,7 @@ public sealed partial class EventPipeline
         {
             while (!cancellationToken.IsCancellationRequested && await WaitForMessagesAsync(buffer.Reader, cancellationToken).ConfigureAwait(false))
             {
+                await ApplyForgetsAsync(inFlight.Token).ConfigureAwait(false);
                 group.Clear();
                 long bytes = 0;
                 while (group.Count < _options.BatchSize && bytes < _options.MaxGroupBytes && buffer.Reader.TryRead(out var m))
@@ -113,7 +114,7 @@ public sealed partial class EventPipeline
                     bytes += m.Data.Length;
                     bytesBuffered.Return(m.Data.Length);
                 }
-                await ProcessGroupAsync(group, inFlight.Token).ConfigureAwait(false);
+                if (group.Count > 0) await ProcessGroupAsync(group, inFlight.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

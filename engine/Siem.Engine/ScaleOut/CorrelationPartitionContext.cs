@@ -20,4 +20,6 @@ internal sealed class CorrelationPartitionContext
     public required Action<string> Log { get; init; }
     public required Action<int, ulong, string> Malformed { get; init; }
     public required Action<int, string> Unknown { get; init; }
+    /// <summary>Purges learned while running; the workers forget their records (<see cref="CorrelationPartitions.Forget"/>).</summary>
+    public PartitionForgetLog Forgets { get; } = new();
 }

@@ -25,6 +25,8 @@ internal sealed class CorrelationPartitionWorker(int partition, CorrelationParti
     private string? _consumer;
     /// <summary>The in-memory state is exactly the saved state plus whole applied batches (so it may be saved).</summary>
     private bool _consistent;
+    /// <summary>How many of <see cref="CorrelationPartitionContext.Forgets"/> the in-memory state has applied.</summary>
+    private int _forgotten;
 
     public int Partition => partition;
 
@@ -74,6 +76,7 @@ internal sealed class CorrelationPartitionWorker(int partition, CorrelationParti
         _engine = context.NewEngine();
         _suppressor = new AlertSuppressor(context.SuppressionWindow);
         _applied = _saved = 0;
+        _forgotten = 0; // a restored snapshot may predate a purge this engine learned of: all are applied again
         if (await context.Store.LoadAsync(partition, cancellationToken).ConfigureAwait(false) is not { } snapshot) return;
         try
         {
@@ -116,7 +119,11 @@ internal sealed class CorrelationPartitionWorker(int partition, CorrelationParti
                 await ApplyAsync(batch, bounded.Token).ConfigureAwait(false);
                 _consistent = true;
             }
-            if (_applied != _saved && sinceSave.Elapsed >= context.Options.SnapshotInterval)
+            if (context.Forgets.Count > _forgotten && await ForgetAsync(stop).ConfigureAwait(false))
+            {
+                sinceSave.Restart();
+            }
+            else if (_applied != _saved && sinceSave.Elapsed >= context.Options.SnapshotInterval)
             {
                 await SaveAsync(stop).ConfigureAwait(false);
                 sinceSave.Restart();
@@ -144,6 +151,7 @@ internal sealed class CorrelationPartitionWorker(int partition, CorrelationParti
                 context.Malformed(partition, seq, ex.Message);
                 continue;
             }
+            if (context.Forgets.AnyPurged(contribution.RecordIds)) continue; // a purged record's match still on its way
             if (!_engine.Apply(contribution, fired)) context.Unknown(partition, contribution.RuleKey);
             _engine.TakeChained(chained);
             Applied++;
@@ -174,6 +182,35 @@ internal sealed class CorrelationPartitionWorker(int partition, CorrelationParti
             else alerts.Add((doc, isNew));
         }
         return alerts;
+    }
+
+    /// <summary>
+    /// Applies the purges learned since the last call; when the state held any of their records, erases the saved
+    /// state (on disk, not only marked deleted) and saves the state without them. True when it saved.
+    /// </summary>
+    private async Task<bool> ForgetAsync(CancellationToken cancellationToken)
+    {
+        var purges = context.Forgets.Since(_forgotten);
+        _forgotten += purges.Count;
+        int removed = 0;
+        foreach (var forget in purges)
+        {
+            if (Purge.CorrelationStateScrubber.ScrubCorrelation(_engine.Snapshot(), forget, out var c) is { } correlation)
+            {
+                _engine.Restore(correlation);
+                removed += c.Total;
+            }
+            if (Purge.CorrelationStateScrubber.ScrubSuppression(_suppressor.Snapshot(), forget, out var s) is { } suppression)
+            {
+                _suppressor.Restore(suppression);
+                removed += s.Total;
+            }
+        }
+        if (removed == 0) return false;
+        context.Log($"partition {partition}: forgot {removed} matches, windows and open alerts of purged subjects");
+        await context.Store.EraseAsync(partition, cancellationToken).ConfigureAwait(false);
+        await SaveAsync(cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     private async Task SaveAsync(CancellationToken cancellationToken)

@@ -177,6 +177,13 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
     }
 
     /// <summary>
+    /// A purge: every partition this engine runs forgets the subject's records and alerts (see
+    /// <see cref="Purge.SubjectForgetting"/>) before its next batch, erases its saved state and saves it again without
+    /// them; contributions of those records still in SIEM_CORR are skipped from now on.
+    /// </summary>
+    public void Forget(Purge.SubjectForgetting forget) => _context.Forgets.Add(forget);
+
+    /// <summary>
     /// Stops like a crash would look to the others: no goodbye (they take over after the lease) and no final save of
     /// the partitions (their next owners replay from the last periodic save). For tests and the kill -9 drills.
     /// </summary>

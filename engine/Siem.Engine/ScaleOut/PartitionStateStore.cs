@@ -14,15 +14,32 @@ namespace Siem.Engine.ScaleOut;
 /// gives the same windows and the same alert ids, so nothing is lost or counted twice. Any engine may overwrite any
 /// partition's snapshot with its own at an equal or older sequence during a rebalance: that only lengthens the replay.
 /// </summary>
-internal sealed class PartitionStateStore(NatsKVStore kv, int partitions, Action<string> log)
+internal sealed class PartitionStateStore(NatsJSContext js, NatsKVStore kv, int partitions, Action<string> log)
 {
     private const int Version = 1;
 
     public static async Task<PartitionStateStore> OpenAsync(NatsJSContext js, ScaleOutOptions options, Action<string> log, CancellationToken cancellationToken)
     {
-        var kv = await js.CreateKeyValueAsync(new KvConfig(options.StateBucket) { History = 1, Replicas = options.Replicas }, cancellationToken).ConfigureAwait(false);
-        return new PartitionStateStore(kv, options.Partitions, log);
+        var config = new KvConfig(options.StateBucket) { History = 1, Replicas = options.Replicas, AllowMessageDelete = true };
+        NatsKVStore kv;
+        try
+        {
+            kv = await js.CreateKeyValueAsync(config, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsJSApiException e) when (e.ErrCode == CannotAllowDelete)
+        {
+            // A bucket made before purges erased snapshots: it keeps working; a purge replaces its snapshots without erasing the old ones.
+            log($"{config.Bucket} denies message deletes (made by an earlier version): purges cannot erase old partition snapshots on disk until the bucket is recreated");
+            kv = await js.CreateKeyValueAsync(config with { AllowMessageDelete = false }, cancellationToken).ConfigureAwait(false);
+        }
+        return new PartitionStateStore(js, kv, options.Partitions, log);
     }
+
+    /// <summary>JetStream err_code: a stream update cannot cancel deny_delete.</summary>
+    private const int CannotAllowDelete = 10052;
+
+    /// <summary>JetStream err_code: the stream denies message deletes.</summary>
+    internal const int DeleteNotPermitted = 10057;
 
     /// <summary>Snapshots that could not be saved because they exceed the broker's payload limit (the partition replays further instead).</summary>
     public long TooLarge { get; private set; }
@@ -86,5 +103,27 @@ internal sealed class PartitionStateStore(NatsKVStore kv, int partitions, Action
         }
     }
 
-    private static string Key(int partition) => "p" + partition.ToString(CultureInfo.InvariantCulture);
+    /// <summary>
+    /// Erases the saved state of a partition on disk (the server overwrites the message, where replacing it with a
+    /// put would only mark it deleted): a purge does this before the state without the subject is saved.
+    /// </summary>
+    public async Task EraseAsync(int partition, CancellationToken cancellationToken)
+    {
+        var entry = await kv.GetAsync(Key(partition), cancellationToken).ConfigureAwait(false);
+        if (entry is null) return;
+        try
+        {
+            await js.DeleteMsgAsync(kv.StreamName, entry.Revision, erase: true, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsJSApiException e) when (e.ErrCode == 10037)
+        {
+            // Replaced meanwhile by a newer save (which already forgot the subject).
+        }
+        catch (NatsJSApiException e) when (e.ErrCode == DeleteNotPermitted)
+        {
+            // A bucket of an earlier version (logged at start): the save replaces the snapshot without erasing it.
+        }
+    }
+
+    internal static string Key(int partition) => "p" + partition.ToString(CultureInfo.InvariantCulture);
 }

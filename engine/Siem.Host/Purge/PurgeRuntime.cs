@@ -22,7 +22,8 @@ namespace Siem.Host.Purge;
 /// running (after <c>siem demo --once</c>); that server is stopped before the byte scan so the scan reads the store as
 /// the server left it. The index is the SQLite index under the data dir, or an Elasticsearch/OpenSearch cluster with
 /// <c>--es URL</c> (credentials from SIEM_ES_USERNAME/SIEM_ES_PASSWORD or SIEM_ES_API_KEY; the subject keys, the
-/// ledger and the jobs stay in the data dir). Targets run in the order: forward filter, index, JetStream, files, ledger.
+/// ledger and the jobs stay in the data dir). Targets run in the order: forward filter, index, JetStream, scale-out
+/// contributions, engine state (running engines told), scale-out partition state, files, ledger.
 /// </summary>
 internal sealed class PurgeRuntime : IAsyncDisposable
 {
@@ -99,6 +100,11 @@ internal sealed class PurgeRuntime : IAsyncDisposable
                 AlreadyProcessed = (agent, seq) => AlreadyProcessed(dataDir, agent, seq),
             }));
         }
+        // Detection state: scale-out contributions first (a partition restoring meanwhile replays only what is left),
+        // then the engines (told live, and their state files), then the partition snapshots.
+        if (js != null) targets.Add(new CorrelationStreamPurgeTarget(js));
+        targets.Add(new EngineStatePurgeTarget([EngineStatePurgeTarget.StateDirOf(dataDir)], js == null ? null : new Siem.Engine.Control.LiveChangePublisher(js)));
+        if (js != null) targets.Add(new PartitionStatePurgeTarget(js));
         targets.Add(new FilesPurgeTarget());
         // Crypto-shredding: the subject's data key goes with the ledger step (copies nobody can reach become unreadable).
         targets.Add(new LedgerPurgeTarget(ledger, (subjectId, ct) => keys.DestroyKeyAsync(subjectId, ct).AsTask()));

@@ -44,7 +44,7 @@ public sealed partial class JetStreamPurgeTarget : IPurgeTarget
         {
             long streamErased = 0;
             int notesBefore = notes.Count;
-            await foreach (var msg in MessagesAsync(stream, notes, cancellationToken).ConfigureAwait(false))
+            await foreach (var msg in StreamMessages.AllAsync(_js, stream, notes, cancellationToken).ConfigureAwait(false))
             {
                 var verdict = Judge(stream, msg, scope);
                 if (!verdict.Concerns) continue;
@@ -74,7 +74,7 @@ public sealed partial class JetStreamPurgeTarget : IPurgeTarget
         var where = new List<string>();
         foreach (var stream in _options.AllStreams)
         {
-            await foreach (var msg in MessagesAsync(stream, where, cancellationToken).ConfigureAwait(false))
+            await foreach (var msg in StreamMessages.AllAsync(_js, stream, where, cancellationToken).ConfigureAwait(false))
             {
                 var v = Judge(stream, msg, scope);
                 if (!v.Concerns) continue;
@@ -84,35 +84,6 @@ public sealed partial class JetStreamPurgeTarget : IPurgeTarget
             }
         }
         return new PurgeStoreCheck(Name, raw, ids, where);
-    }
-
-    /// <summary>Every message still in the stream (deleted sequences skipped); a missing stream is noted, not an error.</summary>
-    private async IAsyncEnumerable<StreamMsg> MessagesAsync(string stream, List<string> notes, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        StreamInfo info;
-        try
-        {
-            info = await _js.GetStreamAsync(stream, cancellationToken).ConfigureAwait(false);
-        }
-        catch (NatsJSApiException e) when (e.ErrCode == 10059)
-        {
-            notes.Add($"{stream}: no such stream");
-            yield break;
-        }
-        if (info.State.Messages == 0) yield break;
-        for (ulong seq = info.State.FirstSeq; seq <= info.State.LastSeq; seq++)
-        {
-            StreamMsg? msg;
-            try
-            {
-                msg = await _js.GetMsgAsync(stream, seq, cancellationToken).ConfigureAwait(false);
-            }
-            catch (NatsJSApiException e) when (e.ErrCode == 10037)
-            {
-                msg = null; // deleted or consumed (work queue)
-            }
-            if (msg != null) yield return msg;
-        }
     }
 
     private bool AlreadyProcessed(string agentId, ulong batchSeq) => _options.AlreadyProcessed?.Invoke(agentId, batchSeq) ?? false;

@@ -12,6 +12,9 @@ namespace Siem.Lineage.Shredding;
 /// (<c>keys.kek</c>), so a copy of keys.db alone reveals nothing. <see cref="DestroyKeyAsync"/> deletes the row and
 /// truncates the WAL, so the wrapped key is overwritten on disk. Backups must not capture keys.db together with
 /// keys.kek, or a restored pair would bring destroyed keys back: exclude them from backups.
+/// Keys are cached; a destroy bumps the database's generation (<c>PRAGMA user_version</c>), and every instance checks it
+/// at most every <see cref="GenerationCheckInterval"/> and drops its cache when it moved, so a long-running process (the
+/// engine, the API) stops using a key a purge in another process destroyed.
 /// </summary>
 public sealed class SqliteSubjectKeyStore : ISubjectKeyStore, IDisposable
 {
@@ -19,6 +22,11 @@ public sealed class SqliteSubjectKeyStore : ISubjectKeyStore, IDisposable
     private readonly byte[] _kek;
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly ConcurrentDictionary<string, byte[]> _cache = new(StringComparer.Ordinal);
+    private long _generation = -1;
+    private long _nextGenerationCheck;
+
+    /// <summary>How long a key destroyed by another process may still be used from this one's cache.</summary>
+    public static TimeSpan GenerationCheckInterval { get; } = TimeSpan.FromMilliseconds(200);
 
     private SqliteSubjectKeyStore(SqliteConnection db, byte[] kek)
     {
@@ -47,6 +55,7 @@ public sealed class SqliteSubjectKeyStore : ISubjectKeyStore, IDisposable
     public async ValueTask<byte[]> GetOrCreateKeyAsync(string subjectId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(subjectId);
+        await DropCacheIfKeysDestroyedAsync(cancellationToken).ConfigureAwait(false);
         if (_cache.TryGetValue(subjectId, out var cached)) return cached;
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -73,6 +82,7 @@ public sealed class SqliteSubjectKeyStore : ISubjectKeyStore, IDisposable
     public async ValueTask<byte[]?> TryGetKeyAsync(string subjectId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(subjectId);
+        await DropCacheIfKeysDestroyedAsync(cancellationToken).ConfigureAwait(false);
         if (_cache.TryGetValue(subjectId, out var cached)) return cached;
         await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -98,6 +108,12 @@ public sealed class SqliteSubjectKeyStore : ISubjectKeyStore, IDisposable
             delete.CommandText = "DELETE FROM subject_keys WHERE subject_id = $s";
             delete.Parameters.AddWithValue("$s", subjectId);
             bool existed = delete.ExecuteNonQuery() > 0;
+            _generation = Generation() + 1;
+            using (var bump = _db.CreateCommand())
+            {
+                bump.CommandText = "PRAGMA user_version = " + _generation.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                bump.ExecuteNonQuery();
+            }
             // secure_delete zeroed the page in the database file; the WAL still holds the old page until truncated.
             using var checkpoint = _db.CreateCommand();
             checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
@@ -108,6 +124,33 @@ public sealed class SqliteSubjectKeyStore : ISubjectKeyStore, IDisposable
         {
             _lock.Release();
         }
+    }
+
+    /// <summary>Drops every cached key when a key was destroyed since the cache was filled (by any process).</summary>
+    private async ValueTask DropCacheIfKeysDestroyedAsync(CancellationToken cancellationToken)
+    {
+        long now = Environment.TickCount64;
+        if (now < Interlocked.Read(ref _nextGenerationCheck)) return;
+        await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Interlocked.Exchange(ref _nextGenerationCheck, now + (long)GenerationCheckInterval.TotalMilliseconds);
+            long generation = Generation();
+            if (generation == _generation) return;
+            if (_generation >= 0) _cache.Clear(); // not zeroed: a reader may hold the array; the GC drops it
+            _generation = generation;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private long Generation()
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "PRAGMA user_version";
+        return (long)cmd.ExecuteScalar()!;
     }
 
     private byte[]? Read(string subjectId)

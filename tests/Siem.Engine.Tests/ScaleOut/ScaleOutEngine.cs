@@ -18,6 +18,7 @@ internal sealed class ScaleOutEngine : IAsyncDisposable
     private NatsConnection _nats = null!;
     private BatchSequenceTracker _tracker = null!;
     private Task _run = Task.CompletedTask;
+    private Task _watch = Task.CompletedTask;
     private bool _stopped;
 
     public required string Name { get; init; }
@@ -47,6 +48,16 @@ internal sealed class ScaleOutEngine : IAsyncDisposable
         };
         await engine.Pipeline.CreateConsumerAsync(cancellationToken);
         engine._run = Task.Run(() => engine.Pipeline.RunAsync(engine._stop.Token), CancellationToken.None);
+        // Purges announced on SIEM_CONTROL reach the pipeline and the partitions, as EngineRole wires them.
+        var watcher = new Siem.Engine.Control.LiveChangeWatcher(js)
+        {
+            Forget = forget =>
+            {
+                _ = engine.Pipeline.ForgetAsync(forget);
+                engine.Partitions.Forget(forget);
+            },
+        };
+        engine._watch = Task.Run(() => watcher.RunAsync(0, () => { }, _ => { }, engine._stop.Token), CancellationToken.None);
         return engine;
     }
 
@@ -59,6 +70,7 @@ internal sealed class ScaleOutEngine : IAsyncDisposable
         await Partitions.AbandonAsync();
         await _stop.CancelAsync();
         try { await _run; } catch (OperationCanceledException) { }
+        await _watch;
         await _nats.DisposeAsync();
     }
 
@@ -69,6 +81,7 @@ internal sealed class ScaleOutEngine : IAsyncDisposable
             _stopped = true;
             await _stop.CancelAsync();
             try { await _run; } catch (OperationCanceledException) { }
+            await _watch;
             await Partitions.DisposeAsync();
             await _nats.DisposeAsync();
         }

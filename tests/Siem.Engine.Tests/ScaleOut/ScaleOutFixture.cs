@@ -59,7 +59,8 @@ internal sealed class ScaleOutFixture : IAsyncDisposable
 
     /// <summary>Starts engine replica <paramref name="agent"/> (reading only that agent's subject) with the given pack rules.</summary>
     /// <param name="partitionIndex">Where this engine's partitions write their alerts (default: the shared index).</param>
-    public async Task<ScaleOutEngine> StartEngineAsync(int agent, string[] packRules, ScaleOutOptions? scaleOut = null, IIndexSink? partitionIndex = null)
+    /// <param name="stateDir">The pipeline's detection state dir (open alerts, as under <c>&lt;data&gt;/engine/state</c>); null = none.</param>
+    public async Task<ScaleOutEngine> StartEngineAsync(int agent, string[] packRules, ScaleOutOptions? scaleOut = null, IIndexSink? partitionIndex = null, string? stateDir = null)
     {
         string name = $"engine-{agent + 1}";
         var rules = packRules.Select(r => Path.Combine(RepoRoot, "rules", "packs", "linux", r)).ToArray();
@@ -68,6 +69,7 @@ internal sealed class ScaleOutFixture : IAsyncDisposable
             Durable = $"siem-{name}",
             FilterSubject = $"siem.events.{PipelineHarness.Tenant}.{Agents[agent].AgentId}",
             AckWait = TimeSpan.FromSeconds(5),
+            StateDir = stateDir,
         };
         var engine = await ScaleOutEngine.StartAsync(name, Server.Url, Index, Key, Registry, rules, Path.Combine(Dir, name), options, (scaleOut ?? FastScaleOut) with { ServerMapping = ServerMapping }, Timeout.Token, partitionIndex);
         _engines.Add(engine);

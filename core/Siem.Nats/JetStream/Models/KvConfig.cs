@@ -19,4 +19,8 @@ public sealed record KvConfig
     public int? MaxValueSize { get; init; }
     public StorageType Storage { get; init; } = StorageType.File;
     public int Replicas { get; init; } = 1;
+
+    /// <summary>Allow deleting (erasing) single revisions by stream sequence, which KV buckets otherwise deny; the server
+    /// refuses to turn this on for an existing bucket that denies it.</summary>
+    public bool AllowMessageDelete { get; init; }
 }

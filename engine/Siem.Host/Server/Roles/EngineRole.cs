@@ -93,6 +93,12 @@ internal sealed partial class EngineRole : IServerRole
         lag.Start();
 
         Info($"consuming {EngineStreams.Events} as durable '{config.Durable}' (batch {config.BatchSize}), index {index.GetType().Name}");
+        // Purges run elsewhere reach this engine's open windows and alerts (and its partitions) as ids to forget.
+        live.Forget = forget =>
+        {
+            _ = pipeline.ForgetAsync(forget);
+            partitions?.Forget(forget);
+        };
         var watching = Task.Run(() => live.RunAsync(rulesAt, rules.Refresh, id => ApplyRevocation(registry, id, Info), cancellationToken), CancellationToken.None);
         await pipeline.RunAsync(cancellationToken).ConfigureAwait(false);
         await watching.ConfigureAwait(false);

@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.IO.Compression;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Siem.Lineage.Purge;
+using Siem.Nats.JetStream;
+
+namespace Siem.Engine.Purge;
+
+/// <summary>
+/// The saved state of the scale-out correlation partitions (KV bucket <c>SIEM_CORR_STATE</c>): each partition's open
+/// windows with their matched events and its open alerts. A snapshot holding the subject is erased on disk (not only
+/// replaced: a replaced KV value is merely marked deleted) and stored again without the subject. Partition workers that
+/// run are told by the engine-state step before this one and do the same with their own state; one that saved its old
+/// state in between is cleaned again after <see cref="Settle"/>, until a settle period passes clean.
+/// </summary>
+public sealed class PartitionStatePurgeTarget(NatsJSContext js, string bucket = "SIEM_CORR_STATE") : IPurgeTarget
+{
+    private readonly NatsJSContext _js = js ?? throw new ArgumentNullException(nameof(js));
+    private string Stream => "KV_" + bucket;
+
+    public string Name => "scale-out-state";
+
+    public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(2);
+
+    public TimeSpan SettleLimit { get; init; } = TimeSpan.FromSeconds(30);
+
+    public async Task<PurgeStoreResult> PurgeAsync(PurgeScope scope, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        var forget = SubjectForgetting.Of(scope);
+        var notes = new List<string>();
+        if (await StreamMessages.InfoAsync(_js, Stream, notes, cancellationToken).ConfigureAwait(false) == null)
+            return new PurgeStoreResult(Name, Note: string.Join("; ", notes) + " (scale-out not used)");
+        var (removed, snapshots, erased, any) = await CleanAsync(forget, notes, cancellationToken).ConfigureAwait(false);
+        var deadline = DateTime.UtcNow + SettleLimit;
+        while (any && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(Settle, cancellationToken).ConfigureAwait(false);
+            var again = await CleanAsync(forget, [], cancellationToken).ConfigureAwait(false);
+            removed += again.Removed;
+            snapshots += again.Snapshots;
+            erased += again.Erased;
+            if (again.Snapshots == 0) break;
+        }
+        notes.Add(string.Create(CultureInfo.InvariantCulture,
+            $"{snapshots} partition snapshot(s) saved again without the subject ({erased} old one(s) erased): {removed.Matches} correlation matches, {removed.Groups} windows, {removed.Alerts} open alerts removed"));
+        return new PurgeStoreResult(Name, Deleted: removed.Total, Erased: erased, Rewritten: snapshots, Note: string.Join("; ", notes));
+    }
+
+    public async Task<PurgeStoreCheck> VerifyAsync(PurgeScope scope, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        var forget = SubjectForgetting.Of(scope);
+        long raw = scope.Matcher == null ? -1 : 0, ids = 0;
+        var where = new List<string>();
+        await foreach (var msg in StreamMessages.AllAsync(_js, Stream, [], cancellationToken).ConfigureAwait(false))
+        {
+            if (msg.Data.Length == 0) continue; // a delete or purge marker
+            var json = Gunzip(msg.Data);
+            bool holdsValue = scope.Matcher is { } m && m.Count(json) > 0;
+            bool concerns = Scrub(json, forget).Removed.Total > 0;
+            if (holdsValue) raw++;
+            if (concerns) ids++;
+            if (holdsValue || concerns) where.Add(string.Create(CultureInfo.InvariantCulture, $"{Stream} message {msg.Seq} ({msg.Subject}) holds the subject"));
+        }
+        return new PurgeStoreCheck(Name, raw, ids, where);
+    }
+
+    /// <summary>One pass over the bucket; <c>Any</c> = it holds snapshots at all (so partition workers may be running).</summary>
+    private async Task<(CorrelationStateScrubber.Removed Removed, int Snapshots, int Erased, bool Any)> CleanAsync(SubjectForgetting forget, List<string> notes, CancellationToken cancellationToken)
+    {
+        var removed = new CorrelationStateScrubber.Removed();
+        int snapshots = 0, erased = 0;
+        bool any = false;
+        await foreach (var msg in StreamMessages.AllAsync(_js, Stream, notes, cancellationToken).ConfigureAwait(false))
+        {
+            if (msg.Data.Length == 0) continue;
+            any = true;
+            var (clean, r) = Scrub(Gunzip(msg.Data), forget);
+            if (r.Total == 0) continue;
+            // Erased first: a put would only mark the old value deleted. A worker restoring in between finds no
+            // snapshot and replays SIEM_CORR from its start, which the contributions step already cleaned.
+            try
+            {
+                await _js.DeleteMsgAsync(Stream, msg.Seq, erase: true, cancellationToken).ConfigureAwait(false);
+                erased++;
+            }
+            catch (NatsJSApiException e) when (e.ErrCode == ScaleOut.PartitionStateStore.DeleteNotPermitted)
+            {
+                if (!notes.Exists(n => n.Contains("denies", StringComparison.Ordinal)))
+                    notes.Add($"{Stream} denies message deletes (a bucket of an earlier version): snapshots replaced, the old ones only marked deleted on disk; recreate the bucket");
+            }
+            await _js.PublishAsync(msg.Subject, Gzip(clean), cancellationToken: cancellationToken).ConfigureAwait(false);
+            removed += r;
+            snapshots++;
+        }
+        return (removed, snapshots, erased, any);
+    }
+
+    /// <summary>A partition snapshot (<c>{"version","partitions","partition","seq","correlation","suppression"}</c>) without the subject.</summary>
+    private static (byte[] Clean, CorrelationStateScrubber.Removed Removed) Scrub(byte[] json, SubjectForgetting forget)
+    {
+        JsonNode root;
+        try
+        {
+            root = JsonNode.Parse(json) ?? throw new InvalidDataException("empty");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"partition snapshot is not valid JSON: {ex.Message}", ex);
+        }
+        var correlation = root["correlation"] ?? throw new InvalidDataException("partition snapshot has no 'correlation'");
+        var suppression = root["suppression"] ?? throw new InvalidDataException("partition snapshot has no 'suppression'");
+        var removed = CorrelationStateScrubber.ScrubCorrelation(correlation, forget) + CorrelationStateScrubber.ScrubSuppression(suppression, forget);
+        return (removed.Total == 0 ? json : JsonSerializer.SerializeToUtf8Bytes(root), removed);
+    }
+
+    private static byte[] Gunzip(ReadOnlyMemory<byte> data)
+    {
+        using var gzip = new GZipStream(new MemoryStream(data.ToArray()), CompressionMode.Decompress);
+        using var plain = new MemoryStream();
+        try
+        {
+            gzip.CopyTo(plain);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataException($"partition snapshot is not gzip: {ex.Message}", ex);
+        }
+        return plain.ToArray();
+    }
+
+    private static byte[] Gzip(byte[] json)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(json);
+        return buffer.ToArray();
+    }
+}
