@@ -41,7 +41,7 @@ public sealed class PurgeJobTests
         Assert.Null(result.Job.SealedValue);
         Assert.False(File.Exists(again.Jobs.KeyPath(job.Id)));
         var actions = (await new AuditLog(h.DataDir).ReadAllAsync(cts.Token)).Select(e => e.Action).ToList();
-        Assert.Equal(["purge.requested", "purge.approved", "purge.started", "purge.step", "purge.step", "purge.resumed", "purge.step", "purge.step", "purge.step", "purge.certified"], actions);
+        Assert.Equal(["purge.requested", "purge.approved", "purge.started", "purge.step", "purge.step", "purge.resumed", .. Enumerable.Repeat("purge.step", 6), "purge.certified"], actions);
         Assert.True((await new AuditLog(h.DataDir).VerifyAsync(cts.Token)).Intact);
         Assert.DoesNotContain(Ip, File.ReadAllText(new AuditLog(h.DataDir).Path), StringComparison.Ordinal);
         await Assert.ThrowsAsync<InvalidOperationException>(() => again.RunAsync(job.Id, "dpo", cts.Token));
