@@ -78,7 +78,7 @@ public sealed partial class CompiledRuleSet
         var channel = ctx.Get(_channelSlot) as string ?? ctx.Get(_winlogChannelSlot) as string;
         var eventIdValue = ctx.Get(_eventIdSlot);
         var eventId = eventIdValue as string ?? ctx.Get(_winlogEventIdSlot) as string;
-        var module = ctx.Get(_moduleSlot) as string;
+        var module = ctx.Get(_moduleSlot) as string ?? EventLogsource.ModuleOfProgram(ctx.Get(_processNameSlot) as string);
         var osType = channel is null ? ctx.Get(_osTypeSlot) as string ?? EventLogsource.OsOfProgram(ctx.Get(_processNameSlot) as string) : null;
         var key = (channel, eventIdValue is string[]? "\0multi" : eventId, module, osType, ctx.PresenceSignature);
         if (ctx.Candidates.TryGetValue(key, out var cached))

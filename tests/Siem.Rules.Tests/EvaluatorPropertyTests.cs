@@ -126,7 +126,7 @@ public sealed class EvaluatorPropertyTests(ITestOutputHelper output)
         var eventId = Str("EventID") ?? Str("winlog.event_id");
         var marker = new[] { "Channel", "winlog.channel", "EventID", "winlog.event_id", "Provider_Name", "winlog.provider_name" }
             .Any(f => ReferenceEvaluator.Lookup(e, f) is not null);
-        return EventLogsource.Resolve(channel, eventId, Str("event.module"), channel is null ? Str("host.os.type") ?? EventLogsource.OsOfProgram(Str("process.name")) : null, marker);
+        return EventLogsource.Resolve(channel, eventId, Str("event.module") ?? EventLogsource.ModuleOfProgram(Str("process.name")), channel is null ? Str("host.os.type") ?? EventLogsource.OsOfProgram(Str("process.name")) : null, marker);
     }
 
     private static (List<LogEvent>, List<string>, List<string>) BuildPool()

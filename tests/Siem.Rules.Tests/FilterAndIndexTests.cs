@@ -130,6 +130,17 @@ public sealed class FilterAndIndexTests
     }
 
     [Fact]
+    public void Category_database_rules_judge_database_logs_only()
+    {
+        var set = RuleLoader.LoadYaml(Rule("keywords:\n    - 'drop'\n    - 'dump'\ncondition: keywords", "category: database"), "d.yml");
+        Assert.Single(Run(set, Ev(("process.name", "postgres"), ("message", "statement: DROP TABLE accounts"))));
+        Assert.Single(Run(set, Ev(("event.module", "mysql"), ("message", "Query DROP DATABASE shop"))));
+        // dpkg, tcpdump, an sshd line: not database logs, whatever words they hold.
+        Assert.Empty(Run(set, Ev(("message", "2026-11-22 06:21:14 status installed tcpdump:amd64 4.99.3-1"))));
+        Assert.Empty(Run(set, Ev(("process.name", "sshd"), ("message", "Connection closed by 10.0.0.1: drop"))));
+    }
+
+    [Fact]
     public void Service_comes_from_the_channel()
     {
         var set = RuleLoader.LoadYaml(Rule("sel:\n    EventID: 4624\ncondition: sel", "product: windows\n    service: security"), "s.yml");

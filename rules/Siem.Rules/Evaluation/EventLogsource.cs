@@ -8,7 +8,8 @@ namespace Siem.Rules.Evaluation;
 /// Others: <c>event.module</c> names the service (auditd, sshd, ...) and <c>host.os.type</c>, a Linux module or a Linux
 /// program in <c>process.name</c> (sshd, sudo, cron, ...) the product;
 /// an event with no Windows event-log field at all (Channel, EventID, Provider_Name, winlog.*) is not given
-/// product-windows rules, and one the agent did not mark <c>event.module: cisco</c> no product-cisco rules.
+/// product-windows rules, and one the agent did not mark <c>event.module: cisco</c> no product-cisco rules. Only
+/// database logs (a database <c>event.module</c> or server program) meet category-database rules.
 /// </summary>
 internal sealed record EventLogsource(string? Product, string? Service, IReadOnlySet<string>? Categories)
 {
@@ -105,6 +106,18 @@ internal sealed record EventLogsource(string? Product, string? Service, IReadOnl
         "kernel", "rsyslogd", "unix_chkpwd", "pkexec", "chage", "gpasswd", "newgrp",
     };
 
+    /// <summary>Modules (event.module, or a database server's program name) of database logs: category database.</summary>
+    private static readonly Dictionary<string, string> _databaseModuleByProgram = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["postgres"] = "postgresql", ["postgresql"] = "postgresql", ["mysqld"] = "mysql", ["mysql"] = "mysql",
+        ["mariadbd"] = "mysql", ["mariadb"] = "mysql", ["mongod"] = "mongodb", ["mongodb"] = "mongodb",
+        ["sqlservr"] = "mssql", ["mssql"] = "mssql", ["oracle"] = "oracle", ["redis-server"] = "redis", ["redis"] = "redis",
+    };
+
+    /// <summary>The database module of a database server program (postgres → postgresql), else null.</summary>
+    public static string? ModuleOfProgram(string? program) =>
+        program is not null && _databaseModuleByProgram.TryGetValue(program, out var module) ? module : null;
+
     /// <summary>"linux" when the program (process.name) is a Linux daemon or tool, else null (unknown).</summary>
     public static string? OsOfProgram(string? program) => program is not null && _linuxPrograms.Contains(program) ? "linux" : null;
 
@@ -117,6 +130,8 @@ internal sealed record EventLogsource(string? Product, string? Service, IReadOnl
     public const string Unmarked = "\0unmarked";
 
     public static EventLogsource Unknown { get; } = new(null, null, null);
+
+    private static readonly HashSet<string> _database = new(StringComparer.Ordinal) { "database" };
 
     /// <summary>Derives the logsource from the raw values of <c>Channel</c>, <c>EventID</c> and <c>event.module</c> (+ os type).</summary>
     /// <param name="windowsMarker">The event has a Windows event-log field (EventID, Provider_Name, ...) even without a channel.</param>
@@ -154,7 +169,9 @@ internal sealed record EventLogsource(string? Product, string? Service, IReadOnl
             {
                 product = "linux";
             }
-            return new EventLogsource(product, module.ToLowerInvariant(), null);
+            // Database logs are category database (and only they: that rule's keywords are "drop", "dump", "truncate").
+            IReadOnlySet<string>? categories = _databaseModuleByProgram.ContainsKey(module) ? _database : null;
+            return new EventLogsource(product, module.ToLowerInvariant(), categories);
         }
         return new EventLogsource(product, null, null);
     }
@@ -162,5 +179,6 @@ internal sealed record EventLogsource(string? Product, string? Service, IReadOnl
     public bool Admits(SigmaLogsource rule) =>
         (rule.Product is null || Product is null || rule.Product == Product || (Product == Unmarked && !_markedProducts.Contains(rule.Product)))
         && (rule.Service is null || Service is null || rule.Service == Service)
-        && (rule.Category is null || Categories is null || Categories.Contains(rule.Category));
+        && (rule.Category is null || Categories is null || Categories.Contains(rule.Category))
+        && (rule.Category != "database" || Categories is not null && Categories.Contains("database"));
 }
