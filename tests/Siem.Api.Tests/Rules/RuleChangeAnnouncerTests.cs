@@ -32,25 +32,15 @@ public sealed class RuleChangeAnnouncerTests
         bool announcedWhileDown = await announcer.ChangedAsync();
         bool pendingWhileDown = announcer.Pending;
         await nats.RestartAsync();
-        KvEntry? after = null;
-        while (after == null || after.Revision == before)
-        {
-            await Task.Delay(100, timeout.Token);
-            try
-            {
-                after = await bucket.GetAsync(LiveChanges.RulesKey, timeout.Token);
-            }
-            catch (NatsException)
-            {
-                // JetStream is still starting.
-            }
-        }
         while (!log.Any(l => l.StartsWith("rule changes made while NATS was unreachable", StringComparison.Ordinal))) await Task.Delay(50, timeout.Token);
+        var after = (await bucket.GetAsync(LiveChanges.RulesKey, timeout.Token))!;
 
         Assert.True(announcedWhileUp);
         Assert.False(announcedWhileDown);
         Assert.True(pendingWhileDown);
-        Assert.Equal(before + 1, after.Revision);
+        // The put that timed out during the outage may also land once the client flushes its reconnect buffer (the
+        // engines then reload twice, which is harmless); the announcement logged is the latest revision either way.
+        Assert.True(after.Revision > before);
         Assert.Equal([
             $"rule change announced to the engines (revision {before})",
             "rule changes made while NATS was unreachable announced to the engines (revision " + after.Revision + ")",

@@ -61,15 +61,17 @@ internal sealed class ApiRole : IServerRole
         {
             j.OnlyKeys("authority", "issuer", "audience", "jwks_file", "role_claim");
             string? authority = j.String("authority");
+            if (authority != null && j.String("jwks_file") != null) throw j.Error("jwks_file", "either authority (OIDC discovery) or jwks_file, not both", "both");
+            const string HttpsAuthority = "the OIDC provider's https URL, e.g. https://idp.example.org/realms/soc (plain http only on a loopback address)";
             jwt = new JwtValidationOptions
             {
-                Authority = authority == null ? null : Uri.TryCreate(authority, UriKind.Absolute, out var uri) ? uri : throw j.Error("authority", "an absolute URL (https://idp.example.org/realms/soc)", authority),
+                Authority = authority == null ? null : Uri.TryCreate(authority, UriKind.Absolute, out var uri) ? uri : throw j.Error("authority", HttpsAuthority, $"'{authority}'"),
                 Issuer = authority == null ? j.RequiredString("issuer") : j.String("issuer"),
                 Audience = j.RequiredString("audience"),
-                JwksPath = authority == null ? j.Path("jwks_file") ?? throw j.Missing("jwks_file") : j.Path("jwks_file"),
+                JwksPath = authority == null ? j.Path("jwks_file") ?? throw j.Missing("jwks_file") : null,
                 RoleClaim = j.String("role_claim") ?? "roles",
             };
-            if (jwt.Problem() is { } problem) throw j.Error("authority", "either authority or jwks_file", problem);
+            if (jwt.Problem() != null) throw j.Error("authority", HttpsAuthority, $"'{authority}'");
         }
         _settings = new ApiSettings(listen, https, jwt,
             (int)(s?.PositiveInt("requests_per_minute", 600, 1_000_000) ?? 600),
