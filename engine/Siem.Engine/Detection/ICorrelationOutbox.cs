@@ -1,3 +1,4 @@
+using NodaTime;
 using Siem.Rules.Correlation;
 
 namespace Siem.Engine.Detection;
@@ -19,4 +20,10 @@ public interface ICorrelationOutbox
 
     /// <summary>Drops what is queued (the group was not committed).</summary>
     void Discard();
+
+    /// <summary>
+    /// The event time of every event of the group, matching or not: windows decided only when they close (upper
+    /// bounds, averages) close when event time passes their end, also in partitions no later match reaches.
+    /// </summary>
+    void Observe(Instant eventTime);
 }

@@ -90,6 +90,7 @@ public sealed class SigmaDetector : IDetector
     /// <summary>Detection as in <see cref="DetectionSession.Process"/>, but correlation matches go to the outbox.</summary>
     private void Route(LogEvent e, ICorrelationOutbox outbox)
     {
+        outbox.Observe(e.Timestamp);
         _matches.Clear();
         _session.MatchDetections(e, _matches);
         var correlations = _session.Correlations;

@@ -36,6 +36,9 @@ internal sealed class CorrelationPartitionWorker(int partition, CorrelationParti
     /// <summary>Contributions applied since this worker started (replays included).</summary>
     public long Applied { get; private set; }
 
+    /// <summary>Watermark ticks applied since this worker started (replays included).</summary>
+    public long Ticks { get; private set; }
+
     /// <summary>Runs until <paramref name="stop"/>; then saves what it applied (a batch in flight is finished first).</summary>
     public async Task RunAsync(CancellationToken stop)
     {
@@ -141,6 +144,15 @@ internal sealed class CorrelationPartitionWorker(int partition, CorrelationParti
             ulong seq = msg.Metadata.StreamSeq;
             if (seq <= _applied) continue; // already in the restored state
             last = seq;
+            if (msg.Subject.EndsWith("." + CorrelationSubjects.WatermarkToken, StringComparison.Ordinal))
+            {
+                // Event time passed elsewhere: windows decided at their close (upper bounds, averages) close here too.
+                if (CorrelationRouter.ParseWatermark(msg.Data.Span) is { } watermark) _engine.Advance(watermark, fired);
+                else context.Malformed(partition, seq, "a watermark tick without a time");
+                _engine.TakeChained(chained);
+                Ticks++;
+                continue;
+            }
             CorrelationContribution contribution;
             try
             {

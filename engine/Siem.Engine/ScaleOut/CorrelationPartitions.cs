@@ -107,6 +107,7 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
         membership.OwnershipChanged += owned => self._ownership.Writer.TryWrite((owned, false));
         self._ownership.Writer.TryWrite((membership.Owned, false));
         self._reconcile = Task.Run(self.ReconcileLoopAsync, CancellationToken.None);
+        self._watermarkLoop = Task.Run(self.WatermarkLoopAsync, CancellationToken.None);
         log($"correlation partitions: engine '{engineId}' joined with {options.Partitions} partitions ({(options.ServerMapping ? "nats-server subject mapping" : "engine-side partitioning")})");
         return self;
     }
@@ -205,6 +206,7 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         await _reconcile.ConfigureAwait(false);
+        await _watermarkLoop.ConfigureAwait(false);
         List<(CorrelationPartitionWorker Worker, CancellationTokenSource Stop, Task Run)> all;
         lock (_workers)
         {

@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text;
+using NodaTime;
 using Siem.Engine.Detection;
 using Siem.Nats;
 using Siem.Nats.JetStream;
@@ -20,6 +23,8 @@ public sealed class CorrelationRouter : ICorrelationOutbox
     private readonly bool _serverMapping;
     private readonly List<CorrelationContribution> _pending = [];
     private long _published;
+    /// <summary>Latest event time of the group being detected, and of the committed groups (unix ticks; the latter read by the watermark loop).</summary>
+    private long _observed = long.MinValue, _committed = long.MinValue;
 
     public CorrelationRouter(NatsJSContext js, int partitions, bool serverMapping)
     {
@@ -34,14 +39,50 @@ public sealed class CorrelationRouter : ICorrelationOutbox
 
     public void Add(CorrelationContribution contribution) => _pending.Add(contribution ?? throw new ArgumentNullException(nameof(contribution)));
 
-    public void Discard() => _pending.Clear();
+    public void Discard()
+    {
+        _pending.Clear();
+        _observed = Volatile.Read(ref _committed); // the redelivered group is observed again
+    }
+
+    public void Observe(Instant eventTime) => _observed = Math.Max(_observed, eventTime.ToUnixTimeTicks());
+
+    /// <summary>
+    /// Event time up to which this engine's matches are confirmed in SIEM_CORR (null before the first group): a
+    /// partition's windows may close by it, since no match of an earlier event of this engine is still on its way.
+    /// </summary>
+    public Instant? Watermark
+    {
+        get
+        {
+            long committed = Volatile.Read(ref _committed);
+            return committed == long.MinValue ? null : Instant.FromUnixTimeTicks(committed);
+        }
+    }
 
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
-        if (_pending.Count == 0) return;
-        await PublishAsync(_pending, cancellationToken).ConfigureAwait(false);
+        if (_pending.Count > 0) await PublishAsync(_pending, cancellationToken).ConfigureAwait(false);
         _pending.Clear();
+        if (_observed > Volatile.Read(ref _committed)) Volatile.Write(ref _committed, _observed);
     }
+
+    /// <summary>
+    /// Tells every partition that event time reached <paramref name="watermark"/> (a tick in SIEM_CORR, so a partition
+    /// replayed after a takeover closes its windows at the same place in its stream, raising the same alerts).
+    /// </summary>
+    public async Task PublishWatermarkAsync(Instant watermark, CancellationToken cancellationToken = default)
+    {
+        var body = Encoding.ASCII.GetBytes(watermark.ToUnixTimeTicks().ToString(CultureInfo.InvariantCulture));
+        var acks = new Task<PubAck>[_partitions];
+        for (int p = 0; p < _partitions; p++) acks[p] = _js.PublishAsync(CorrelationSubjects.Watermark(p), body, cancellationToken: cancellationToken);
+        await Task.WhenAll(acks).ConfigureAwait(false);
+    }
+
+    /// <summary>The event time a watermark tick carries; null when the body is not one.</summary>
+    public static Instant? ParseWatermark(ReadOnlySpan<byte> body) =>
+        long.TryParse(body, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long ticks)
+        && ticks >= Instant.MinValue.ToUnixTimeTicks() && ticks <= Instant.MaxValue.ToUnixTimeTicks() ? Instant.FromUnixTimeTicks(ticks) : null;
 
     /// <summary>Publishes contributions (the pipeline's, or chained matches from a partition) and waits for every PubAck.</summary>
     public async Task PublishAsync(IReadOnlyList<CorrelationContribution> contributions, CancellationToken cancellationToken = default)

@@ -44,7 +44,16 @@ public static class CorrelationSubjects
     public static string Partition(int partition, string kind, string token) =>
         $"siem.corr.p.{partition.ToString(CultureInfo.InvariantCulture)}.{kind}.{token}";
 
-    /// <summary>Every contribution of one partition.</summary>
+    /// <summary>
+    /// The last token of a partition's watermark ticks (<see cref="Watermark"/>); contribution tokens are hex, so it
+    /// cannot collide with one.
+    /// </summary>
+    public const string WatermarkToken = "watermark";
+
+    /// <summary>Where an engine tells a partition how far event time has come (published on the partition subject directly).</summary>
+    public static string Watermark(int partition) => Partition(partition, "c", WatermarkToken);
+
+    /// <summary>Every contribution (and watermark tick) of one partition.</summary>
     public static string PartitionFilter(int partition) => $"siem.corr.p.{partition.ToString(CultureInfo.InvariantCulture)}.c.*";
 
     /// <summary>The partition of a delivered partition subject, or -1 when the subject is not one.</summary>

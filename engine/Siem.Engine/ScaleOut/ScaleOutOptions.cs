@@ -30,6 +30,9 @@ public sealed record ScaleOutOptions
     /// <summary>Heartbeats and lease of the engines that split the partitions.</summary>
     public PartitionMembershipOptions Membership { get; init; } = PartitionMembershipOptions.Default;
 
+    /// <summary>How often the engine tells every partition how far event time has come (only while a correlation decided at window close is loaded).</summary>
+    public TimeSpan WatermarkInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Contributions fetched per pull of one partition.</summary>
     public int FetchBatch { get; init; } = 256;
 }
