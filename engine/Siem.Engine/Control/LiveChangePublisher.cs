@@ -24,7 +24,7 @@ public sealed class LiveChangePublisher(NatsJSContext jetStream, int replicas = 
     public async Task<(NatsKVStore Bucket, List<ulong> Revisions)> PurgeAnnouncedAsync(Purge.SubjectForgetting forget, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(forget);
-        _bucket ??= await LiveChanges.OpenAsync(_jetStream, cancellationToken).ConfigureAwait(false);
+        _bucket ??= await LiveChanges.OpenAsync(_jetStream, replicas, cancellationToken).ConfigureAwait(false);
         var revisions = new List<ulong>();
         int part = 0;
         foreach (var notice in Purge.ForgetNotice.Encode(forget))

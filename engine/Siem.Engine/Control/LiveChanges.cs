@@ -20,6 +20,9 @@ public static class LiveChanges
 
     public static string PurgeKey(string jobId, int part) => PurgePrefix + jobId + "." + part.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>Opens the bucket, creating it with one replica when missing.</summary>
+    public static Task<NatsKVStore> OpenAsync(NatsJSContext jetStream, CancellationToken cancellationToken = default) => OpenAsync(jetStream, replicas: 1, cancellationToken);
+
     /// <summary>Creates the bucket when missing (every role that uses it does, so start order does not matter).</summary>
     /// <param name="replicas">Copies of the bucket if it is created now (an existing bucket keeps its own).</param>
     public static Task<NatsKVStore> OpenAsync(NatsJSContext jetStream, int replicas, CancellationToken cancellationToken = default)
