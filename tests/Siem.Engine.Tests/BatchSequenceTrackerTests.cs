@@ -36,6 +36,41 @@ public sealed class BatchSequenceTrackerTests : IDisposable
     }
 
     [Fact]
+    public void Staged_groups_count_at_once_but_reach_the_disk_only_with_the_flush()
+    {
+        using (var t = new BatchSequenceTracker(_dir))
+        {
+            var first = new SequenceGroup();
+            Assert.Equal(SequenceVerdict.New, t.Classify("a", 1, 10, first));
+            t.Stage(first);
+            var second = new SequenceGroup();
+            // Staged but not flushed: a copy from another stream message is a replay, the same message a redelivery.
+            Assert.Equal(SequenceVerdict.Replay, t.Classify("a", 1, 11, second));
+            Assert.Equal(SequenceVerdict.Redelivery, t.Classify("a", 1, 10, second));
+            Assert.Equal(SequenceVerdict.New, t.Classify("a", 2, 12, second));
+            t.Stage(second);
+            Assert.Equal(2, t.StagedCount);
+        }
+        using (var t = new BatchSequenceTracker(_dir))
+        {
+            // Killed before the flush (so before any ack): both batches come back and are new.
+            var again = new SequenceGroup();
+            Assert.Equal(SequenceVerdict.New, t.Classify("a", 1, 10, again));
+            Assert.Equal(SequenceVerdict.New, t.Classify("a", 2, 12, again));
+            t.Stage(again);
+            t.Flush();
+            Assert.Equal(0, t.StagedCount);
+        }
+        using (var t = new BatchSequenceTracker(_dir))
+        {
+            var after = new SequenceGroup();
+            Assert.Equal(SequenceVerdict.Replay, t.Classify("a", 1, 13, after));
+            Assert.Equal(SequenceVerdict.Redelivery, t.Classify("a", 2, 12, after));
+            Assert.Equal(SequenceVerdict.New, t.Classify("a", 3, 14, after));
+        }
+    }
+
+    [Fact]
     public void Marks_of_a_group_that_was_not_committed_are_forgotten()
     {
         using var t = new BatchSequenceTracker(_dir);

@@ -22,7 +22,10 @@ public sealed class BatchSequenceTracker : IDisposable
 
     private readonly SqliteConnection _db;
     private readonly SqliteCommand _lookup;
+    /// <summary>Per agent, the highest mark of every group committed or staged (what <see cref="Classify"/> compares with).</summary>
     private readonly Dictionary<string, (ulong BatchSeq, ulong StreamSeq)> _committed = new(StringComparer.Ordinal);
+    /// <summary>Groups staged since the last <see cref="Flush"/>, merged: processed, but not on disk yet.</summary>
+    private SequenceGroup _staged = new();
 
     public BatchSequenceTracker(string dataDir)
     {
@@ -82,6 +85,7 @@ public sealed class BatchSequenceTracker : IDisposable
     private bool TryGetProcessed(string agentId, ulong batchSeq, SequenceGroup group, out ulong streamSeq)
     {
         if (group.Processed.TryGetValue((agentId, batchSeq), out streamSeq)) return true;
+        if (_staged.Processed.TryGetValue((agentId, batchSeq), out streamSeq)) return true;
         _lookup.Parameters["$a"].Value = agentId;
         _lookup.Parameters["$b"].Value = (long)batchSeq;
         object? found = _lookup.ExecuteScalar();
@@ -92,7 +96,33 @@ public sealed class BatchSequenceTracker : IDisposable
     /// <summary>Persists the marks and processed batches of a group whose records are safely indexed.</summary>
     public void Commit(SequenceGroup group)
     {
+        Stage(group);
+        Flush();
+    }
+
+    /// <summary>
+    /// Records a group whose records are safely indexed as processed, in memory only (later batches are classified
+    /// against it); <see cref="Flush"/> persists everything staged in one transaction. The pipeline flushes before it
+    /// acks, so what a crash loses from here is exactly what is redelivered: one fsync per ack round, not per group.
+    /// </summary>
+    public void Stage(SequenceGroup group)
+    {
         ArgumentNullException.ThrowIfNull(group);
+        foreach (var (agent, m) in group.Marks)
+        {
+            if (!_staged.Marks.TryGetValue(agent, out var staged) || m.BatchSeq > staged.BatchSeq) _staged.Marks[agent] = m;
+            if (!_committed.TryGetValue(agent, out var old) || m.BatchSeq > old.BatchSeq) _committed[agent] = m;
+        }
+        foreach (var (key, streamSeq) in group.Processed) _staged.Processed.TryAdd(key, streamSeq);
+    }
+
+    /// <summary>Batches staged and not yet persisted.</summary>
+    public int StagedCount => _staged.Processed.Count;
+
+    /// <summary>Persists what <see cref="Stage"/> recorded (fsynced); nothing to do when nothing was staged.</summary>
+    public void Flush()
+    {
+        var group = _staged;
         if (group.Marks.Count == 0 && group.Processed.Count == 0) return;
         using var tx = _db.BeginTransaction();
         using var mark = Command(tx, """
@@ -109,10 +139,7 @@ public sealed class BatchSequenceTracker : IDisposable
             if (m.BatchSeq > ReplayWindow) Run(prune, agent, m.BatchSeq - ReplayWindow, 0);
         }
         tx.Commit();
-        foreach (var (agent, m) in group.Marks)
-        {
-            if (!_committed.TryGetValue(agent, out var old) || m.BatchSeq > old.BatchSeq) _committed[agent] = m;
-        }
+        _staged = new SequenceGroup();
     }
 
     private SqliteCommand Command(SqliteTransaction tx, string sql)

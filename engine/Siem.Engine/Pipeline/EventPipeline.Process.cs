@@ -79,7 +79,12 @@ public sealed partial class EventPipeline
             }
             // Scale-out: the correlation matches reach their partitions before the messages that carry them are acked.
             if (CorrelationOutbox is { } outbox) await outbox.FlushAsync(cancellationToken).ConfigureAwait(false);
-            using (Stats.Cpu.Measure(PipelineStage.Sequences)) _sequences.Commit(sequences);
+            // With a state dir, acks wait for the snapshot and the sequences are persisted with it (one fsync per snapshot).
+            using (Stats.Cpu.Measure(PipelineStage.Sequences))
+            {
+                if (_state == null) _sequences.Commit(sequences);
+                else _sequences.Stage(sequences);
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

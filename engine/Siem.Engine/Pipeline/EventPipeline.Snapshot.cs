@@ -26,6 +26,7 @@ public sealed partial class EventPipeline
     {
         CollectFinishedSnapshot();
         if (_state == null || _carriedAlerts != null || _snapshotInFlight != null) return;
+        if (!TryFlushSequences()) return;
         StateCapture capture;
         using (Stats.Cpu.Measure(PipelineStage.SnapshotCapture)) capture = _state.Capture(_detector, _suppressor);
         var covered = new List<NatsJSMsg>(_awaitingSnapshot);
@@ -91,7 +92,7 @@ public sealed partial class EventPipeline
     /// <param name="ackTimeout">Bounds the acks, counted from the end of the snapshot (which cannot be interrupted).</param>
     private async Task SnapshotAndAckNowAsync(TimeSpan ackTimeout)
     {
-        if (_state == null || _carriedAlerts != null) return;
+        if (_state == null || _carriedAlerts != null || !TryFlushSequences()) return;
         try
         {
             _state.Save(_detector, _suppressor);
@@ -120,6 +121,22 @@ public sealed partial class EventPipeline
                 Volatile.Write(ref _awaitingCount, _awaitingSnapshot.Count);
                 throw;
             }
+        }
+    }
+
+    /// <summary>Persists the batch sequences of every message a snapshot is about to cover (they must be on disk before the acks).</summary>
+    private bool TryFlushSequences()
+    {
+        try
+        {
+            using (Stats.Cpu.Measure(PipelineStage.Sequences)) _sequences.Flush();
+            return true;
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex)
+        {
+            Interlocked.Increment(ref _snapshotErrors);
+            Log($"batch sequences could not be saved, {_awaitingSnapshot.Count} indexed messages stay unacked until the next snapshot: {ex.Message}");
+            return false;
         }
     }
 }
