@@ -10,7 +10,7 @@ namespace Siem.Rules.Correlation;
 public sealed partial class CorrelationEngine
 {
     /// <summary>The fields kept for a correlation's matches: the configured ones plus every field its ancestors look up.</summary>
-    private static HashSet<string>? KeptFieldsFor(CorrelationRuleState state, IReadOnlyCollection<string>? configured)
+    private static HashSet<string>? KeptFieldsFor(CorrelationRuleState state, IReadOnlyCollection<string>? configured, ref HashSet<string>? configuredShared)
     {
         if (configured is null)
         {
@@ -18,7 +18,8 @@ public sealed partial class CorrelationEngine
         }
         var fields = new HashSet<string>(configured, StringComparer.Ordinal);
         AddAncestorLookups(state, fields);
-        return fields;
+        // Correlations that keep the same fields share one set, so one match feeding several of them is copied once.
+        return fields.SetEquals(configured) ? configuredShared ??= fields : fields;
     }
 
     /// <summary>A parent reads its group-by and condition fields from a child alert's first event (see <c>Fire</c>), and so on up the chain.</summary>
@@ -52,6 +53,28 @@ public sealed partial class CorrelationEngine
         }
         return copy;
     }
+
+    /// <summary>
+    /// <see cref="Kept(LogEvent, HashSet{string}?)"/>, reusing the copy just made of the same event for the same fields: a
+    /// match usually feeds several correlations. Callers reset the memo (<see cref="ForgetKeptCopy"/>) per call, as the
+    /// caller may change an event between calls.
+    /// </summary>
+    private LogEvent KeptOnce(LogEvent e, HashSet<string>? kept)
+    {
+        if (!ReferenceEquals(_keptSource, e) || !ReferenceEquals(_keptFor, kept))
+        {
+            _keptCopy = Kept(e, kept);
+            _keptSource = e;
+            _keptFor = kept;
+        }
+        return _keptCopy!;
+    }
+
+    private void ForgetKeptCopy() => (_keptSource, _keptFor, _keptCopy) = (null, null, null);
+
+    private LogEvent? _keptSource;
+    private HashSet<string>? _keptFor;
+    private LogEvent? _keptCopy;
 
     private static LogEvent[] Kept(IReadOnlyList<LogEvent> events, HashSet<string>? kept)
     {

@@ -34,6 +34,7 @@ public sealed partial class CorrelationEngine
     {
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(output);
+        ForgetKeptCopy();
         var (byId, byName) = ReferencesTo(ruleId, ruleName);
         foreach (var target in byId ?? [])
         {
@@ -85,7 +86,7 @@ public sealed partial class CorrelationEngine
         return new CorrelationContribution
         {
             RuleKey = state.Rule.Key, RuleIndex = ruleIndex, Time = e.Timestamp, RecordId = e.RecordId, GroupValues = values,
-            Key = key, Number = number, RecordIds = [e.RecordId], Events = [Kept(e, state.KeptFields)],
+            Key = key, Number = number, RecordIds = [e.RecordId], Events = [KeptOnce(e, state.KeptFields)],
         };
     }
 }

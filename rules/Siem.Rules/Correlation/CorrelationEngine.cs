@@ -75,9 +75,10 @@ public sealed partial class CorrelationEngine
             state.Emit = state.Parents.Count == 0 || state.Parents.Any(p => p.Parent.Rule.Generate);
             CheckNoCycle(state, []);
         }
+        HashSet<string>? sharedKept = null;
         foreach (var state in _rules)
         {
-            state.KeptFields = KeptFieldsFor(state, _options.KeptEventFields);
+            state.KeptFields = KeptFieldsFor(state, _options.KeptEventFields, ref sharedKept);
         }
     }
 
@@ -165,6 +166,7 @@ public sealed partial class CorrelationEngine
     {
         ArgumentNullException.ThrowIfNull(e);
         ArgumentNullException.ThrowIfNull(output);
+        ForgetKeptCopy();
         var (byId, byName) = ReferencesTo(ruleId, ruleName);
         if (byId is not null)
         {
@@ -222,7 +224,7 @@ public sealed partial class CorrelationEngine
         SigmaLogsource? logsource, LogEvent e, List<CorrelationAlert> output)
     {
         Feed(state, ruleIndex, e.Timestamp, e.RecordId, field => LookupField(state.Rule, field, reference, ruleId, ruleName, logsource, e),
-            [e.RecordId], [Kept(e, state.KeptFields)], checkLate: true, output);
+            [e.RecordId], [KeptOnce(e, state.KeptFields)], checkLate: true, output);
     }
 
     /// <summary>A group-by or condition field of a base rule's match: alias resolved, then mapped per the rule's logsource.</summary>
