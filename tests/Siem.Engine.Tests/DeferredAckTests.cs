@@ -67,6 +67,33 @@ public sealed class DeferredAckTests
     }
 
     [Fact]
+    public async Task Count_updates_of_an_alert_are_coalesced_into_one_per_snapshot_and_written_before_its_acks()
+    {
+        await using var h = await StartAsync(interval: TimeSpan.FromHours(1), maxAwaiting: 3);
+        await PublishFailuresAsync(h, 1, 0, 4);
+        await PublishFailuresAsync(h, 2, 4, 4);
+        await h.WaitUntilAsync(async () => await h.CountAsync() == 8 && h.Pipeline.MessagesAwaitingSnapshot == 2, "two messages indexed");
+
+        // The new alert went out with its group; the second group's update waits for the snapshot.
+        Assert.Equal(1, h.Pipeline.Stats.AlertsRaised);
+        Assert.Equal(0, h.Pipeline.Stats.AlertsUpdated);
+        Assert.Equal(1, h.Pipeline.PendingAlertUpdates);
+        Assert.Equal([4L], await FailedLoginAlertCountsAsync(h));
+
+        await PublishFailuresAsync(h, 3, 8, 4); // a second update of the same alert, then the snapshot
+        await h.WaitDrainedAsync();
+        Assert.Equal(1, h.Pipeline.Stats.AlertsUpdated); // one update with the latest count, not one per group
+        Assert.Equal(0, h.Pipeline.PendingAlertUpdates);
+        Assert.Equal([12L], await FailedLoginAlertCountsAsync(h));
+    }
+
+    private static async Task<List<long>> FailedLoginAlertCountsAsync(PipelineHarness h)
+    {
+        var alerts = await h.Index.SearchAsync(new SearchRequest { Query = new MatchAllNode(), IncludeEvents = false, Limit = 10 }, h.Timeout.Token);
+        return [.. alerts.Where(a => a.Alert!.RuleId == FailedLoginRule).Select(a => a.Alert!.Count)];
+    }
+
+    [Fact]
     public async Task An_idle_engine_takes_the_snapshot_when_it_falls_due_and_acks()
     {
         await using var h = await StartAsync(interval: TimeSpan.FromMilliseconds(300), maxAwaiting: 1000);

@@ -37,7 +37,7 @@ public sealed partial class EventPipeline
         Volatile.Write(ref _awaitingCount, _awaitingSnapshot.Count);
         CollectFinishedSnapshot();
         if (_awaitingSnapshot.Count >= _options.MaxMessagesAwaitingSnapshot || UntilSnapshotDue() <= TimeSpan.Zero)
-            StartSnapshot(cancellationToken);
+            await StartSnapshotAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Snapshots are spaced at least this many times their own duration apart, so they take at most ~5 % of the
@@ -88,7 +88,7 @@ public sealed partial class EventPipeline
                     return await wait.ConfigureAwait(false); // stopping: the stop path snapshots with its own time bound
                 }
             }
-            StartSnapshot(cancellationToken);
+            await StartSnapshotAsync(cancellationToken).ConfigureAwait(false);
             if (_snapshotInFlight == null) return await wait.ConfigureAwait(false); // not possible now (alerts of a failed write wait)
         }
     }

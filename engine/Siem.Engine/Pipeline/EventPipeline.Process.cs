@@ -65,6 +65,7 @@ public sealed partial class EventPipeline
         {
             alerts = FoldHits(_hits, out isNew);
             CarryOver(alerts, isNew);
+            DeferUpdates(alerts, isNew);
         }
 
         try

@@ -22,11 +22,11 @@ public sealed partial class EventPipeline
     /// alerts of a failed group wait to be indexed (the state already counts their records: a crash after such a
     /// snapshot would lose those alerts); the next successful group writes them and snapshots.
     /// </summary>
-    private void StartSnapshot(CancellationToken cancellationToken)
+    private async Task StartSnapshotAsync(CancellationToken cancellationToken)
     {
         CollectFinishedSnapshot();
         if (_state == null || _carriedAlerts != null || _snapshotInFlight != null) return;
-        if (!TryFlushSequences()) return;
+        if (!await TryFlushAlertUpdatesAsync(cancellationToken).ConfigureAwait(false) || !TryFlushSequences()) return;
         StateCapture capture;
         using (Stats.Cpu.Measure(PipelineStage.SnapshotCapture)) capture = _state.Capture(_detector, _suppressor);
         var covered = new List<NatsJSMsg>(_awaitingSnapshot);
@@ -92,7 +92,7 @@ public sealed partial class EventPipeline
     /// <param name="ackTimeout">Bounds the acks, counted from the end of the snapshot (which cannot be interrupted).</param>
     private async Task SnapshotAndAckNowAsync(TimeSpan ackTimeout)
     {
-        if (_state == null || _carriedAlerts != null || !TryFlushSequences()) return;
+        if (_state == null || _carriedAlerts != null || !await TryFlushAlertUpdatesAsync(CancellationToken.None).ConfigureAwait(false) || !TryFlushSequences()) return;
         try
         {
             _state.Save(_detector, _suppressor);
