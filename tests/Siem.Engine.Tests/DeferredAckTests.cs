@@ -71,6 +71,7 @@ public sealed class DeferredAckTests
     {
         await using var h = await StartAsync(interval: TimeSpan.FromHours(1), maxAwaiting: 3);
         await PublishFailuresAsync(h, 1, 0, 4);
+        await h.WaitUntilAsync(async () => await h.CountAsync() == 4, "the first message indexed"); // so the second is another group
         await PublishFailuresAsync(h, 2, 4, 4);
         await h.WaitUntilAsync(async () => await h.CountAsync() == 8 && h.Pipeline.MessagesAwaitingSnapshot == 2, "two messages indexed");
 
