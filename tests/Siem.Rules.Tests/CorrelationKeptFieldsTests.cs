@@ -139,4 +139,27 @@ public sealed class CorrelationKeptFieldsTests
         Assert.Contains("malformed", ex.Message, StringComparison.Ordinal);
         Assert.Equal(0, engine.GroupCount("two"));
     }
+
+    [Fact]
+    public void Forget_removes_a_subjects_matches_by_record_id_or_by_a_kept_value_and_the_windows_count_without_them()
+    {
+        var engine = new CorrelationEngine(Yaml(Chain).Correlations.Cast<CorrelationRule>(), KeepHostOnly);
+        var output = new List<CorrelationAlert>();
+        var gina = Failure(0, "gina");
+        engine.OnMatch("failed", null, null, gina, output);
+        engine.OnMatch("failed", null, null, Failure(1, "hank"), output);
+        var ivan = Failure(2, "ivan");
+        engine.OnMatch("failed", null, null, ivan, output);
+
+        // gina by her user name (a group-by value: her whole group goes), ivan's match by its record id.
+        var removed = engine.Forget(new HashSet<string> { ivan.RecordId }, new HashSet<string> { "gina" });
+
+        Assert.Equal(2, removed);
+        Assert.Equal(1, engine.GroupCount("two")); // hank's
+        Assert.DoesNotContain("gina", System.Text.Encoding.UTF8.GetString(engine.Snapshot()), StringComparison.Ordinal);
+        engine.OnMatch("failed", null, null, Failure(3, "gina"), output);
+        Assert.Empty(output); // gina starts over: one match, not two
+        engine.OnMatch("failed", null, null, Failure(4, "hank"), output);
+        Assert.Equal("hank", Assert.Single(output).GroupBy["User"]);
+    }
 }
