@@ -25,7 +25,7 @@ public sealed class RuleChangeAnnouncerTests
             RetryInterval = TimeSpan.FromMilliseconds(200),
         };
         bool announcedWhileUp = await announcer.ChangedAsync();
-        var bucket = await LiveChanges.OpenAsync(js, timeout.Token);
+        var bucket = await LiveChanges.OpenAsync(js, replicas: 1, timeout.Token);
         ulong before = (await bucket.GetAsync(LiveChanges.RulesKey, timeout.Token))!.Revision;
 
         nats.Kill();
