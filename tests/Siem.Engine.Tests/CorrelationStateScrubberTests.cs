@@ -46,6 +46,33 @@ public sealed class CorrelationStateScrubberTests
     }
 
     [Fact]
+    public void Open_windows_forget_the_subjects_matches_and_drop_a_window_left_empty_and_others_keep_counting()
+    {
+        var set = Siem.Rules.RuleLoader.Load([Path.Combine(ScaleOut.ScaleOutFixture.RepoRoot, "rules", "packs", "linux", "mr_ssh_brute_force.yml")]);
+        var rules = set.Correlations.Cast<Siem.Rules.Correlation.CorrelationRule>().ToList();
+        var engine = new Siem.Rules.Correlation.CorrelationEngine(rules);
+        var fired = new List<Siem.Rules.Correlation.CorrelationAlert>();
+        void Match(string id, string ip, int second) => engine.Apply(new Siem.Rules.Correlation.CorrelationContribution
+        {
+            RuleKey = rules[0].Key, RuleIndex = 0, Time = T0 + Duration.FromSeconds(second), RecordId = id, GroupValues = [ip], RecordIds = [id],
+            Events = [new Siem.Core.Events.LogEvent { RecordId = id, Timestamp = T0 + Duration.FromSeconds(second), Original = $"Failed password from {ip}" }],
+        }, fired);
+        for (int i = 0; i < 4; i++) Match($"a{i}", "10.0.0.5", i);
+        for (int i = 0; i < 6; i++) Match($"b{i}", "10.0.0.9", 10 + i);
+
+        var forget = new SubjectForgetting { JobId = "p1", RecordIds = new HashSet<string>(["a0", "a1", "a2", "a3"]) };
+        var clean = CorrelationStateScrubber.ScrubCorrelation(engine.Snapshot(), forget, out var removed);
+        Assert.Equal(new CorrelationStateScrubber.Removed(4, 1, 0), removed);
+        Assert.DoesNotContain("10.0.0.5", System.Text.Encoding.UTF8.GetString(clean!), StringComparison.Ordinal);
+        engine.Restore(clean!);
+        // The other window still holds its six: four more make ten.
+        for (int i = 0; i < 4; i++) Match($"c{i}", "10.0.0.9", 20 + i);
+        var alert = Assert.Single(fired);
+        Assert.Equal(10, alert.RecordIds.Count);
+        Assert.All(alert.RecordIds, id => Assert.DoesNotContain(id, forget.RecordIds));
+    }
+
+    [Fact]
     public void A_snapshot_of_an_unknown_version_is_an_error_not_passed_over()
     {
         var forget = new SubjectForgetting { JobId = "p1", RecordIds = new HashSet<string>(["r1"]) };

@@ -72,6 +72,27 @@ public sealed class ShreddingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_key_destroyed_by_a_purge_in_another_process_stops_decrypting_in_a_running_process_that_had_it_cached()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        // The engine (or API) process: its own key store instance over the data dir, keys cached after first use.
+        using var engineKeys = SqliteSubjectKeyStore.Open(_dir);
+        var engine = FieldProtector.Open(_dir, engineKeys);
+        var e = Mail("r1", "bob@example.org", "alice@example.org");
+        Assert.Equal(2, await engine.ProtectAsync(e));
+        var (bobSealed, aliceSealed) = (((string[])e.Fields[EcsFields.UserEmail])[0], ((string[])e.Fields[EcsFields.UserEmail])[1]);
+        Assert.Equal("bob@example.org", await engine.RevealAsync("user.email", bobSealed));
+
+        // `siem purge` elsewhere: another connection to the same key store destroys bob's key.
+        using (var purgeKeys = SqliteSubjectKeyStore.Open(_dir))
+            Assert.True(await purgeKeys.DestroyKeyAsync(SubjectPseudonymizer.Open(_dir).SubjectId("user.email", "bob@example.org"), cts.Token));
+
+        // Within the key store's generation check interval, the running process no longer decrypts bob's value.
+        while (await engine.RevealAsync("user.email", bobSealed, cts.Token) != null) await Task.Delay(20, cts.Token);
+        Assert.Equal("alice@example.org", await engine.RevealAsync("user.email", aliceSealed, cts.Token));
+    }
+
+    [Fact]
     public async Task A_subjects_key_is_stable_across_restarts_and_stored_wrapped_not_in_the_clear()
     {
         byte[] key;

@@ -114,6 +114,8 @@ internal sealed class CorrelationPartitionWorker(int partition, CorrelationParti
         {
             batch.Clear();
             await foreach (var msg in consumer.FetchAsync(context.Options.FetchBatch, TimeSpan.FromSeconds(1), cancellationToken: stop).ConfigureAwait(false)) batch.Add(msg);
+            // Purges first (also right after a restore, whose snapshot may predate them): nothing is counted into a window still holding a purged subject.
+            if (context.Forgets.Count > _forgotten && await ForgetAsync(stop).ConfigureAwait(false)) sinceSave.Restart();
             if (batch.Count > 0)
             {
                 // A batch, once fetched, is finished even when asked to stop, so the state stays one that can be saved.
@@ -122,11 +124,7 @@ internal sealed class CorrelationPartitionWorker(int partition, CorrelationParti
                 await ApplyAsync(batch, bounded.Token).ConfigureAwait(false);
                 _consistent = true;
             }
-            if (context.Forgets.Count > _forgotten && await ForgetAsync(stop).ConfigureAwait(false))
-            {
-                sinceSave.Restart();
-            }
-            else if (_applied != _saved && sinceSave.Elapsed >= context.Options.SnapshotInterval)
+            if (_applied != _saved && sinceSave.Elapsed >= context.Options.SnapshotInterval)
             {
                 await SaveAsync(stop).ConfigureAwait(false);
                 sinceSave.Restart();
