@@ -6,5 +6,6 @@ var root = new RootCommand("siem-agent: collects, normalises, encrypts and ships
 root.Subcommands.Add(EnrollCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(StatusCommand.Create());
+root.Subcommands.Add(RotateKeyCommand.Create());
 
 return await root.Parse(args).InvokeAsync();

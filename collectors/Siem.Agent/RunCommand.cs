@@ -49,6 +49,7 @@ internal static class RunCommand
                     Shipper = cfg.Delivery,
                     Parser = parser,
                     StatusInterval = cfg.StatusInterval,
+                    KeyCheckInterval = cfg.KeyCheckInterval,
                     Log = m => Console.Error.WriteLine($"{DateTimeOffset.UtcNow:O} siem-agent: {m}"),
                 };
                 var sources = SourceFactory.Create(cfg);

@@ -39,6 +39,7 @@ internal static class StatusCommand
             Console.WriteLine($"errors          {s.Errors}");
             Console.WriteLine($"spool           {s.SpoolBatches} batches, {s.SpoolBytes} bytes");
             Console.WriteLine($"next batch seq  {s.NextBatchSeq}");
+            Console.WriteLine($"engine key      {s.EngineKeyId}{(s.KeyProblem is { } problem ? $" — PROBLEM: {problem}" : "")}");
             Console.WriteLine($"process         cpu {s.CpuMs / 1000.0:F1} s, rss {s.RssBytes / (1024 * 1024)} MiB (peak {s.PeakRssBytes / (1024 * 1024)} MiB, GC heap {s.GcCommittedBytes / (1024 * 1024)} MiB), allocated {s.AllocatedBytes / (1024 * 1024)} MiB");
             foreach (var (key, offset) in s.Checkpoints) Console.WriteLine($"checkpoint      {key} @ {offset}");
             return 0;

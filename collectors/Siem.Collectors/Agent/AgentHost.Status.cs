@@ -42,6 +42,8 @@ public sealed partial class AgentHost
             SpoolBytes = SpoolBytes,
             SpoolBatches = SpoolBatches,
             NextBatchSeq = _sequence.Peek,
+            EngineKeyId = Enrollment.EngineKeyId,
+            KeyProblem = KeyProblem,
             Checkpoints = CheckpointsSnapshot(),
             CpuMs = (long)self.TotalProcessorTime.TotalMilliseconds,
             RssBytes = self.WorkingSet64,

@@ -29,9 +29,11 @@ public sealed partial class AgentHost : IAsyncDisposable
     private Task _pipeline = Task.CompletedTask;
     private Task _connector = Task.CompletedTask;
     private Task _statusWriter = Task.CompletedTask;
+    private Task _keyWatch = Task.CompletedTask;
     private bool _stopped;
 
-    public EnrollmentState Enrollment { get; }
+    /// <summary>Who the agent is and what it seals to (the engine key changes when the engine rotates it).</summary>
+    public EnrollmentState Enrollment { get; private set; }
     public AgentMetrics Metrics { get; } = new();
     public string StatusPath => Path.Combine(_options.StateDir, StatusFile);
     public const string StatusFile = "status.json";
@@ -58,8 +60,9 @@ public sealed partial class AgentHost : IAsyncDisposable
         _sequence = new BatchSequence(Path.Combine(options.StateDir, "batch-seq"));
         _shipper = new BatchShipper(_publisher, _spool, options.Spool, options.Shipper, Metrics, options.Log);
         var parser = new ParserPipeline(options.Parser with { AgentId = Enrollment.AgentId });
-        var sealer = new EnvelopeSealer(identity, Enrollment.EnginePublicKeyBytes, Enrollment.EngineKeyId);
-        Pipeline = new AgentPipeline(sources, parser, sealer, _sequence, _shipper, options.Batch, Enrollment.Subject, Metrics, options.Log);
+        _sealer = new AgentSealer(identity, Enrollment.EnginePublicKeyBytes, Enrollment.EngineKeyId, _sequence);
+        _identityStamp = IdentityStamp();
+        Pipeline = new AgentPipeline(sources, parser, _sealer, _shipper, options.Batch, Enrollment.Subject, Metrics, options.Log);
     }
 
     private AgentPipeline Pipeline { get; }
@@ -73,6 +76,7 @@ public sealed partial class AgentHost : IAsyncDisposable
         host._connector = Task.Run(host.ConnectLoopAsync);
         host._pipeline = Task.Run(() => host.Pipeline.RunAsync(host._stopReading.Token, host._hardStop.Token));
         host._statusWriter = Task.Run(host.StatusLoopAsync);
+        host._keyWatch = Task.Run(host.KeyLoopAsync);
         return host;
     }
 
@@ -108,7 +112,7 @@ public sealed partial class AgentHost : IAsyncDisposable
             _options.Log("stop: flush timeout; unacknowledged batches stay uncommitted and are read again on the next start");
         }
         await _background.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(_connector, _statusWriter).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        await Task.WhenAll(_connector, _statusWriter, _keyWatch).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         WriteStatus();
     }
 

@@ -20,6 +20,10 @@ public sealed record AgentHostOptions
     /// <summary>How often <c>status.json</c> is rewritten in the state dir.</summary>
     public TimeSpan StatusInterval { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>How often the agent asks the engine which key to seal to (also at every connect). A rotated engine key
+    /// reaches the agent within this time; <c>siem keys retire</c> waits for every agent to have switched.</summary>
+    public TimeSpan KeyCheckInterval { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Operational messages (never key material, never record contents).</summary>
     public Action<string> Log { get; init; } = _ => { };
 }

@@ -17,8 +17,7 @@ namespace Siem.Collectors.Agent;
 internal sealed class AgentPipeline(
     IReadOnlyList<ILogSource> sources,
     ParserPipeline parser,
-    EnvelopeSealer sealer,
-    BatchSequence sequence,
+    AgentSealer sealer,
     BatchShipper shipper,
     BatchOptions options,
     string subject,
@@ -98,7 +97,7 @@ internal sealed class AgentPipeline(
     private async Task CutAsync(BatchBuilder builder, CancellationToken cancellationToken)
     {
         // A batch without records only carries checkpoints forward; it takes no sequence number and is never published.
-        var envelope = builder.Records > 0 ? sealer.Seal(sequence.Next(), builder.Plaintext) : null;
+        var envelope = builder.Records > 0 ? sealer.SealNext(builder.Plaintext) : null;
         var (records, marks) = builder.Take();
         await shipper.SendAsync(new OutgoingBatch(subject, envelope, records, marks), cancellationToken).ConfigureAwait(false);
     }

@@ -22,6 +22,10 @@ public sealed record AgentStatus
     public long SpoolBatches { get; init; }
     public ulong NextBatchSeq { get; init; }
 
+    /// <summary>The engine key new batches are sealed to, and why the last check with the engine failed (null = it worked).</summary>
+    public string EngineKeyId { get; init; } = "";
+    public string? KeyProblem { get; init; }
+
     /// <summary>The agent process itself, so an operator (and <c>siem bench agent</c>) sees what it costs the host.</summary>
     public long CpuMs { get; init; }
     public long RssBytes { get; init; }

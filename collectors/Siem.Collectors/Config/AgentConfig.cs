@@ -27,6 +27,9 @@ public sealed record AgentConfig
     public ShipperOptions Delivery { get; init; } = ShipperOptions.Default;
     public TimeSpan StatusInterval { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>How often the running agent asks the engine which key to seal to (a rotated engine key arrives within it).</summary>
+    public TimeSpan KeyCheckInterval { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Never print the password or token.</summary>
     public override string ToString() => $"AgentConfig(state_dir={StateDir}, servers={string.Join(',', Servers)}, sources={Sources.Count})";
 }

@@ -45,12 +45,13 @@ public static partial class AgentConfigLoader
         r.OnlyKeys(root, "", "agent", "servers", "sources", "parser", "batch", "spool", "delivery", "status_interval_ms");
 
         var agent = r.Map(r.Required(root, "agent", ""), "agent");
-        r.OnlyKeys(agent, "agent", "id", "tenant", "state_dir");
+        r.OnlyKeys(agent, "agent", "id", "tenant", "state_dir", "key_check_interval_s");
         var config = new AgentConfig
         {
             AgentId = r.OptionalId(agent, "id", "agent"),
             Tenant = r.OptionalId(agent, "tenant", "agent"),
             StateDir = r.PathValue(r.Required(agent, "state_dir", "agent"), "agent.state_dir"),
+            KeyCheckInterval = TimeSpan.FromSeconds(r.PositiveInt(agent, "key_check_interval_s", "agent", 300, max: 86400)),
         };
 
         if (r.Optional(root, "servers") is { } serversNode)

@@ -106,6 +106,7 @@ internal sealed partial class BatchShipper
         IReadOnlyList<CommitMark>? marks;
         lock (_gate) _marks.Remove(head.Entry.Envelope.BatchSeq, out marks);
         if (acked && !head.Entry.IsMarksOnly) _metrics.Acked(head.Entry.RecordCount);
+        if (!head.Entry.IsMarksOnly) Interlocked.Exchange(ref _completedThrough, head.Entry.Envelope.BatchSeq);
         // Commit before advancing: a crash in between re-sends a batch (deduplicated), never loses a checkpoint.
         foreach (var mark in marks ?? [])
         {

@@ -46,6 +46,11 @@ internal sealed partial class BatchShipper : IAsyncDisposable
     /// <summary>Per source key, the resume offset up to which lines are already in unacknowledged spooled batches (from before a restart).</summary>
     public IReadOnlyDictionary<string, long> Coverage { get; }
 
+    /// <summary>The highest batch sequence acknowledged (or given up) in this run; acks complete in order, so every
+    /// batch still unacknowledged has a higher one. 0 before the first.</summary>
+    public ulong CompletedThrough => Interlocked.Read(ref _completedThrough);
+    private ulong _completedThrough;
+
     public long SpoolBytes { get { lock (_gate) return _spool.PendingBytes; } }
     public long SpoolBatches { get { lock (_gate) return _spool.PendingBatches; } }
 

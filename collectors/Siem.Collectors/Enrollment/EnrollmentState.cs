@@ -7,17 +7,24 @@ namespace Siem.Collectors.Enrollment;
 
 /// <summary>
 /// What enrollment left in the agent's state dir: <c>identity.json</c> (the Ed25519 key, 0600) and
-/// <c>enrollment.json</c> (the engine key to seal to, its id, and the subject to publish on).
+/// <c>enrollment.json</c> (the engine key to seal to, its id, and the subject to publish on). A running agent replaces
+/// the engine key when the engine announces a rotation, and remembers the keys its spooled batches may still use
+/// (<see cref="PendingEngineKeys"/>).
 /// </summary>
 public sealed record EnrollmentState(
     [property: JsonPropertyName("agent_id")] string AgentId,
     [property: JsonPropertyName("tenant")] string Tenant,
     [property: JsonPropertyName("engine_key_id")] string EngineKeyId,
     [property: JsonPropertyName("engine_public_key")] string EnginePublicKey,
-    [property: JsonPropertyName("subject")] string Subject)
+    [property: JsonPropertyName("subject")] string Subject,
+    [property: JsonPropertyName("pending_engine_keys")] IReadOnlyList<PendingEngineKey>? PendingEngineKeys = null)
 {
     public const string IdentityFile = "identity.json";
     public const string StateFile = "enrollment.json";
+
+    /// <summary>Written by <c>siem-agent rotate-key</c> before the engine confirms the new identity key; replaces
+    /// <see cref="IdentityFile"/> once it did (a retry after a lost reply reuses it).</summary>
+    public const string NextIdentityFile = "identity.next.json";
 
     public byte[] EnginePublicKeyBytes => Convert.FromBase64String(EnginePublicKey);
 

@@ -9,11 +9,14 @@ namespace Siem.Core.Envelope;
 /// <summary>
 /// Engine side: checks and opens one envelope. Order: headers → agent known and not revoked → key id known →
 /// signature over canonical header + body (Ed25519ph, or pure Ed25519 for the legacy algorithm) → AES-GCM. Never throws for bad input; every failure is a
-/// result with a reason (the engine quarantines it). Thread-safe.
+/// result with a reason (the engine quarantines it). Thread-safe. Follows key changes while it runs: the engine keys are
+/// swapped with <see cref="UseEngineKeys"/>, and a signature that fails against the cached agent record is tried again
+/// after re-reading the registry (the agent may have rotated its identity key through another engine). An identity
+/// key a rotation replaced still verifies until the record's <see cref="AgentRecord.PreviousKeyValidUntil"/>.
 /// </summary>
 public sealed class EnvelopeOpener
 {
-    private readonly IReadOnlyDictionary<string, EngineKeyPair> _keys;
+    private IReadOnlyDictionary<string, EngineKeyPair> _keys;
     private readonly AgentRegistry _registry;
 
     public EnvelopeOpener(IReadOnlyDictionary<string, EngineKeyPair> engineKeysById, AgentRegistry registry)
@@ -27,6 +30,20 @@ public sealed class EnvelopeOpener
     /// <summary>Server signing keys (by key id) whose re-sealed batches are accepted (see <see cref="EnvelopeResealer"/>);
     /// empty = only agent-signed batches.</summary>
     public IReadOnlyDictionary<string, byte[]> Resealers { get; init; } = new Dictionary<string, byte[]>();
+
+    /// <summary>When a replaced identity key stops verifying.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>Asked when a batch names a key this opener does not hold: true when the keys were reloaded (through
+    /// <see cref="UseEngineKeys"/>), so a key another engine announced a moment ago opens here too.</summary>
+    public Func<bool>? ReloadEngineKeys { get; init; }
+
+    /// <summary>The engine keys batches may be sealed to from now on (after <c>siem keys rotate</c> or <c>retire</c>).</summary>
+    public void UseEngineKeys(IReadOnlyDictionary<string, EngineKeyPair> engineKeysById)
+    {
+        ArgumentNullException.ThrowIfNull(engineKeysById);
+        Volatile.Write(ref _keys, engineKeysById);
+    }
 
     public EnvelopeOpenResult Open(Func<string, string?> header, ReadOnlySpan<byte> body)
     {
@@ -53,7 +70,8 @@ public sealed class EnvelopeOpener
             return EnvelopeOpenResult.Fail(EnvelopeFailure.UnknownAgent, $"agent '{agentId}' is not enrolled", agentId, seq);
         if (agent.Revoked)
             return EnvelopeOpenResult.Fail(EnvelopeFailure.RevokedAgent, $"agent '{agentId}' was revoked", agentId, seq, agent.Tenant);
-        if (!_keys.TryGetValue(keyId!, out var engineKey))
+        if (!Volatile.Read(ref _keys).TryGetValue(keyId!, out var engineKey)
+            && !(ReloadEngineKeys?.Invoke() == true && Volatile.Read(ref _keys).TryGetValue(keyId!, out engineKey)))
             return EnvelopeOpenResult.Fail(EnvelopeFailure.UnknownKey, $"engine key '{keyId}' is not held by this engine", agentId, seq, agent.Tenant);
         if (body.Length < EnvelopeFormat.Overhead)
             return EnvelopeOpenResult.Fail(EnvelopeFailure.Malformed, $"body has {body.Length} bytes, less than the {EnvelopeFormat.Overhead}-byte minimum", agentId, seq, agent.Tenant);
@@ -68,15 +86,29 @@ public sealed class EnvelopeOpener
             if (!ServerSigningKey.Verify(serverKey, EnvelopeResealer.SignedMessage(header0, body[..signed]), body[signed..].ToArray()))
                 return EnvelopeOpenResult.Fail(EnvelopeFailure.BadSignature, $"re-seal signature does not verify with server key '{resealer}'", agentId, seq, agent.Tenant);
         }
-        else if (!VerifySignature(alg!, agent.SigningPublicKey, header0, body))
+        else if (VerifyAgentSignature(alg!, agent, header0, body) is { } refusal)
         {
-            return EnvelopeOpenResult.Fail(EnvelopeFailure.BadSignature, "signature does not verify with the agent's enrolled key", agentId, seq, agent.Tenant);
+            // Rotated through another engine since this one read the registry? Re-read it once, then decide.
+            _registry.Refresh();
+            if (!_registry.TryGet(agentId!, out var fresh) || ReferenceEquals(fresh, agent) || fresh.Revoked || VerifyAgentSignature(alg!, fresh, header0, body) is { } again)
+                return EnvelopeOpenResult.Fail(EnvelopeFailure.BadSignature, refusal, agentId, seq, agent.Tenant);
         }
 
         var plaintext = Decrypt(engineKey, header0, body);
         return plaintext == null
             ? EnvelopeOpenResult.Fail(EnvelopeFailure.DecryptFailed, $"decryption with engine key '{keyId}' failed", agentId, seq, agent.Tenant)
             : new EnvelopeOpenResult(true, EnvelopeFailure.None, agentId, seq, plaintext, null) { Tenant = agent.Tenant };
+    }
+
+    /// <summary>Null when the agent's current key (or its replaced key, within the grace period) made the signature; else why not.</summary>
+    private string? VerifyAgentSignature(string alg, AgentRecord agent, byte[] canonicalHeader, ReadOnlySpan<byte> body)
+    {
+        if (VerifySignature(alg, agent.SigningPublicKey, canonicalHeader, body)) return null;
+        if (agent.PreviousSigningPublicKey is not { } previous || !VerifySignature(alg, previous, canonicalHeader, body))
+            return "signature does not verify with the agent's enrolled key";
+        return agent.PreviousKeyValidUntil is { } until && Clock.GetUtcNow() < until
+            ? null
+            : $"signed with the agent's replaced identity key, accepted only until {agent.PreviousKeyValidUntil:u} (siem-agent rotate-key)";
     }
 
     private static bool VerifySignature(string alg, byte[] publicKey, byte[] canonicalHeader, ReadOnlySpan<byte> body)

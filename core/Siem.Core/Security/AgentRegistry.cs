@@ -36,7 +36,7 @@ public sealed class AgentRegistry
     }
 
     /// <summary>Registers (or re-registers) an agent. Re-enrolling a revoked agent id is refused: revocation is final for an id.</summary>
-    public AgentRecord Register(string agentId, byte[] signingPublicKey, string tenant, string? hostName = null)
+    public AgentRecord Register(string agentId, byte[] signingPublicKey, string tenant, string? hostName = null, string? engineKeyId = null)
     {
         AgentIdValidator.Validate(agentId);
         AgentIdValidator.Validate(tenant, "tenant");
@@ -47,7 +47,7 @@ public sealed class AgentRegistry
             RefreshIfChanged();
             if (_agents.TryGetValue(agentId, out var existing) && existing.Revoked)
                 throw new InvalidOperationException($"agent '{agentId}' is revoked; enroll it under a new agent id");
-            var record = new AgentRecord(agentId, tenant, [.. signingPublicKey], DateTimeOffset.UtcNow, HostName: hostName);
+            var record = new AgentRecord(agentId, tenant, [.. signingPublicKey], DateTimeOffset.UtcNow, HostName: hostName) { EngineKeyId = engineKeyId };
             var next = new Dictionary<string, AgentRecord>(_agents, StringComparer.Ordinal) { [agentId] = record };
             Persist(next);
             _agents = next;
@@ -56,20 +56,67 @@ public sealed class AgentRegistry
     }
 
     /// <summary>Marks an agent revoked: its envelopes fail to open from now on. False if the id is unknown.</summary>
-    public bool Revoke(string agentId)
+    public bool Revoke(string agentId) =>
+        Update(agentId, existing => existing.Revoked ? existing : existing with { Revoked = true, RevokedAt = DateTimeOffset.UtcNow }) != null;
+
+    /// <summary>
+    /// Replaces the agent's identity key (<c>siem-agent rotate-key</c>); the replaced key still verifies batches until
+    /// <paramref name="previousValidUntil"/>. Repeating the same rotation changes nothing (the agent may retry after a lost reply).
+    /// </summary>
+    public AgentRecord RotateSigningKey(string agentId, byte[] newSigningPublicKey, DateTimeOffset previousValidUntil)
+    {
+        ArgumentNullException.ThrowIfNull(newSigningPublicKey);
+        if (newSigningPublicKey.Length != 32) throw new ArgumentException("an Ed25519 public key has 32 bytes", nameof(newSigningPublicKey));
+        return Update(agentId, existing =>
+        {
+            if (existing.Revoked) throw new InvalidOperationException($"agent '{agentId}' is revoked");
+            if (existing.SigningPublicKey.AsSpan().SequenceEqual(newSigningPublicKey)) return existing;
+            return existing with
+            {
+                SigningPublicKey = [.. newSigningPublicKey],
+                PreviousSigningPublicKey = existing.SigningPublicKey,
+                PreviousKeyValidUntil = previousValidUntil,
+                SigningKeyRotatedAt = DateTimeOffset.UtcNow,
+            };
+        }) ?? throw new KeyNotFoundException($"agent '{agentId}' is not enrolled");
+    }
+
+    /// <summary>
+    /// Records which engine keys an agent seals to (its report, signed by it). The file is rewritten only when that
+    /// changed, and a report older than the recorded one is ignored (a replayed or late message). False if unknown.
+    /// </summary>
+    public bool ReportEngineKeys(string agentId, string sealingKeyId, IReadOnlyList<string> pendingKeyIds, DateTimeOffset reportedAt)
+    {
+        var pending = pendingKeyIds.Where(k => k != sealingKeyId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        return Update(agentId, existing =>
+        {
+            if (existing.EngineKeyReportedAt is { } last && reportedAt < last) return existing;
+            if (existing.EngineKeyId == sealingKeyId && (existing.PendingEngineKeyIds ?? []).SequenceEqual(pending, StringComparer.Ordinal)) return existing;
+            return existing with { EngineKeyId = sealingKeyId, PendingEngineKeyIds = pending, EngineKeyReportedAt = reportedAt };
+        }) != null;
+    }
+
+    /// <summary>Re-reads the file if another process changed it (engines call this now and then to see key rotations made elsewhere).</summary>
+    public void Refresh()
+    {
+        if (_path == null) return;
+        lock (_gate) RefreshIfChanged(forWrite: false);
+    }
+
+    /// <summary>Applies <paramref name="change"/> to the agent's record and persists it unless it returned the same
+    /// record; null when the agent is unknown.</summary>
+    private AgentRecord? Update(string agentId, Func<AgentRecord, AgentRecord> change)
     {
         lock (_gate)
         {
             RefreshIfChanged();
-            if (!_agents.TryGetValue(agentId, out var existing)) return false;
-            if (existing.Revoked) return true;
-            var next = new Dictionary<string, AgentRecord>(_agents, StringComparer.Ordinal)
-            {
-                [agentId] = existing with { Revoked = true, RevokedAt = DateTimeOffset.UtcNow },
-            };
+            if (!_agents.TryGetValue(agentId, out var existing)) return null;
+            var changed = change(existing);
+            if (ReferenceEquals(changed, existing)) return existing;
+            var next = new Dictionary<string, AgentRecord>(_agents, StringComparer.Ordinal) { [agentId] = changed };
             Persist(next);
             _agents = next;
-            return true;
+            return changed;
         }
     }
 

@@ -27,6 +27,18 @@ public sealed class EngineKeyRing
 
     public static string CurrentPath(string dataDir) => Path.Combine(dataDir, "engine", "engine-key.json");
 
+    /// <summary>
+    /// What changes when <c>siem keys rotate</c> or <c>retire</c> ran (the current key file's write time and the earlier
+    /// keys' names): running engines compare it now and then and <see cref="Open"/> the ring again when it differs.
+    /// </summary>
+    public static string Fingerprint(string dataDir)
+    {
+        var current = new FileInfo(CurrentPath(dataDir));
+        var previousDir = Path.Combine(dataDir, "engine", "engine-keys");
+        IEnumerable<string?> previous = Directory.Exists(previousDir) ? Directory.GetFiles(previousDir, "*.json").Select(Path.GetFileName).Order(StringComparer.Ordinal) : [];
+        return $"{(current.Exists ? current.LastWriteTimeUtc.Ticks : 0)}|{string.Join(',', previous)}";
+    }
+
     private string PreviousDir => Path.Combine(_engineDir, "engine-keys");
 
     /// <summary>The ring under <paramref name="dataDir"/>; a first current key is created when there is none (<paramref name="created"/> true).</summary>

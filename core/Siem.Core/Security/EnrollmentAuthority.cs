@@ -12,10 +12,17 @@ namespace Siem.Core.Security;
 public sealed class EnrollmentAuthority
 {
     private readonly AgentRegistry _registry;
-    private readonly EngineKeyPair _currentKey;
+    private readonly Func<EngineKeyPair> _currentKey;
     private readonly byte[][] _tokenHashes;
 
     public EnrollmentAuthority(AgentRegistry registry, EngineKeyPair currentKey, IEnumerable<string> enrollmentTokens)
+        : this(registry, () => currentKey, enrollmentTokens)
+    {
+        ArgumentNullException.ThrowIfNull(currentKey);
+    }
+
+    /// <param name="currentKey">The engine's current key as it is now (a rotation changes it while the engine runs).</param>
+    public EnrollmentAuthority(AgentRegistry registry, Func<EngineKeyPair> currentKey, IEnumerable<string> enrollmentTokens)
     {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(currentKey);
@@ -53,8 +60,9 @@ public sealed class EnrollmentAuthority
             if (!existing.SigningPublicKey.AsSpan().SequenceEqual(key))
                 return new(false, $"agent id '{request.AgentId}' is already enrolled with a different key; revoke it first or choose another id");
         }
-        _registry.Register(request.AgentId, key, request.Tenant, request.HostName);
-        return new(true, null, _currentKey.KeyId, Convert.ToBase64String(_currentKey.AgreementPublicKey), EnrollmentMessages.EventsSubject(request.Tenant, request.AgentId));
+        var current = _currentKey();
+        _registry.Register(request.AgentId, key, request.Tenant, request.HostName, current.KeyId);
+        return new(true, null, current.KeyId, Convert.ToBase64String(current.AgreementPublicKey), EnrollmentMessages.EventsSubject(request.Tenant, request.AgentId));
     }
 
     private bool TokenMatches(string token)

@@ -42,9 +42,9 @@ public static class EnrollmentMessages
         }
     }
 
-    /// <summary>Request and Response only (source-generated, see <see cref="SecurityJson"/>).</summary>
+    /// <summary>The enrollment and key messages (source-generated, see <see cref="SecurityJson"/>).</summary>
     private static JsonTypeInfo<T> TypeInfo<T>() => SecurityJson.Default.GetTypeInfo(typeof(T)) as JsonTypeInfo<T>
-        ?? throw new ArgumentException($"{typeof(T).Name} is not an enrollment message", nameof(T));
+        ?? throw new ArgumentException($"{typeof(T).Name} is not an enrollment or key message", nameof(T));
 
     public static string EventsSubject(string tenant, string agentId) => $"siem.events.{tenant}.{agentId}";
 

@@ -19,6 +19,12 @@ public sealed class EnrollmentResponder : IAsyncDisposable
     private Task? _loop;
 
     public EnrollmentResponder(NatsConnection connection, AgentRegistry registry, EngineKeyPair currentKey, IEnumerable<string> enrollmentTokens, Action<string>? log = null)
+        : this(connection, registry, () => currentKey, enrollmentTokens, log)
+    {
+    }
+
+    /// <param name="currentKey">The engine key agents enrolling now get (it changes with <c>siem keys rotate</c>).</param>
+    public EnrollmentResponder(NatsConnection connection, AgentRegistry registry, Func<EngineKeyPair> currentKey, IEnumerable<string> enrollmentTokens, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         _connection = connection;

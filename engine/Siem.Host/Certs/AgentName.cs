@@ -28,6 +28,9 @@ internal readonly record struct AgentName(string Tenant, string Id)
     public string EventsSubject => EnrollmentMessages.EventsSubject(Tenant, Id);
 
     /// <summary>The reply-inbox prefix the agent must use (<c>NatsOpts.InboxPrefix</c>); its permissions allow only this.</summary>
+    /// <summary>The agent's key requests (which engine key to seal to, identity rotation).</summary>
+    public string KeysSubjects => AgentKeyMessages.AgentSubjects(Tenant, Id);
+
     public string InboxPrefix => EnrollmentMessages.AgentInboxPrefix(Tenant, Id);
 
     public override string ToString() => $"{Tenant}/{Id}";

@@ -5,7 +5,8 @@ namespace Siem.Host.Certs;
 
 /// <summary>
 /// Renders the nats-server <c>accounts</c> block: one account <c>SIEM</c> with JetStream, the engine's NKey user and
-/// one NKey user per agent. Agents may publish only their own events subject and the enrollment request, and read
+/// one NKey user per agent. Agents may publish only their own events subject, the enrollment request and their own key
+/// requests (<c>siem.keys.&lt;tenant&gt;.&lt;id&gt;.*</c>: which engine key to seal to, identity rotation), and read
 /// only their own reply inbox — no <c>$JS.API</c>, so no agent can read the raw stream or another agent's replies.
 /// The engine (every <c>siem serve</c> role) drives JetStream, acks, and publishes alerts, lineage and quarantine.
 /// </summary>
@@ -35,8 +36,8 @@ internal static class NatsAuthConfig
             ", permissions: {
                       # siem.events.>: a purge re-publishes a batch rewritten without the purged person's records
                       publish: { allow: ["$JS.API.>", "$JS.ACK.>", "$KV.>", "siem.events.>", "siem.alerts.>", "siem.lineage.>", "siem.quarantine.>", "siem.corr.>"] }
-                      subscribe: { allow: ["siem.enroll", "siem.alerts.>", "siem.lineage.>", "siem.corr.p.*.probe.*", "_INBOX.>"] }
-                      # replies to enrollment requests go to the requesting agent's inbox
+                      subscribe: { allow: ["siem.enroll", "siem.keys.>", "siem.alerts.>", "siem.lineage.>", "siem.corr.p.*.probe.*", "_INBOX.>"] }
+                      # replies to enrollment and key requests go to the requesting agent's inbox
                       allow_responses: true
                   } }
 
@@ -45,7 +46,7 @@ internal static class NatsAuthConfig
         {
             sb.Append($"      # agent {agent}\n");
             sb.Append($"      {{ nkey: \"{publicKey}\", permissions: {{\n");
-            sb.Append($"          publish: {{ allow: [\"{agent.EventsSubject}\", \"siem.enroll\"] }}\n");
+            sb.Append($"          publish: {{ allow: [\"{agent.EventsSubject}\", \"siem.enroll\", \"{agent.KeysSubjects}\"] }}\n");
             sb.Append($"          subscribe: {{ allow: [\"{agent.InboxPrefix}.>\"] }}\n");
             sb.Append("      } }\n");
         }

@@ -4,8 +4,8 @@ using Siem.Nats.JetStream;
 
 namespace Siem.Engine.Tests.Certs;
 
-/// <summary>The generated accounts config on a real nats-server 2.9: agents publish only their own subject and
-/// request enrollment; only the engine reads the raw stream.</summary>
+/// <summary>The generated accounts config on a real nats-server 2.9: agents publish only their own subject, request
+/// enrollment and make key requests on their own key subjects; only the engine reads the raw stream.</summary>
 public sealed class NatsPermissionTests(SecuredNats nats) : IClassFixture<SecuredNats>
 {
     private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token;
@@ -145,6 +145,34 @@ public sealed class NatsPermissionTests(SecuredNats nats) : IClassFixture<Secure
 
         Assert.Equal("enrolled"u8.ToArray(), reply.Data.ToArray());
         await responder;
+    }
+
+    [Fact]
+    public async Task An_agent_may_make_key_requests_on_its_own_subject_only_and_receives_the_engines_reply()
+    {
+        var ct = Timeout();
+        await using var engine = new NatsConnection(nats.EngineOpts());
+        await using var agent = new NatsConnection(nats.AgentOpts(SecuredNats.Web02));
+        await SecuredNats.ConnectAsync(engine, ct);
+        await SecuredNats.ConnectAsync(agent, ct);
+        await using var keys = await engine.SubscribeAsync("siem.keys.>", cancellationToken: ct);
+        await engine.PingAsync(ct);
+        var responder = Task.Run(async () =>
+        {
+            var request = await keys.Msgs.ReadAsync(ct);
+            Assert.Equal("siem.keys.acme.web-02.engine", request.Subject);
+            await engine.PublishAsync(request.ReplyTo!, "current key"u8.ToArray(), cancellationToken: ct);
+        }, ct);
+
+        var reply = await agent.RequestAsync("siem.keys.acme.web-02.engine", "signed request"u8.ToArray(), cancellationToken: ct);
+        Assert.Equal("current key"u8.ToArray(), reply.Data.ToArray());
+        await responder;
+
+        // Asking (or rotating) as another agent is refused by the broker before any engine sees it.
+        var errors = CollectErrors(agent);
+        await agent.PublishAsync("siem.keys.acme.web-01.rotate", "forged"u8.ToArray(), cancellationToken: ct);
+        var error = await errors.Reader.ReadAsync(ct);
+        Assert.Contains("Permissions Violation for Publish to \"siem.keys.acme.web-01.rotate\"", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -62,11 +62,43 @@ public sealed class KeyRotationTests : IDisposable
         Assert.Equal("[]", Encoding.UTF8.GetString(oldOpened.Plaintext!));
 
         Assert.Equal(1, KeysCommand.Run(_dir, TextWriter.Null, TextWriter.Null, "retire", after.Current.KeyId)); // the current key cannot be retired
-        Assert.Equal(0, KeysCommand.Run(_dir, TextWriter.Null, TextWriter.Null, "retire", before.Current.KeyId));
+        // agent-1 never reported which key it seals to (registered before agents reported it): retiring needs --force.
+        var refusal = new StringWriter();
+        Assert.Equal(1, KeysCommand.Run(_dir, TextWriter.Null, refusal, "retire", before.Current.KeyId));
+        Assert.Contains("agent-1 (has not reported its key)", refusal.ToString(), StringComparison.Ordinal);
+        Assert.Equal(0, KeysCommand.Run(_dir, TextWriter.Null, TextWriter.Null, "retire", before.Current.KeyId, force: true));
         var (retired, _) = EngineRole.LoadIdentity(_dir, _ => { });
         var reopened = new EnvelopeOpener(retired.ById, registry);
         Assert.Equal(EnvelopeFailure.UnknownKey, Open(reopened, oldBatch).Failure);
         Assert.True(Open(reopened, newBatch).Ok);
         Assert.False(File.Exists(Path.Combine(_dir, "engine", "engine-keys", before.Current.KeyId + ".json")));
+    }
+
+    [Fact]
+    public void A_batch_sealed_to_a_key_this_engine_has_not_loaded_yet_reloads_the_keys_and_opens()
+    {
+        var (keys, registry) = EngineRole.LoadIdentity(_dir, _ => { });
+        var agent = AgentIdentity.Create("agent-1");
+        registry.Register(agent.AgentId, agent.SigningPublicKey, "t1");
+        var log = new List<string>();
+        var live = new Siem.Engine.Control.LiveEngineKeys(_dir, keys, registry, log.Add);
+        EnvelopeOpener opener = null!;
+        opener = new EnvelopeOpener(keys.ById, registry) { ReloadEngineKeys = live.Refresh };
+        live.Changed += ring => opener.UseEngineKeys(ring.ById);
+
+        // Another process rotated (another engine already announces the new key); this engine's timer has not run yet.
+        Assert.Equal(0, KeysCommand.Run(_dir, TextWriter.Null, TextWriter.Null, "rotate", null));
+        var rotated = EngineKeyRing.Open(_dir, out _).Current;
+        var batch = new EnvelopeSealer(agent, rotated.AgreementPublicKey, rotated.KeyId).Seal(1, Encoding.UTF8.GetBytes("[]"));
+
+        var opened = Open(opener, batch);
+
+        Assert.True(opened.Ok, opened.Detail);
+        Assert.Equal(rotated.KeyId, live.Ring.Current.KeyId);
+        Assert.Equal($"engine keys changed: {rotated.KeyId} is current (was {keys.Current.KeyId}); still accepted: {keys.Current.KeyId}", Assert.Single(log));
+        // A key nobody holds stays unknown (and costs one more look at the files, not a reload).
+        var stranger = EngineKeyPair.Create();
+        Assert.Equal(EnvelopeFailure.UnknownKey, Open(opener, new EnvelopeSealer(agent, stranger.AgreementPublicKey, stranger.KeyId).Seal(2, Encoding.UTF8.GetBytes("[]"))).Failure);
+        Assert.Single(log);
     }
 }

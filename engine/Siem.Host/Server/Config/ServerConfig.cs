@@ -63,6 +63,9 @@ internal sealed record ServerConfig
     /// <summary>Tokens agents may enroll with (from an environment variable or a 0600 file); empty = enrollment closed.</summary>
     public IReadOnlyList<string> EnrollmentTokens { get; init; } = [];
 
+    /// <summary>How long an agent's replaced identity key still verifies its batches after <c>siem-agent rotate-key</c>.</summary>
+    public TimeSpan AgentKeyGrace { get; init; } = TimeSpan.FromDays(1);
+
     /// <summary>Top-level sections owned by roles (see <see cref="ServerRoles"/>), validated by the role.</summary>
     public IReadOnlyDictionary<string, ConfigSection> Sections { get; init; } = new Dictionary<string, ConfigSection>();
 

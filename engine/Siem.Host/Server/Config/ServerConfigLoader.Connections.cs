@@ -73,7 +73,8 @@ internal static partial class ServerConfigLoader
     private static ServerConfig ReadEnrollment(ConfigSection? enrollment, ServerConfig config, Func<string, string?> env)
     {
         if (enrollment == null) return config;
-        enrollment.OnlyKeys("tokens_env", "tokens_file");
+        enrollment.OnlyKeys("tokens_env", "tokens_file", "agent_key_grace_s");
+        config = config with { AgentKeyGrace = TimeSpan.FromSeconds(enrollment.PositiveInt("agent_key_grace_s", (long)config.AgentKeyGrace.TotalSeconds, max: 90 * 86400)) };
         var tokens = new List<string>();
         if (enrollment.String("tokens_env") is { } variable)
         {

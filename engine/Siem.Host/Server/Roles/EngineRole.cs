@@ -14,11 +14,15 @@ namespace Siem.Host.Server.Roles;
 /// The <c>engine</c> role: answers agent enrollment (when tokens are configured), consumes the event stream through the
 /// shared durable consumer, verifies, detects, indexes, acks, and delivers new alerts to the configured channels in the
 /// background from the alerts stream (durable: a crash leaves undelivered alerts for the next start), and applies rule
-/// changes and agent revocations made through the API live (<see cref="LiveChanges"/>). Several processes with this role share the work.
+/// changes and agent revocations made through the API live (<see cref="LiveChanges"/>), and key rotations
+/// (<see cref="LiveEngineKeys"/>). It answers agents' key requests (<see cref="AgentKeyResponder"/>). Several processes with this role share the work.
 /// </summary>
 internal sealed partial class EngineRole : IServerRole
 {
     public string Name => "engine";
+
+    /// <summary>How often the key files and the agent registry are checked for changes made by other processes.</summary>
+    private static readonly TimeSpan KeyCheckInterval = TimeSpan.FromSeconds(2);
 
     public async Task RunAsync(ServerContext context, CancellationToken cancellationToken)
     {
@@ -27,11 +31,15 @@ internal sealed partial class EngineRole : IServerRole
         await JetStreamSetUp.RetryAsync(() => EngineStreams.EnsureAsync(context.JetStream, config.NatsReplicas, cancellationToken), Info, cancellationToken).ConfigureAwait(false);
 
         var (keys, registry) = LoadIdentity(config.DataDir, Info);
+        // Keys change while the engine runs (siem keys rotate|retire, agents rotating their identity through any engine).
+        var liveKeys = new LiveEngineKeys(config.DataDir, keys, registry, Info);
         await using var responder = config.EnrollmentTokens.Count > 0
-            ? new EnrollmentResponder(context.Nats, registry, keys.Current, config.EnrollmentTokens, Info)
+            ? new EnrollmentResponder(context.Nats, registry, () => liveKeys.Ring.Current, config.EnrollmentTokens, Info)
             : null;
         if (responder != null) await responder.StartAsync(cancellationToken).ConfigureAwait(false);
         else Info("enrollment closed (no enrollment.tokens_env/tokens_file); agents already enrolled keep working");
+        await using var keyRequests = new AgentKeyResponder(context.Nats, new Siem.Core.Security.AgentKeyAuthority(registry, () => liveKeys.Ring, config.AgentKeyGrace), Info);
+        await keyRequests.StartAsync(cancellationToken).ConfigureAwait(false);
 
         // Scale-out: correlation matches go to the engines owning their partitions instead of windows in this process.
         var router = config.ScaleOut is { } scaleOut ? new CorrelationRouter(context.JetStream, scaleOut.Partitions, scaleOut.ServerMapping) : null;
@@ -68,7 +76,9 @@ internal sealed partial class EngineRole : IServerRole
         var opener = new EnvelopeOpener(keys.ById, registry)
         {
             Resealers = new Dictionary<string, byte[]> { [serverKey.KeyId] = serverKey.PublicKey },
+            ReloadEngineKeys = liveKeys.Refresh,
         };
+        liveKeys.Changed += ring => opener.UseEngineKeys(ring.ById);
         var pipeline = new EventPipeline(context.Nats, index, opener, sequences, detector, new EngineOptions
         {
             Durable = config.Durable,
@@ -100,8 +110,9 @@ internal sealed partial class EngineRole : IServerRole
             partitions?.Forget(forget);
         };
         var watching = Task.Run(() => live.RunAsync(rulesAt, rules.Refresh, id => ApplyRevocation(registry, id, Info), cancellationToken), CancellationToken.None);
+        var watchingKeys = Task.Run(() => liveKeys.RunAsync(KeyCheckInterval, cancellationToken), CancellationToken.None);
         await pipeline.RunAsync(cancellationToken).ConfigureAwait(false);
-        await watching.ConfigureAwait(false);
+        await Task.WhenAll(watching, watchingKeys).ConfigureAwait(false);
         var s = pipeline.Stats;
         Info($"stopped: {s.EventsIndexed} events indexed, {s.MessagesAcked} messages acked, {s.Quarantined} quarantined, {s.AlertsRaised} alerts");
         if (delivery != null)
