@@ -35,6 +35,7 @@ public sealed partial class AgentHost
             if (connected && DateTimeOffset.UtcNow >= nextCheck)
             {
                 string? problem = null;
+                var refused = false;
                 try
                 {
                     var switched = await CheckEngineKeyAsync().ConfigureAwait(false);
@@ -43,6 +44,7 @@ public sealed partial class AgentHost
                 }
                 catch (EnrollmentException e)
                 {
+                    refused = true;
                     problem = e.Code == AgentKeyMessages.Codes.KeyRetired
                         ? $"{e.Message}. New batches are quarantined by the engine until this agent is enrolled again."
                         : e.Message;
@@ -60,7 +62,8 @@ public sealed partial class AgentHost
                 KeyProblem = problem;
                 if (problem != null && problem != lastLogged)
                 {
-                    Metrics.Error();
+                    // A refusal is an error; no answer is not (an engine without the key service, or down): the agent keeps its key.
+                    if (refused) Metrics.Error();
                     _options.Log(problem);
                 }
                 lastLogged = problem;

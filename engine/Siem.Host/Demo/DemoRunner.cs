@@ -125,6 +125,8 @@ internal sealed partial class DemoRunner
         var token = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
         await using var responder = new EnrollmentResponder(connection, registry, key, [token], m => Err($"engine: {m}"));
         await responder.StartAsync(cancellationToken).ConfigureAwait(false);
+        await using var keyRequests = new AgentKeyResponder(connection, new AgentKeyAuthority(registry, () => keys, TimeSpan.FromDays(1)), m => Err($"engine: {m}"));
+        await keyRequests.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var agentDir = Path.Combine(dataDir, "agent");
         await using (var enrollConnection = new NatsConnection(NatsOpts.Default with { Servers = [url], Name = "siem-agent-enroll" }))
