@@ -12,7 +12,8 @@ namespace Siem.Api.Purges;
 /// (measured from when the last good renewal was sent) gives the claim up at once — before the server lets anyone else
 /// take it — and stops its run, which is resumable.
 /// </summary>
-public sealed class NatsPurgeClaims(NatsJSContext jetStream, string holder, TimeSpan? lease = null) : IPurgeClaims
+/// <param name="replicas">Copies of the bucket when this creates it (<c>nats.replicas</c>: 3 on a 3-node cluster).</param>
+public sealed class NatsPurgeClaims(NatsJSContext jetStream, string holder, TimeSpan? lease = null, int replicas = 1) : IPurgeClaims
 {
     public const string Bucket = "SIEM_PURGE_CLAIMS";
 
@@ -31,6 +32,7 @@ public sealed class NatsPurgeClaims(NatsJSContext jetStream, string holder, Time
             Description = "siem: which API process runs each purge job (a lease its holder renews)",
             History = 1,
             Ttl = _lease,
+            Replicas = replicas,
         }, cancellationToken).ConfigureAwait(false);
         string key = "job." + jobId;
         long sent = Environment.TickCount64;

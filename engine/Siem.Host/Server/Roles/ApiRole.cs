@@ -150,7 +150,7 @@ internal sealed class ApiRole : IServerRole
         }
         var runtime = PurgeRuntime.ForServer(context.DataDir, purgeable, context.JetStream, approvals, context.Log);
         // One run per job across every API process on this NATS (a lease in SIEM_PURGE_CLAIMS), not only on this host.
-        var claims = new NatsPurgeClaims(context.JetStream, $"{Environment.MachineName}/{Environment.ProcessId}");
+        var claims = new NatsPurgeClaims(context.JetStream, $"{Environment.MachineName}/{Environment.ProcessId}", replicas: context.Config.NatsReplicas);
         return new PurgeService(runtime, new PurgeRunner(runtime.Coordinator, m => context.Info("api", m), claims));
     }
 
