@@ -67,7 +67,7 @@ public sealed partial class EventPipeline
         {
             // A snapshot in flight was captured before the purge: it finishes first, then one without the subject is written.
             if (_snapshotInFlight is { } older) await older.ConfigureAwait(false);
-            StartSnapshot(cancellationToken);
+            await StartSnapshotAsync(cancellationToken).ConfigureAwait(false);
             if (_snapshotInFlight is { } clean) await clean.ConfigureAwait(false);
             CollectFinishedSnapshot();
         }
