@@ -23,12 +23,9 @@ internal static class EnrollCommand
             var stateDir = Path.GetFullPath(pr.GetValue(state)!);
             try
             {
-                var opts = pr.GetValue(config) is { } file
-                    ? NatsOptsFromConfig.Create(AgentConfigLoader.Load(file), pr.GetValue(tenant), pr.GetValue(agentId))
-                    : NatsOpts.Default with { InboxPrefix = EnrollmentMessages.AgentInboxPrefix(pr.GetValue(tenant)!, pr.GetValue(agentId)!) };
-                if (pr.GetValue(server) is { } url) opts = opts with { Servers = [url] };
-                else if (pr.GetValue(config) is null) throw new ArgumentException("give --server URL or --config FILE (whose servers block names the broker)");
-                await using var connection = new NatsConnection(opts with { Name = "siem-agent-enroll" });
+                var cfg = pr.GetValue(config) is { } file ? AgentConfigLoader.Load(file) : null;
+                var opts = NatsOptsFromConfig.ForCommand(cfg, pr.GetValue(server), pr.GetValue(tenant)!, pr.GetValue(agentId)!, "siem-agent-enroll");
+                await using var connection = new NatsConnection(opts);
                 await connection.ConnectAsync(ct);
                 var result = await AgentEnroller.EnrollAsync(connection, pr.GetValue(token)!, pr.GetValue(agentId)!, pr.GetValue(tenant)!, stateDir, cancellationToken: ct);
                 Console.WriteLine($"enrolled agent '{result.AgentId}' (tenant '{result.Tenant}'); engine key {result.EngineKeyId}; publishing on {result.Subject}; state in {stateDir}");

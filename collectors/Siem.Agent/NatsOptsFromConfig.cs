@@ -21,4 +21,16 @@ internal static class NatsOptsFromConfig
         TlsCertFile = c.TlsCertFile,
         TlsKeyFile = c.TlsKeyFile,
     };
+
+    /// <summary>A one-shot command's connection (enroll, rotate-key): the config's servers block unless <paramref name="server"/>
+    /// names the broker; one of them is required.</summary>
+    public static NatsOpts ForCommand(AgentConfig? config, string? server, string tenant, string agentId, string name)
+    {
+        var opts = config != null
+            ? Create(config, tenant, agentId)
+            : NatsOpts.Default with { InboxPrefix = EnrollmentMessages.AgentInboxPrefix(tenant, agentId) };
+        if (server is not null) opts = opts with { Servers = [server] };
+        else if (config is null) throw new ArgumentException("give --server URL or --config FILE (whose servers block names the broker)");
+        return opts with { Name = name };
+    }
 }

@@ -23,12 +23,8 @@ internal static class RotateKeyCommand
                 var cfg = pr.GetValue(config) is { } file ? AgentConfigLoader.Load(file) : null;
                 var stateDir = Path.GetFullPath(pr.GetValue(state) ?? cfg?.StateDir ?? "/var/lib/siem-agent");
                 var enrolled = EnrollmentState.Load(stateDir);
-                var opts = cfg != null
-                    ? NatsOptsFromConfig.Create(cfg, enrolled.Tenant, enrolled.AgentId)
-                    : NatsOpts.Default with { InboxPrefix = EnrollmentMessages.AgentInboxPrefix(enrolled.Tenant, enrolled.AgentId) };
-                if (pr.GetValue(server) is { } url) opts = opts with { Servers = [url] };
-                else if (cfg is null) throw new ArgumentException("give --server URL or --config FILE (whose servers block names the broker)");
-                await using var connection = new NatsConnection(opts with { Name = "siem-agent-rotate-key" });
+                var opts = NatsOptsFromConfig.ForCommand(cfg, pr.GetValue(server), enrolled.Tenant, enrolled.AgentId, "siem-agent-rotate-key");
+                await using var connection = new NatsConnection(opts);
                 await connection.ConnectAsync(ct);
                 var result = await IdentityRotation.RotateAsync(connection, stateDir, cancellationToken: ct);
                 Console.WriteLine($"agent '{result.AgentId}': identity key {result.NewFingerprint} registered (replaces {result.OldFingerprint}); "

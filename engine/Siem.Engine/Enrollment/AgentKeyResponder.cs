@@ -8,56 +8,23 @@ namespace Siem.Engine.Enrollment;
 /// so engine replicas share them): which engine key to seal to, and identity key rotations. The decisions are
 /// <see cref="AgentKeyAuthority"/>'s; this class moves bytes over NATS. Runs whether or not enrollment is open.
 /// </summary>
-public sealed class AgentKeyResponder : IAsyncDisposable
+public sealed class AgentKeyResponder : AgentRequestResponder
 {
     public const string QueueGroup = "siem-keys";
-    private readonly NatsConnection _connection;
     private readonly AgentKeyAuthority _authority;
-    private readonly Action<string> _log;
-    private readonly CancellationTokenSource _stop = new();
-    private NatsSubscription? _subscription;
-    private Task? _loop;
     private long _answered;
     private long _refused;
 
     public AgentKeyResponder(NatsConnection connection, AgentKeyAuthority authority, Action<string>? log = null)
+        : base(connection, AgentKeyMessages.AllSubjects, QueueGroup, log)
     {
-        _connection = connection ?? throw new ArgumentNullException(nameof(connection));
         _authority = authority ?? throw new ArgumentNullException(nameof(authority));
-        _log = log ?? (_ => { });
     }
 
     public long Answered => Interlocked.Read(ref _answered);
     public long Refused => Interlocked.Read(ref _refused);
 
-    public async Task StartAsync(CancellationToken cancellationToken = default)
-    {
-        _subscription = await _connection.SubscribeAsync(AgentKeyMessages.AllSubjects, QueueGroup, cancellationToken).ConfigureAwait(false);
-        _loop = Task.Run(() => LoopAsync(_subscription), CancellationToken.None);
-    }
-
-    private async Task LoopAsync(NatsSubscription subscription)
-    {
-        try
-        {
-            await foreach (var msg in subscription.ReadAllAsync(_stop.Token).ConfigureAwait(false))
-            {
-                if (msg.ReplyTo is null) continue;
-                var reply = Answer(msg.Subject, msg.Data.Span);
-                try
-                {
-                    await _connection.PublishAsync(msg.ReplyTo, reply, cancellationToken: _stop.Token).ConfigureAwait(false);
-                }
-                catch (NatsException e)
-                {
-                    _log($"key reply not sent: {e.Message}");
-                }
-            }
-        }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-        {
-        }
-    }
+    protected override byte[] Answer(NatsMsg request) => Answer(request.Subject, request.Data.Span);
 
     private byte[] Answer(string subject, ReadOnlySpan<byte> body)
     {
@@ -93,15 +60,7 @@ public sealed class AgentKeyResponder : IAsyncDisposable
         if (ok) Interlocked.Increment(ref _answered);
         else Interlocked.Increment(ref _refused);
         // Key checks are routine (every agent, every few minutes): only refusals and rotations are worth a line.
-        if (!ok) _log($"key request refused: {error}");
-        else if (always) _log(done);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        if (_subscription is not null) await _subscription.DisposeAsync().ConfigureAwait(false);
-        if (_loop is not null) await _loop.ConfigureAwait(false);
-        _stop.Dispose();
+        if (!ok) Log($"key request refused: {error}");
+        else if (always) Log(done);
     }
 }
