@@ -74,7 +74,7 @@ public sealed partial class EventPipeline
         await lineage.Recorder.RecordAlertsAsync(DescribeAlerts(lineage, alerts, none, SystemClock.Instance.GetCurrentInstant()), cancellationToken).ConfigureAwait(false);
     }
 
-    private static List<AlertLineage> DescribeAlerts(PipelineLineage lineage, List<AlertDocument> alerts, IReadOnlyDictionary<string, IReadOnlyList<string>> subjectsByRecord, Instant at)
+    internal static List<AlertLineage> DescribeAlerts(PipelineLineage lineage, List<AlertDocument> alerts, IReadOnlyDictionary<string, IReadOnlyList<string>> subjectsByRecord, Instant at)
     {
         var list = new List<AlertLineage>(alerts.Count);
         foreach (var a in alerts)

@@ -1,5 +1,7 @@
+using NodaTime;
 using Siem.Engine.Alerts;
 using Siem.Engine.Index;
+using Siem.Engine.Pipeline;
 using Siem.Nats;
 
 namespace Siem.Engine.ScaleOut;
@@ -9,11 +11,16 @@ public sealed partial class CorrelationPartitions
     /// <summary>
     /// Indexes a partition's alerts, then publishes them on <c>siem.alerts.&lt;level&gt;</c> (<c>Nats-Msg-Id</c> = alert id +
     /// count, so the same alert state raised again by a replay is dropped by SIEM_ALERTS) and reports them to
-    /// <see cref="AlertIndexed"/>. Throws when the index or the stream does not confirm: the partition then starts over from its saved state.
+    /// <see cref="AlertIndexed"/>. Throws when the index, the lineage or the stream does not confirm: the partition then starts
+    /// over from its saved state. Alert hops are those of the pipeline's alerts; their records were reported with their
+    /// batches by the engines that consumed them, so the ledger joins the alert to them by record id.
     /// </summary>
     private async Task IndexAlertsAsync(IIndexSink sink, List<(AlertDocument Alert, bool IsNew)> alerts, CancellationToken cancellationToken)
     {
-        await sink.WriteAsync([], [.. alerts.Select(a => a.Alert)], cancellationToken).ConfigureAwait(false);
+        List<AlertDocument> documents = [.. alerts.Select(a => a.Alert)];
+        await sink.WriteAsync([], documents, cancellationToken).ConfigureAwait(false);
+        if (_lineage is { } lineage)
+            await lineage.Recorder.RecordAlertsAsync(EventPipeline.DescribeAlerts(lineage, documents, NoRecordSubjects, SystemClock.Instance.GetCurrentInstant()), cancellationToken).ConfigureAwait(false);
         var publishes = alerts.Select(a => PublishAsync(a.Alert, cancellationToken)).ToList();
         await Task.WhenAll(publishes).ConfigureAwait(false);
         foreach (var (alert, isNew) in alerts)
@@ -22,6 +29,8 @@ public sealed partial class CorrelationPartitions
             AlertIndexed?.Invoke(alert, isNew);
         }
     }
+
+    private static readonly Dictionary<string, IReadOnlyList<string>> NoRecordSubjects = new(StringComparer.Ordinal);
 
     private async Task PublishAsync(AlertDocument alert, CancellationToken cancellationToken)
     {

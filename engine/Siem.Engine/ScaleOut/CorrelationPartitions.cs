@@ -4,6 +4,7 @@ using Siem.Engine.Alerts;
 using Siem.Engine.Detection;
 using Siem.Engine.Index;
 using Siem.Engine.Pipeline;
+using Siem.Lineage.Hops;
 using Siem.Nats;
 using Siem.Nats.JetStream;
 using Siem.Rules.Correlation;
@@ -30,6 +31,8 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
     private readonly Action<string> _log;
     private Task _reconcile = Task.CompletedTask;
     private IReadOnlyList<CorrelationRule> _rules = [];
+    /// <summary>Where the partitions' alert hops go (as the pipeline's alerts); null = no lineage.</summary>
+    private PipelineLineage? _lineage;
     private long _malformed, _unknown, _alertsRaised, _alertsUpdated, _alertPublishErrors;
 
     private CorrelationPartitions(CorrelationPartitionContext context, PartitionMembership membership, string alertPrefix, Action<string> log)
@@ -64,7 +67,7 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
     /// </summary>
     public static async Task<CorrelationPartitions> StartAsync(NatsJSContext js, IReadOnlyList<CorrelationRule> rules, CorrelationRouter router, IIndexSink sink,
         ScaleOutOptions options, Duration suppressionWindow, CorrelationOptions? correlationOptions = null, string alertSubjectPrefix = "siem.alerts",
-        Action<string>? log = null, CancellationToken cancellationToken = default)
+        PipelineLineage? lineage = null, Action<string>? log = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(js);
         ArgumentNullException.ThrowIfNull(rules);
@@ -103,7 +106,7 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
         string engineId = options.EngineId ?? $"{Environment.MachineName}-{Environment.ProcessId}";
         var membership = await JetStreamSetUp.RetryAsync(() => PartitionMembership.StartAsync(js, engineId, options.Partitions,
             options.Membership with { Replicas = options.Replicas }, cancellationToken), m => log($"correlation partitions: {m}"), cancellationToken).ConfigureAwait(false);
-        self = new CorrelationPartitions(context, membership, alertSubjectPrefix, log) { _rules = [.. rules] };
+        self = new CorrelationPartitions(context, membership, alertSubjectPrefix, log) { _rules = [.. rules], _lineage = lineage };
         membership.OwnershipChanged += owned => self._ownership.Writer.TryWrite((owned, false));
         self._ownership.Writer.TryWrite((membership.Owned, false));
         self._reconcile = Task.Run(self.ReconcileLoopAsync, CancellationToken.None);

@@ -27,7 +27,8 @@ internal sealed class ScaleOutEngine : IAsyncDisposable
     public List<AlertDocument> RaisedAlerts { get; } = [];
 
     public static async Task<ScaleOutEngine> StartAsync(string name, string natsUrl, IIndexSink index, EngineKeyPair key, AgentRegistry registry,
-        string[] rules, string stateDir, EngineOptions engineOptions, ScaleOutOptions scaleOut, CancellationToken cancellationToken, IIndexSink? partitionIndex = null)
+        string[] rules, string stateDir, EngineOptions engineOptions, ScaleOutOptions scaleOut, CancellationToken cancellationToken, IIndexSink? partitionIndex = null,
+        Siem.Lineage.Hops.PipelineLineage? lineage = null)
     {
         var engine = new ScaleOutEngine { Name = name };
         engine._nats = new NatsConnection(NatsOpts.Default with { Servers = [natsUrl] });
@@ -38,9 +39,9 @@ internal sealed class ScaleOutEngine : IAsyncDisposable
         Directory.CreateDirectory(stateDir);
         engine._tracker = new BatchSequenceTracker(stateDir);
         var opener = new EnvelopeOpener(new Dictionary<string, EngineKeyPair> { [key.KeyId] = key }, registry);
-        engine.Pipeline = new EventPipeline(engine._nats, index, opener, engine._tracker, detector, engineOptions) { CorrelationOutbox = router };
+        engine.Pipeline = new EventPipeline(engine._nats, index, opener, engine._tracker, detector, engineOptions) { CorrelationOutbox = router, Lineage = lineage };
         engine.Partitions = await CorrelationPartitions.StartAsync(js, detector.CorrelationRules, router, partitionIndex ?? index, scaleOut with { EngineId = name },
-            engineOptions.SuppressionWindow, log: null, cancellationToken: cancellationToken);
+            engineOptions.SuppressionWindow, lineage: lineage, log: null, cancellationToken: cancellationToken);
         engine.Partitions.AlertIndexed += (alert, isNew) =>
         {
             if (!isNew) return;

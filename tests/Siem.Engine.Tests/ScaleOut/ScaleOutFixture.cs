@@ -60,7 +60,9 @@ internal sealed class ScaleOutFixture : IAsyncDisposable
     /// <summary>Starts engine replica <paramref name="agent"/> (reading only that agent's subject) with the given pack rules.</summary>
     /// <param name="partitionIndex">Where this engine's partitions write their alerts (default: the shared index).</param>
     /// <param name="stateDir">The pipeline's detection state dir (open alerts, as under <c>&lt;data&gt;/engine/state</c>); null = none.</param>
-    public async Task<ScaleOutEngine> StartEngineAsync(int agent, string[] packRules, ScaleOutOptions? scaleOut = null, IIndexSink? partitionIndex = null, string? stateDir = null)
+    /// <param name="lineage">Where the engine's lineage hops go (batches and alerts, partition alerts included); null = none.</param>
+    public async Task<ScaleOutEngine> StartEngineAsync(int agent, string[] packRules, ScaleOutOptions? scaleOut = null, IIndexSink? partitionIndex = null, string? stateDir = null,
+        Siem.Lineage.Hops.PipelineLineage? lineage = null)
     {
         string name = $"engine-{agent + 1}";
         var rules = packRules.Select(r => Path.Combine(RepoRoot, "rules", "packs", "linux", r)).ToArray();
@@ -71,7 +73,7 @@ internal sealed class ScaleOutFixture : IAsyncDisposable
             AckWait = TimeSpan.FromSeconds(5),
             StateDir = stateDir,
         };
-        var engine = await ScaleOutEngine.StartAsync(name, Server.Url, Index, Key, Registry, rules, Path.Combine(Dir, name), options, (scaleOut ?? FastScaleOut) with { ServerMapping = ServerMapping }, Timeout.Token, partitionIndex);
+        var engine = await ScaleOutEngine.StartAsync(name, Server.Url, Index, Key, Registry, rules, Path.Combine(Dir, name), options, (scaleOut ?? FastScaleOut) with { ServerMapping = ServerMapping }, Timeout.Token, partitionIndex, lineage);
         _engines.Add(engine);
         return engine;
     }

@@ -67,7 +67,9 @@ internal sealed partial class EngineRole : IServerRole
         await using var partitions = router != null
             ? await CorrelationPartitions.StartAsync(context.JetStream, ((SigmaDetector)detector.Current).CorrelationRules, router, index,
                 config.ScaleOut! with { EngineId = config.ScaleOut.EngineId ?? $"{config.Instance}-{Environment.ProcessId}" },
-                config.SuppressionWindow, CorrelationOptions(config), log: Info, cancellationToken: cancellationToken).ConfigureAwait(false)
+                config.SuppressionWindow, CorrelationOptions(config),
+                lineage: context.Services.Get<Siem.Lineage.Hops.PipelineLineage>() is { } partitionLineage ? partitionLineage with { Index = IndexName(config) } : null,
+                log: Info, cancellationToken: cancellationToken).ConfigureAwait(false)
             : null;
         if (partitions != null) rules.Changed += () => ReloadPartitionRules(partitions, rules, Info);
         using var sequences = new BatchSequenceTracker(config.DataDir);
