@@ -5,7 +5,7 @@ namespace Siem.Collectors.Agent;
 
 /// <summary>
 /// Source-generated JSON for the agent's own files (status.json, enrollment.json): no reflection, so the agent also
-/// works as a Native AOT executable (deploy/build-agent.sh --aot). EnrollmentState names its properties explicitly.
+/// works as a Native AOT executable (deploy/build-agent.sh, the default build). EnrollmentState names its properties explicitly.
 /// </summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(AgentStatus))]

@@ -147,12 +147,13 @@ public static partial class AgentConfigLoader
         if (r.Optional(root, "delivery") is { } deliveryNode)
         {
             var delivery = r.Map(deliveryNode, "delivery");
-            r.OnlyKeys(delivery, "delivery", "max_in_flight", "ack_timeout_ms");
+            r.OnlyKeys(delivery, "delivery", "max_in_flight", "max_in_flight_bytes", "ack_timeout_ms");
             config = config with
             {
                 Delivery = new ShipperOptions
                 {
                     MaxInFlight = (int)r.PositiveInt(delivery, "max_in_flight", "delivery", ShipperOptions.Default.MaxInFlight, max: 4096),
+                    MaxInFlightBytes = r.PositiveInt(delivery, "max_in_flight_bytes", "delivery", ShipperOptions.Default.MaxInFlightBytes),
                     AckTimeout = TimeSpan.FromMilliseconds(r.PositiveInt(delivery, "ack_timeout_ms", "delivery", (long)ShipperOptions.Default.AckTimeout.TotalMilliseconds)),
                 },
             };

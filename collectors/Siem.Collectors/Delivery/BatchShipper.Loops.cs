@@ -28,7 +28,7 @@ internal sealed partial class BatchShipper
                     }
                 }
                 string? failure = null;
-                while (inFlight.Count < _options.MaxInFlight)
+                while (inFlight.Count < _options.MaxInFlight && (inFlight.Count == 0 || BodyBytes(inFlight) < _options.MaxInFlightBytes))
                 {
                     SpoolEntry? next;
                     lock (_gate) next = _spool.ReadNext();
@@ -98,6 +98,13 @@ internal sealed partial class BatchShipper
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
         }
+    }
+
+    private static long BodyBytes(Queue<Pending> inFlight)
+    {
+        var bytes = 0L;
+        foreach (var p in inFlight) bytes += p.Entry.Envelope.Body.Length;
+        return bytes;
     }
 
     private async Task CompleteHeadAsync(Queue<Pending> inFlight, bool acked)

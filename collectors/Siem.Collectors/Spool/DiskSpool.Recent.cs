@@ -7,7 +7,7 @@ internal sealed partial class DiskSpool
     /// publisher, which reads right behind the writer, does not read back, check and decode what was just written.
     /// Bounded by bytes; what falls out (a broker outage lets the spool grow) is read from disk as before.
     /// </summary>
-    private const long RecentBytesLimit = 4L * 1024 * 1024;
+    private const long RecentBytesLimit = 1L * 1024 * 1024; // ~3 full batches: siem bench agent GC heap 19.6 -> 13.6 MiB vs 4 MiB
 
     private readonly Queue<(long Segment, long Offset)> _recentOrder = new();
     private readonly Dictionary<(long Segment, long Offset), SpoolEntry> _recent = [];

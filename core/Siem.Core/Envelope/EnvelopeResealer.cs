@@ -22,7 +22,7 @@ public sealed class EnvelopeResealer
 
     private readonly ServerSigningKey _server;
     private readonly EngineKeyPair _engineKey;
-    private readonly SecureRandom _random = new();
+    private readonly SecureRandom _random = OsRandom.Create();
 
     public EnvelopeResealer(ServerSigningKey server, EngineKeyPair engineKey)
     {

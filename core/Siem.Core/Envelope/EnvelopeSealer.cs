@@ -17,7 +17,7 @@ public sealed class EnvelopeSealer
     private readonly byte[] _enginePublicKey;
     private readonly X25519PublicKeyParameters _enginePublic;
     private readonly string _engineKeyId;
-    private readonly SecureRandom _random = new();
+    private readonly SecureRandom _random = OsRandom.Create();
 
     public EnvelopeSealer(AgentIdentity agent, byte[] engineAgreementPublicKey, string engineKeyId)
     {

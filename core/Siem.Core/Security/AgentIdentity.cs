@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Math.EC.Rfc8032;
-using Org.BouncyCastle.Security;
 
 namespace Siem.Core.Security;
 
@@ -26,7 +25,7 @@ public sealed class AgentIdentity
 
     public static AgentIdentity Create(string agentId)
     {
-        var key = new Ed25519PrivateKeyParameters(new SecureRandom());
+        var key = new Ed25519PrivateKeyParameters(OsRandom.Create());
         return new AgentIdentity(agentId, key.GetEncoded());
     }
 

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Security;
 
 namespace Siem.Core.Security;
 
@@ -29,7 +28,7 @@ public sealed class EngineKeyPair
     /// <summary>A new pair; the key id is derived from the public key (first 8 bytes of SHA-256, hex) so it is stable and unique.</summary>
     public static EngineKeyPair Create()
     {
-        var priv = new X25519PrivateKeyParameters(new SecureRandom());
+        var priv = new X25519PrivateKeyParameters(OsRandom.Create());
         var pub = priv.GeneratePublicKey().GetEncoded();
         var keyId = "k" + Convert.ToHexStringLower(SHA256.HashData(pub).AsSpan(0, 8));
         return new EngineKeyPair(keyId, priv.GetEncoded(), DateTimeOffset.UtcNow);

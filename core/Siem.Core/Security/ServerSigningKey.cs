@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Math.EC.Rfc8032;
-using Org.BouncyCastle.Security;
 
 namespace Siem.Core.Security;
 
@@ -34,7 +33,7 @@ public sealed class ServerSigningKey
     {
         var path = PathFor(dataDir);
         if (File.Exists(path)) return Load(path);
-        var key = new ServerSigningKey(new Ed25519PrivateKeyParameters(new SecureRandom()).GetEncoded());
+        var key = new ServerSigningKey(new Ed25519PrivateKeyParameters(OsRandom.Create()).GetEncoded());
         key.Save(path);
         return key;
     }

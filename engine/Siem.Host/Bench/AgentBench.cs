@@ -25,11 +25,13 @@ internal static class AgentBench
     {
         var lines = new Option<int>("--lines") { Description = "Lines in the tailed file.", DefaultValueFactory = _ => 300_000 };
         var json = new Option<bool>("--json") { Description = "Print only the JSON result object." };
-        var executable = new Option<string?>("--agent") { Description = "A published siem-agent executable to measure (deploy/build-agent.sh) instead of the built siem-agent.dll." };
-        var cmd = new Command("agent", "Agent throughput: tail + parse + encrypt + ship to a private nats-server, lines/s and RSS.");
+        var executable = new Option<string?>("--agent") { Description = "A published siem-agent executable to measure instead of the Native AOT one deploy/build-agent.sh builds." };
+        var jit = new Option<bool>("--jit") { Description = "Measure the built siem-agent.dll (JIT) instead of the Native AOT agent." };
+        var cmd = new Command("agent", "Agent throughput: tail + parse + encrypt + ship to a private nats-server, lines/s and RSS (of the Native AOT agent, built when missing or stale).");
         cmd.Options.Add(lines);
         cmd.Options.Add(json);
         cmd.Options.Add(executable);
+        cmd.Options.Add(jit);
         cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
             var n = pr.GetValue(lines);
@@ -43,6 +45,23 @@ internal static class AgentBench
             {
                 Console.Error.WriteLine($"bench agent: --agent {agentPath}: no such file (build it with deploy/build-agent.sh)");
                 return 2;
+            }
+            if (agentPath is not null && pr.GetValue(jit))
+            {
+                Console.Error.WriteLine("bench agent: give --agent PATH or --jit, not both");
+                return 2;
+            }
+            if (agentPath is null && !pr.GetValue(jit))
+            {
+                try
+                {
+                    agentPath = await AgentBenchExecutable.EnsureAotAsync(Console.Error, ct).ConfigureAwait(false);
+                }
+                catch (InvalidOperationException e)
+                {
+                    Console.Error.WriteLine($"bench agent: {e.Message}");
+                    return 1;
+                }
             }
             Console.WriteLine(await RunAsync(n, pr.GetValue(json) ? null : Console.Out, ct, agentPath is null ? null : Path.GetFullPath(agentPath)).ConfigureAwait(false));
             return 0;

@@ -42,7 +42,8 @@ public sealed class AgentExecutableTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _nats = await NatsServer.StartAsync(_certs.ServerConfig(verify: false));
+        // TLS required; the handshake timeout is generous because a loaded CI machine starts the agent process slowly.
+        _nats = await NatsServer.StartAsync($"tls {{\n  cert_file: \"{_certs.ServerCertFile}\"\n  key_file: \"{_certs.ServerKeyFile}\"\n  timeout: 10\n}}\n");
         _engine = new NatsConnection(NatsOpts.Default with { Servers = [_nats.Url], TlsCaFile = _certs.CaFile, Name = "engine" });
         await _engine.ConnectAsync();
         await new NatsJSContext(_engine).CreateStreamAsync(new StreamConfig("SIEM_EVENTS", "siem.events.>") { DuplicateWindow = TimeSpan.FromMinutes(2) });

@@ -26,6 +26,7 @@ public sealed class AgentConfigLoaderTests
         Assert.Equal(SpoolFullPolicy.Backpressure, c.Spool.FullPolicy);
         Assert.Equal(268435456, c.Spool.MaxBytes);
         Assert.Equal(32, c.Delivery.MaxInFlight);
+        Assert.Equal(2097152, c.Delivery.MaxInFlightBytes);
     }
 
     [Fact]
