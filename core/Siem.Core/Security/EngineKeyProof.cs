@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Security;
 
 namespace Siem.Core.Security;
 
@@ -16,7 +15,7 @@ public static class EngineKeyProof
     /// <summary>The agent's half: an ephemeral key pair for one request.</summary>
     public sealed class Challenge
     {
-        private readonly X25519PrivateKeyParameters _ephemeral = new(new SecureRandom());
+        private readonly X25519PrivateKeyParameters _ephemeral = new(OsRandom.Create());
 
         public Challenge()
         {
