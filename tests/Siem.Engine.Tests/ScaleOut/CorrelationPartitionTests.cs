@@ -25,13 +25,7 @@ public sealed class CorrelationPartitionTests
         var b = await f.StartEngineAsync(1, ["mr_ssh_brute_force.yml"]);
         await f.WaitBalancedAsync(a, b);
 
-        // Five failures reach engine 1 and five engine 2: neither alone reaches the threshold of ten.
-        await f.ShipAsync(0, ScaleOutFixture.Logins(f.Agents[0].AgentId, "a", Start, 0, 5));
-        await f.ShipAsync(1, ScaleOutFixture.Logins(f.Agents[1].AgentId, "b", Start, 5, 5));
-        await f.WaitDrainedAsync(a);
-        await f.WaitDrainedAsync(b);
-        // Indexed first, then published and reported: wait for the report.
-        await f.WaitUntilAsync(() => Task.FromResult(a.RaisedAlerts.Count + b.RaisedAlerts.Count > 0), "the brute-force alert");
+        await f.ShipSplitBruteForceAsync(a, b, Start);
 
         var alert = Assert.Single(await f.AlertsAsync(BruteForce));
         Assert.Equal(10, alert.Count);

@@ -22,11 +22,7 @@ public sealed class PartitionLineageTests
         var b = await f.StartEngineAsync(1, ["mr_ssh_brute_force.yml"], lineage: lineage);
         await f.WaitBalancedAsync(a, b);
 
-        await f.ShipAsync(0, ScaleOutFixture.Logins(f.Agents[0].AgentId, "a", Start, 0, 5));
-        await f.ShipAsync(1, ScaleOutFixture.Logins(f.Agents[1].AgentId, "b", Start, 5, 5));
-        await f.WaitDrainedAsync(a);
-        await f.WaitDrainedAsync(b);
-        await f.WaitUntilAsync(() => Task.FromResult(a.RaisedAlerts.Count + b.RaisedAlerts.Count > 0), "the brute-force alert");
+        await f.ShipSplitBruteForceAsync(a, b, Start);
 
         var alert = Assert.Single(await f.AlertsAsync(BruteForce));
         var path = await ledger.AlertPathAsync(alert.AlertId, f.Timeout.Token);

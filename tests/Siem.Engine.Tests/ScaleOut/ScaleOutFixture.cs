@@ -88,6 +88,20 @@ internal sealed class ScaleOutFixture : IAsyncDisposable
         await Js.PublishAsync($"siem.events.{PipelineHarness.Tenant}.{identity.AgentId}", env.Body, PipelineHarness.Headers(env), cancellationToken: Timeout.Token);
     }
 
+    /// <summary>
+    /// A brute force split over two engines: five failures from 203.0.113.5 through agent 0 (engine <paramref name="a"/>)
+    /// and five through agent 1 (<paramref name="b"/>); neither alone reaches the threshold of ten. Returns once both
+    /// engines drained and one of them reported the alert (indexed first, then published and reported).
+    /// </summary>
+    public async Task ShipSplitBruteForceAsync(ScaleOutEngine a, ScaleOutEngine b, Instant start)
+    {
+        await ShipAsync(0, Logins(Agents[0].AgentId, "a", start, 0, 5));
+        await ShipAsync(1, Logins(Agents[1].AgentId, "b", start, 5, 5));
+        await WaitDrainedAsync(a);
+        await WaitDrainedAsync(b);
+        await WaitUntilAsync(() => Task.FromResult(a.RaisedAlerts.Count + b.RaisedAlerts.Count > 0), "the brute-force alert");
+    }
+
     /// <summary>sshd login events from one source address, ten seconds apart, as the agent's parser makes them.</summary>
     public static List<LogEvent> Logins(string agentId, string prefix, Instant start, int from, int count, string outcome = "failure", string ip = "203.0.113.5")
     {
