@@ -130,16 +130,21 @@ internal static partial class AuditdEvents
         Copy(e, "auditd.user", EcsFields.UserName);
     }
 
+    /// <summary>auditd keys: a letter first, then letters, digits, '_' or '-' (old-auid, new-ses).</summary>
     private static bool IsAuditdKey(string key)
     {
+        if (key.Length == 0 || !char.IsAsciiLetter(key[0]))
+        {
+            return false;
+        }
         foreach (char c in key)
         {
-            if (!(char.IsAsciiLetterOrDigit(c) || c == '_'))
+            if (!(char.IsAsciiLetterOrDigit(c) || c == '_' || c == '-'))
             {
                 return false;
             }
         }
-        return key.Length > 0;
+        return true;
     }
 
     private static string? RunToKnownKey(string body, string key, bool unquote)

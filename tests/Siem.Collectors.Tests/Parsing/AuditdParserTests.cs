@@ -186,4 +186,16 @@ public class AuditdParserTests
         Assert.StartsWith("/usr/lib/jvm/java-1.8.0-openjdk-amd64/bin/java -Djava.util.logging.config.file=", java.Get("auditd.proctitle"));
         Assert.Equal(Instant.FromUtc(2022, 5, 11, 18, 10, 21).PlusNanoseconds(990_000_000), reverseShell.Timestamp);
     }
+
+    [Fact]
+    public void Auoms_keys_with_a_hyphen_are_kept()
+    {
+        const string line = """{"SourceSystem":"Linux","Computer":"UBUNTU5","SyslogMessage":"type=AUOMS_LOGIN audit(1652292621.986:84150): old-auid=4294967295 auid=1000 old-ses=4294967295 ses=3 res=1"}""";
+
+        var e = Assert.Single(ParseAll([line]));
+
+        Assert.Equal("4294967295", e.Get("auditd.old-auid"));
+        Assert.Equal("3", e.Get("auditd.ses"));
+        Assert.Equal("auditd", e.Get(EcsFields.EventModule));
+    }
 }
