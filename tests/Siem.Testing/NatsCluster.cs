@@ -24,8 +24,11 @@ public sealed partial class NatsCluster : IAsyncDisposable
     public static async Task<NatsCluster> StartAsync(int size = 3, string extraConfig = "", CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
-        var clientPorts = Enumerable.Range(0, size).Select(_ => NatsServer.FreePort()).ToArray();
-        var routePorts = Enumerable.Range(0, size).Select(_ => NatsServer.FreePort()).ToArray();
+        // Distinct: the OS may hand the same just-released port out twice (a CI run got "Duplicate route entry").
+        var ports = new HashSet<int>();
+        while (ports.Count < 2 * size) ports.Add(NatsServer.FreePort());
+        var clientPorts = ports.Take(size).ToArray();
+        var routePorts = ports.Skip(size).ToArray();
         string routes = string.Join(", ", routePorts.Select(p => $"\"nats-route://127.0.0.1:{p}\""));
         var starts = new Task<NatsServer>[size];
         for (int i = 0; i < size; i++)
