@@ -44,6 +44,8 @@ else
 fi
 count() { { grep -oE "$1: +[0-9]+" "$log" || true; } | awk '{s+=$2} END {print s+0}'; }
 passed=$(count Passed); failed=$(count Failed); skipped=$(count Skipped)
+# CI keeps only the tail of this output: repeat each failed or skipped test with the start of its message here.
+awk '/^ +(Failed|Skipped) [A-Za-z_]/ {n=16} n>0 {print; n--}' "$log" | cut -c1-400 >&2
 rm -f "$log"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$skipped" -ne 0 ] || [ "$passed" -eq 0 ]; then
