@@ -168,8 +168,9 @@ public sealed class ElasticsearchIndexSinkTests : IDisposable
         var search = peer.Requests.First();
         Assert.Equal("/siem-events-*,siem-alerts/_search", search.Path);
         Assert.Equal("ApiKey a2V5aWQ6c2VjcmV0", search.Headers["Authorization"]);
-        const string query = "{\"bool\":{\"must\":[{\"bool\":{\"must\":[{\"bool\":{\"must\":[{\"term\":{\"user.name\":{\"value\":\"ROOT\",\"case_insensitive\":true}}},"
-            + "{\"match_phrase\":{\"siem.text\":\"failed password\"}}]}},{\"bool\":{\"must_not\":[{\"term\":{\"source.ip\":\"10.0.0.6\"}}]}}]}}],"
+        // a AND b AND NOT c: one must list (the chain flattened), inside the time filter.
+        const string query = "{\"bool\":{\"must\":[{\"bool\":{\"must\":[{\"term\":{\"user.name\":{\"value\":\"ROOT\",\"case_insensitive\":true}}},"
+            + "{\"match_phrase\":{\"siem.text\":\"failed password\"}},{\"bool\":{\"must_not\":[{\"term\":{\"source.ip\":\"10.0.0.6\"}}]}}]}}],"
             + "\"filter\":[{\"range\":{\"@timestamp\":{\"gte\":\"2026-11-21T00:00:00Z\",\"lt\":\"2026-11-23T00:00:00Z\",\"format\":\"strict_date_optional_time_nanos\"}}}]}}";
         Assert.Equal("{\"size\":50,\"sort\":[{\"@timestamp\":\"desc\"},{\"siem.id\":\"desc\"}],\"query\":" + query + "}", search.Body);
         Assert.Equal("{\"query\":" + query + "}", peer.On("/siem-events-*,siem-alerts/_count").Single().Body);
@@ -212,8 +213,8 @@ public sealed class ElasticsearchIndexSinkTests : IDisposable
 
         var req = Assert.Single(peer.Requests);
         Assert.Equal("/siem-events-*/_count", req.Path);
-        Assert.Equal("{\"query\":{\"bool\":{\"should\":[{\"bool\":{\"should\":[{\"wildcard\":{\"process.name\":{\"value\":\"ssh*\",\"case_insensitive\":true}}},"
-            + "{\"term\":{\"source.ip\":\"10.0.0.0/16\"}}],\"minimum_should_match\":1}},{\"exists\":{\"field\":\"host.name\"}}],\"minimum_should_match\":1}}}", req.Body);
+        Assert.Equal("{\"query\":{\"bool\":{\"should\":[{\"wildcard\":{\"process.name\":{\"value\":\"ssh*\",\"case_insensitive\":true}}},"
+            + "{\"term\":{\"source.ip\":\"10.0.0.0/16\"}},{\"exists\":{\"field\":\"host.name\"}}],\"minimum_should_match\":1}}}", req.Body);
         await Assert.ThrowsAsync<SearchQueryException>(() => sink.CountAsync(SearchRequest.Parse("source.ip:10.*.0.1"), _timeout.Token));
     }
 

@@ -52,7 +52,7 @@ public sealed class PurgePipelineTests
         Assert.Equal(2, await CountAsync(h, "user.name:bob"));
         Assert.Equal(1, await CountAsync(h, "user.name:carol"));
         // Shared alert kept with bob's record only and alice's address redacted; alice's own alert gone.
-        var alerts = (await h.Index.ReadAlertsAsync()).ToDictionary(a => a.AlertId);
+        var alerts = (await h.Index.FindAlertsAsync(["a-alice", "a-shared", "a-bob"], [], null)).ToDictionary(a => a.AlertId);
         Assert.False(alerts.ContainsKey("a-alice"));
         Assert.Equal(["r2"], alerts["a-shared"].RecordIds);
         Assert.Equal("[redacted]", alerts["a-shared"].GroupBy["source.ip"]);

@@ -5,7 +5,7 @@ namespace Siem.Engine.Index;
 
 /// <summary>
 /// What a right-to-be-forgotten purge needs from an index (see <c>Siem.Engine.Purge.IndexPurgeTarget</c>): find a
-/// subject's records by id and by value, delete them for real, read and rewrite alerts, and make deletions final on disk.
+/// subject's records by id and by value, delete them for real, find and rewrite the subject's alerts, and make deletions final on disk.
 /// </summary>
 public interface IIndexPurge
 {
@@ -18,7 +18,11 @@ public interface IIndexPurge
     /// <summary>Deletes these events (and their full-text rows); returns how many were stored.</summary>
     Task<int> DeleteRecordsAsync(IReadOnlyCollection<string> recordIds, CancellationToken cancellationToken = default);
 
-    Task<IReadOnlyList<AlertDocument>> ReadAlertsAsync(CancellationToken cancellationToken = default);
+    /// <summary>The alerts that may concern a subject: among <paramref name="alertIds"/>, naming one of
+    /// <paramref name="recordIds"/>, or holding <paramref name="value"/> (case-insensitive) in a group-by or key field
+    /// value, the title or the description. A superset the caller confirms; other people's alerts are not read where the
+    /// store can be asked by query (Elasticsearch).</summary>
+    Task<IReadOnlyList<AlertDocument>> FindAlertsAsync(IReadOnlyCollection<string> alertIds, IReadOnlyCollection<string> recordIds, string? value, CancellationToken cancellationToken = default);
 
     /// <summary>Replaces <paramref name="redacted"/> alerts (same ids) and deletes <paramref name="deleteIds"/>, in one go.</summary>
     Task RewriteAlertsAsync(IReadOnlyList<AlertDocument> redacted, IReadOnlyCollection<string> deleteIds, CancellationToken cancellationToken = default);

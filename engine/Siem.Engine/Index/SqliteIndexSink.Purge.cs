@@ -117,8 +117,14 @@ public sealed partial class SqliteIndexSink : IIndexPurge
         }
     }
 
-    public async Task<IReadOnlyList<AlertDocument>> ReadAlertsAsync(CancellationToken cancellationToken = default)
+    /// <summary>The alerts table is small next to the events and local: its documents are read in order and filtered
+    /// here (ids, record ids, the value as a case-insensitive substring of the alert's texts).</summary>
+    public async Task<IReadOnlyList<AlertDocument>> FindAlertsAsync(IReadOnlyCollection<string> alertIds, IReadOnlyCollection<string> recordIds, string? value, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(alertIds);
+        ArgumentNullException.ThrowIfNull(recordIds);
+        var ids = alertIds as IReadOnlySet<string> ?? new HashSet<string>(alertIds, StringComparer.Ordinal);
+        var records = recordIds as IReadOnlySet<string> ?? new HashSet<string>(recordIds, StringComparer.Ordinal);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -127,7 +133,13 @@ public sealed partial class SqliteIndexSink : IIndexPurge
             cmd.CommandText = "SELECT doc FROM alerts ORDER BY id";
             using var r = cmd.ExecuteReader();
             var list = new List<AlertDocument>();
-            while (r.Read()) list.Add(AlertJson.Deserialize(System.Text.Encoding.UTF8.GetBytes(r.GetString(0))));
+            while (r.Read())
+            {
+                var alert = AlertJson.Deserialize(System.Text.Encoding.UTF8.GetBytes(r.GetString(0)));
+                if (ids.Contains(alert.AlertId) || alert.RecordIds.Any(records.Contains)
+                    || (!string.IsNullOrEmpty(value) && AlertTexts.Of(alert).Any(v => v.Contains(value, StringComparison.OrdinalIgnoreCase))))
+                    list.Add(alert);
+            }
             return list;
         }
         finally

@@ -38,7 +38,7 @@ public sealed class IndexPurgeTarget : IPurgeTarget
 
         var redacted = new List<AlertDocument>();
         var deleted = new List<string>();
-        foreach (var alert in await _index.ReadAlertsAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var alert in await _index.FindAlertsAsync([], scope.RecordIds, scope.Value, cancellationToken).ConfigureAwait(false))
         {
             var (concerns, others) = Classify(alert, scope);
             if (!concerns) continue;
@@ -72,7 +72,8 @@ public sealed class IndexPurgeTarget : IPurgeTarget
         }
         if (byId.Count > 0) where.Add(string.Create(CultureInfo.InvariantCulture, $"events of the subject still indexed: {byId.Count} (first record {byId[0]})"));
         long alertRaw = 0, alertIds = 0;
-        foreach (var alert in await _index.ReadAlertsAsync(cancellationToken).ConfigureAwait(false))
+        var suspects = await _index.FindAlertsAsync(scope.DeletedAlertIds, scope.RecordIds, scope.Matcher == null ? null : scope.Value, cancellationToken).ConfigureAwait(false);
+        foreach (var alert in suspects)
         {
             if (scope.Matcher is { } am && AlertText(alert).Any(am.IsMatch))
             {
@@ -114,6 +115,5 @@ public sealed class IndexPurgeTarget : IPurgeTarget
         };
     }
 
-    private static IEnumerable<string> AlertText(AlertDocument a) =>
-        a.GroupBy.Values.Concat(a.Fields.Values).Append(a.Title).Append(a.Description ?? "");
+    private static IEnumerable<string> AlertText(AlertDocument a) => AlertTexts.Of(a);
 }

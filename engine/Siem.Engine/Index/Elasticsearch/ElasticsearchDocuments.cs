@@ -23,11 +23,23 @@ internal static class ElasticsearchDocuments
     public const string OriginalField = "event.original";
     public const string TextField = "siem.text";
 
+    /// <summary>An alert's record ids (keywords), so a purge finds the alerts of a subject's records by query.</summary>
+    public const string AlertRecordIdsField = "siem.record_ids";
+
+    /// <summary>An alert's group-by and key field values, title and description (keywords, and analyzed in
+    /// <c>siem.values.text</c>), so a purge finds the alerts that hold a subject's value by query.</summary>
+    public const string AlertValuesField = "siem.values";
+
+    /// <summary>Marks alerts written with <see cref="AlertRecordIdsField"/> and <see cref="AlertValuesField"/>; alerts
+    /// indexed before (without it) cannot be found by those, so a purge reads them whole.</summary>
+    public const string AlertSchemaField = "siem.alert_schema";
+    public const string AlertSchema = "2";
+
     /// <summary>Blind indexes of crypto-shredded fields: <c>&lt;field&gt;.bidx</c> in the event model is stored as
     /// <c>siem.bidx.&lt;field&gt;</c>, since Elasticsearch cannot map <c>user.email</c> as a value and an object at once.</summary>
     public const string BlindIndexPrefix = "siem.bidx.";
 
-    private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal) { "@timestamp", IdField, AgentField, KindField, OriginalField, AlertField };
+    private static readonly HashSet<string> Reserved = new(StringComparer.Ordinal) { "@timestamp", IdField, AgentField, KindField, OriginalField, AlertField, AlertRecordIdsField, AlertValuesField, AlertSchemaField };
 
     public static string IndexFor(string prefix, Instant ts) =>
         prefix + "-" + ts.InUtc().Date.ToString("yyyy.MM.dd", CultureInfo.InvariantCulture);
@@ -55,6 +67,13 @@ internal static class ElasticsearchDocuments
         w.WriteString("first_seen", FormatTime(a.FirstSeen));
         w.WriteNumber("count", a.Count);
         if (a.Backfill) w.WriteBoolean("backfill", true);
+        w.WriteString(AlertSchemaField, AlertSchema);
+        w.WriteStartArray(AlertRecordIdsField);
+        foreach (var id in a.RecordIds) w.WriteStringValue(id);
+        w.WriteEndArray();
+        w.WriteStartArray(AlertValuesField);
+        foreach (var v in AlertTexts.Of(a)) w.WriteStringValue(v);
+        w.WriteEndArray();
         WriteFields(w, SqliteIndexSink.AlertFields(a));
         w.WritePropertyName(AlertField);
         AlertJson.Write(w, a);

@@ -15,7 +15,7 @@ public sealed partial class ElasticsearchIndexSink
         string body = Body(w =>
         {
             w.WritePropertyName("query");
-            Scoped(w, q => Leaf(q, "match_all", null, null), from, to);
+            ElasticsearchQueryDsl.InTimeRange(w, ElasticsearchQueryDsl.MatchAll, from, to);
         });
         var answer = await _retry.ExecuteAsync(ct => new ValueTask<byte[]>(SendJsonAsync(HttpMethod.Post, EventIndices + "/_count" + SearchOptions, body, ct)), cancellationToken).ConfigureAwait(false);
         using var doc = JsonDocument.Parse(answer);
@@ -51,7 +51,7 @@ public sealed partial class ElasticsearchIndexSink
                     w.WriteRawValue(after);
                 }
                 w.WritePropertyName("query");
-                Scoped(w, q => Leaf(q, "match_all", null, null), from, to);
+                ElasticsearchQueryDsl.InTimeRange(w, ElasticsearchQueryDsl.MatchAll, from, to);
             });
             var answer = await _retry.ExecuteAsync(ct => new ValueTask<byte[]>(SendJsonAsync(HttpMethod.Post, EventIndices + "/_search" + SearchOptions, body, ct)), cancellationToken).ConfigureAwait(false);
             var page = new List<LogEvent>(pageSize);

@@ -3,15 +3,17 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using NodaTime;
 using Siem.Engine.Alerts;
-using Siem.Lineage.Shredding;
+using Siem.Engine.Search;
 
 namespace Siem.Engine.Index.Elasticsearch;
 
 /// <summary>
 /// Purge support over the REST API. Every lookup first refreshes (a purge must see what was written a moment ago,
 /// not only what the last periodic refresh made searchable), then pages through hits with <c>search_after</c> on
-/// <c>siem.id</c> (no result window limit). Events are deleted with <c>_delete_by_query</c> (ids query, refreshed);
-/// alerts are redacted with partial updates and deleted with <c>_bulk</c> (refreshed); <see cref="CompactAsync"/>
+/// <c>siem.id</c> (no result window limit). Queries come from the same builder as searches (<see cref="ElasticsearchQueryDsl"/>,
+/// <see cref="ElasticsearchQueryTranslator"/>). Events are deleted with <c>_delete_by_query</c> (ids query, refreshed);
+/// only the alerts that name the subject's records or hold the value are read (<see cref="FindAlertsAsync"/>), then
+/// redacted with partial updates and deleted with <c>_bulk</c> (refreshed); <see cref="CompactAsync"/>
 /// expunges deleted documents from the segments (<c>_forcemerge?only_expunge_deletes=true</c>), since Elasticsearch
 /// keeps a deleted or updated document's old source on disk until its segment is merged.
 /// Errors propagate (a purge step that failed is not done).
@@ -33,16 +35,17 @@ public sealed partial class ElasticsearchIndexSink : IIndexPurge
         var found = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var chunk in knownIds.Chunk(IdsPerRequest))
         {
-            await ScanAsync(EventIndices, w => IdsQuery(w, chunk), from, to, null,
+            await ScanAsync(EventIndices, w => ElasticsearchQueryDsl.Ids(w, chunk), from, to, null,
                 (id, _) => found.Add(id), cancellationToken).ConfigureAwait(false);
         }
         if (string.IsNullOrEmpty(value)) return [.. found];
         // Exact: the identifier fields (keywords case-insensitively, addresses as addresses) and the blind index of
         // crypto-shredded fields. Any hit there is the subject's.
-        await ScanAsync(EventIndices, w => ExactValueQuery(w, value), from, to, null,
+        var exact = ExactValueQuery(value);
+        await ScanAsync(EventIndices, w => ElasticsearchQueryTranslator.Write(w, exact), from, to, null,
             (id, _) => found.Add(id), cancellationToken).ConfigureAwait(false);
         // Full text: the message and the original line, where any value of a record shows; confirmed as a whole token.
-        await ScanAsync(EventIndices, w => Leaf(w, "match_phrase", ElasticsearchDocuments.TextField, value), from, to, [ElasticsearchDocuments.OriginalField, "message"],
+        await ScanAsync(EventIndices, w => ElasticsearchQueryTranslator.Write(w, new TextNode(value, IsPhrase: true, IsPrefix: false)), from, to, [ElasticsearchDocuments.OriginalField, "message"],
             (id, source) =>
             {
                 if (confirm == null || confirm(source)) found.Add(id);
@@ -59,7 +62,7 @@ public sealed partial class ElasticsearchIndexSink : IIndexPurge
             string body = Body(w =>
             {
                 w.WritePropertyName("query");
-                IdsQuery(w, chunk);
+                ElasticsearchQueryDsl.Ids(w, chunk);
             });
             // conflicts=proceed: a document rewritten meanwhile (a redelivery) still goes in this call's retry or the
             // verification finds it; refresh=true so the verification search sees the deletion.
@@ -73,13 +76,38 @@ public sealed partial class ElasticsearchIndexSink : IIndexPurge
         return deleted;
     }
 
-    public async Task<IReadOnlyList<AlertDocument>> ReadAlertsAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The alerts that may concern a subject, by query (other people's alerts are neither read nor touched): one search
+    /// for the alert ids, the value (a case-insensitive term on <c>siem.values</c> and a phrase on its analyzed
+    /// <c>siem.values.text</c>) and any alert indexed before those fields existed (read whole, as the purge cannot ask
+    /// it), then one <c>terms</c> search on <c>siem.record_ids</c> per <see cref="IdsPerRequest"/> record ids.
+    /// </summary>
+    public async Task<IReadOnlyList<AlertDocument>> FindAlertsAsync(IReadOnlyCollection<string> alertIds, IReadOnlyCollection<string> recordIds, string? value, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(alertIds);
+        ArgumentNullException.ThrowIfNull(recordIds);
         await RefreshAsync(cancellationToken).ConfigureAwait(false);
-        var alerts = new List<AlertDocument>();
-        await ScanAsync(_options.AlertIndex, w => Leaf(w, "match_all", null, null), null, null, [ElasticsearchDocuments.AlertField],
-            (_, source) => alerts.Add(ElasticsearchDocuments.ReadAlertSource(source)), cancellationToken).ConfigureAwait(false);
-        return alerts;
+        var alerts = new SortedDictionary<string, AlertDocument>(StringComparer.Ordinal);
+        void Add(string _, string source)
+        {
+            var alert = ElasticsearchDocuments.ReadAlertSource(source);
+            alerts.TryAdd(alert.AlertId, alert);
+        }
+        var byValue = new List<Action<Utf8JsonWriter>>();
+        if (alertIds.Count > 0) byValue.Add(w => ElasticsearchQueryDsl.Ids(w, alertIds));
+        if (!string.IsNullOrEmpty(value))
+        {
+            byValue.Add(w => ElasticsearchQueryDsl.Term(w, ElasticsearchDocuments.AlertValuesField, value, caseInsensitive: true));
+            byValue.Add(w => ElasticsearchQueryDsl.FullText(w, "match_phrase", ElasticsearchDocuments.AlertValuesField + ".text", value));
+        }
+        byValue.Add(w => ElasticsearchQueryDsl.Bool(w, "must_not", [x => ElasticsearchQueryDsl.Exists(x, ElasticsearchDocuments.AlertSchemaField)]));
+        await ScanAsync(_options.AlertIndex, w => ElasticsearchQueryDsl.Bool(w, "should", byValue), null, null, [ElasticsearchDocuments.AlertField], Add, cancellationToken).ConfigureAwait(false);
+        foreach (var chunk in recordIds.Chunk(IdsPerRequest))
+        {
+            await ScanAsync(_options.AlertIndex, w => ElasticsearchQueryDsl.Terms(w, ElasticsearchDocuments.AlertRecordIdsField, chunk), null, null,
+                [ElasticsearchDocuments.AlertField], Add, cancellationToken).ConfigureAwait(false);
+        }
+        return [.. alerts.Values];
     }
 
     public async Task RewriteAlertsAsync(IReadOnlyList<AlertDocument> redacted, IReadOnlyCollection<string> deleteIds, CancellationToken cancellationToken = default)
@@ -160,7 +188,7 @@ public sealed partial class ElasticsearchIndexSink : IIndexPurge
                     w.WriteEndArray();
                 }
                 w.WritePropertyName("query");
-                Scoped(w, query, from, to);
+                ElasticsearchQueryDsl.InTimeRange(w, query, from, to);
             });
             var answer = await _retry.ExecuteAsync(ct => new ValueTask<byte[]>(SendJsonAsync(HttpMethod.Post, indices + "/_search" + SearchOptions, body, ct)), cancellationToken).ConfigureAwait(false);
             using var doc = JsonDocument.Parse(answer);
@@ -177,86 +205,15 @@ public sealed partial class ElasticsearchIndexSink : IIndexPurge
         }
     }
 
-    private static void Scoped(Utf8JsonWriter w, Action<Utf8JsonWriter> query, Instant? from, Instant? to)
+    /// <summary>The subject's value in any identifier field (or an address field, for an address), or as the blind
+    /// index of a crypto-shredded field: the same field terms a search <c>user.name:value OR ...</c> sends.</summary>
+    private QueryNode ExactValueQuery(string value)
     {
-        if (from == null && to == null)
-        {
-            query(w);
-            return;
-        }
-        w.WriteStartObject();
-        w.WriteStartObject("bool");
-        w.WriteStartArray("must");
-        query(w);
-        w.WriteEndArray();
-        w.WriteStartArray("filter");
-        w.WriteStartObject();
-        w.WriteStartObject("range");
-        w.WriteStartObject("@timestamp");
-        if (from is { } f) w.WriteString("gte", ElasticsearchDocuments.FormatTime(f));
-        if (to is { } t) w.WriteString("lt", ElasticsearchDocuments.FormatTime(t));
-        w.WriteString("format", "strict_date_optional_time_nanos");
-        w.WriteEndObject();
-        w.WriteEndObject();
-        w.WriteEndObject();
-        w.WriteEndArray();
-        w.WriteEndObject();
-        w.WriteEndObject();
-    }
-
-    private static void IdsQuery(Utf8JsonWriter w, IEnumerable<string> ids)
-    {
-        w.WriteStartObject();
-        w.WriteStartObject("ids");
-        w.WriteStartArray("values");
-        foreach (var id in ids) w.WriteStringValue(id);
-        w.WriteEndArray();
-        w.WriteEndObject();
-        w.WriteEndObject();
-    }
-
-    private void ExactValueQuery(Utf8JsonWriter w, string value)
-    {
-        w.WriteStartObject();
-        w.WriteStartObject("bool");
-        w.WriteStartArray("should");
-        foreach (var field in IdentifierKeywordFields)
-        {
-            w.WriteStartObject();
-            w.WriteStartObject("term");
-            w.WriteStartObject(field);
-            w.WriteString("value", value);
-            w.WriteBoolean("case_insensitive", true);
-            w.WriteEndObject();
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-        if (IPAddress.TryParse(value, out _))
-        {
-            foreach (var field in ElasticsearchTemplates.IpFields) Leaf(w, "term", field, value);
-        }
-        if (_protector is { } protector)
-        {
-            foreach (var field in protector.Fields)
-            {
-                if (Siem.Lineage.Subjects.SubjectPseudonymizer.Canonical(field, value) == null) continue;
-                Leaf(w, "term", ElasticsearchDocuments.StoredName(field + FieldProtector.BlindIndexSuffix), protector.BlindIndex(field, value));
-            }
-        }
-        w.WriteEndArray();
-        w.WriteNumber("minimum_should_match", 1);
-        w.WriteEndObject();
-        w.WriteEndObject();
-    }
-
-    /// <summary><c>{"kind": {"field": value}}</c>, or <c>{"kind": {}}</c> without a field.</summary>
-    private static void Leaf(Utf8JsonWriter w, string kind, string? field, string? value)
-    {
-        w.WriteStartObject();
-        w.WriteStartObject(kind);
-        if (field != null) w.WriteString(field, value);
-        w.WriteEndObject();
-        w.WriteEndObject();
+        var fields = IdentifierKeywordFields.AsEnumerable();
+        if (IPAddress.TryParse(value, out _)) fields = fields.Concat(ElasticsearchTemplates.IpFields);
+        if (_protector is { } protector) fields = fields.Concat(protector.Fields);
+        var query = fields.Distinct(StringComparer.Ordinal).Select(f => (QueryNode)new FieldNode(f, value, HasWildcard: false)).Aggregate((a, b) => new OrNode(a, b));
+        return IndexFieldProtection.WithBlindIndex(_protector, new SearchRequest { Query = query }).Query;
     }
 
     private void ActionLine(Utf8JsonWriter w, string action, string id)

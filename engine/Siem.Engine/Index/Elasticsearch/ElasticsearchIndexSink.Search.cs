@@ -72,13 +72,8 @@ public sealed partial class ElasticsearchIndexSink
         if (ids.Count == 0) return 0;
         string body = Body(w =>
         {
-            w.WriteStartObject("query");
-            w.WriteStartObject("ids");
-            w.WriteStartArray("values");
-            foreach (var id in ids) w.WriteStringValue(id);
-            w.WriteEndArray();
-            w.WriteEndObject();
-            w.WriteEndObject();
+            w.WritePropertyName("query");
+            ElasticsearchQueryDsl.Ids(w, ids);
         });
         // conflicts=proceed: a document rewritten meanwhile is still deleted by a later purge pass, not an error here.
         var answer = await _retry.ExecuteAsync(ct => new ValueTask<byte[]>(SendJsonAsync(HttpMethod.Post,

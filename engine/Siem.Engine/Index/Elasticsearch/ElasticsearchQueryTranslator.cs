@@ -7,36 +7,16 @@ namespace Siem.Engine.Index.Elasticsearch;
 /// Turns our <see cref="QueryNode"/> into the query DSL with the same meaning as the SQLite compiler:
 /// free text → match/match_phrase/match_phrase_prefix on <c>siem.text</c> (message + original line);
 /// field:value → case-insensitive term on the keyword (wildcard for <c>*</c>, exists for <c>field:*</c>);
-/// AND/OR/NOT → bool must/should/must_not; the time range → range on <c>@timestamp</c> (from inclusive, to exclusive).
+/// AND/OR/NOT → bool must/should/must_not (a chain <c>a OR b OR c</c> becomes one <c>should</c> list);
+/// the time range → range on <c>@timestamp</c> (from inclusive, to exclusive). The purge builds its lookups by value
+/// as query nodes too, so search and purge send the same clauses (<see cref="ElasticsearchQueryDsl"/>).
 /// </summary>
 internal static class ElasticsearchQueryTranslator
 {
     public static void WriteQuery(Utf8JsonWriter w, SearchRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.From == null && request.To == null)
-        {
-            Write(w, request.Query);
-            return;
-        }
-        w.WriteStartObject();
-        w.WriteStartObject("bool");
-        w.WriteStartArray("must");
-        Write(w, request.Query);
-        w.WriteEndArray();
-        w.WriteStartArray("filter");
-        w.WriteStartObject();
-        w.WriteStartObject("range");
-        w.WriteStartObject("@timestamp");
-        if (request.From is { } from) w.WriteString("gte", ElasticsearchDocuments.FormatTime(from));
-        if (request.To is { } to) w.WriteString("lt", ElasticsearchDocuments.FormatTime(to));
-        w.WriteString("format", "strict_date_optional_time_nanos");
-        w.WriteEndObject();
-        w.WriteEndObject();
-        w.WriteEndObject();
-        w.WriteEndArray();
-        w.WriteEndObject();
-        w.WriteEndObject();
+        ElasticsearchQueryDsl.InTimeRange(w, inner => Write(inner, request.Query), request.From, request.To);
     }
 
     public static void Write(Utf8JsonWriter w, QueryNode node)
@@ -44,26 +24,20 @@ internal static class ElasticsearchQueryTranslator
         switch (node)
         {
             case MatchAllNode:
-                w.WriteStartObject();
-                w.WriteStartObject("match_all");
-                w.WriteEndObject();
-                w.WriteEndObject();
+                ElasticsearchQueryDsl.MatchAll(w);
                 break;
-            case AndNode a:
-                Bool(w, "must", a.Left, a.Right);
+            case AndNode:
+                ElasticsearchQueryDsl.Bool(w, "must", Chain<AndNode>(node, a => (a.Left, a.Right)).Select(Writer));
                 break;
-            case OrNode o:
-                Bool(w, "should", o.Left, o.Right);
+            case OrNode:
+                ElasticsearchQueryDsl.Bool(w, "should", Chain<OrNode>(node, o => (o.Left, o.Right)).Select(Writer));
                 break;
             case NotNode n:
-                Bool(w, "must_not", n.Operand);
+                ElasticsearchQueryDsl.Bool(w, "must_not", [Writer(n.Operand)]);
                 break;
             case TextNode t:
-                w.WriteStartObject();
-                w.WriteStartObject(t.IsPhrase ? "match_phrase" : t.IsPrefix ? "match_phrase_prefix" : "match");
-                w.WriteString("siem.text", t.IsPrefix ? t.Text.TrimEnd('*') : t.Text);
-                w.WriteEndObject();
-                w.WriteEndObject();
+                ElasticsearchQueryDsl.FullText(w, t.IsPhrase ? "match_phrase" : t.IsPrefix ? "match_phrase_prefix" : "match",
+                    ElasticsearchDocuments.TextField, t.IsPrefix ? t.Text.TrimEnd('*') : t.Text);
                 break;
             case FieldNode f:
                 WriteField(w, f);
@@ -73,45 +47,38 @@ internal static class ElasticsearchQueryTranslator
         }
     }
 
-    private static void Bool(Utf8JsonWriter w, string clause, params QueryNode[] operands)
+    /// <summary>The operands of a chain of the same binary operator, left to right (<c>(a OR b) OR c</c> → a, b, c).</summary>
+    private static List<QueryNode> Chain<T>(QueryNode node, Func<T, (QueryNode Left, QueryNode Right)> split) where T : QueryNode
     {
-        w.WriteStartObject();
-        w.WriteStartObject("bool");
-        w.WriteStartArray(clause);
-        foreach (var o in operands) Write(w, o);
-        w.WriteEndArray();
-        if (clause == "should") w.WriteNumber("minimum_should_match", 1);
-        w.WriteEndObject();
-        w.WriteEndObject();
+        var operands = new List<QueryNode>();
+        var pending = new Stack<QueryNode>();
+        pending.Push(node);
+        while (pending.TryPop(out var n))
+        {
+            if (n is T op)
+            {
+                var (left, right) = split(op);
+                pending.Push(right);
+                pending.Push(left);
+            }
+            else
+            {
+                operands.Add(n);
+            }
+        }
+        return operands;
     }
+
+    private static Action<Utf8JsonWriter> Writer(QueryNode node) => w => Write(w, node);
 
     private static void WriteField(Utf8JsonWriter w, FieldNode f)
     {
         string field = FieldFor(f.Field);
-        w.WriteStartObject();
-        if (f.HasWildcard && f.Value == "*")
-        {
-            w.WriteStartObject("exists");
-            w.WriteString("field", field);
-            w.WriteEndObject();
-        }
-        else if (ElasticsearchTemplates.IpFields.Contains(field))
-        {
-            // ip fields take an address or CIDR; case folding and wildcards do not apply.
-            w.WriteStartObject("term");
-            w.WriteString(field, f.HasWildcard ? IpPrefix(f) : f.Value);
-            w.WriteEndObject();
-        }
-        else
-        {
-            w.WriteStartObject(f.HasWildcard ? "wildcard" : "term");
-            w.WriteStartObject(field);
-            w.WriteString("value", f.Value);
-            w.WriteBoolean("case_insensitive", true);
-            w.WriteEndObject();
-            w.WriteEndObject();
-        }
-        w.WriteEndObject();
+        if (f.HasWildcard && f.Value == "*") ElasticsearchQueryDsl.Exists(w, field);
+        // ip fields take an address or CIDR; case folding and wildcards do not apply.
+        else if (ElasticsearchTemplates.IpFields.Contains(field)) ElasticsearchQueryDsl.Term(w, field, f.HasWildcard ? IpPrefix(f) : f.Value, caseInsensitive: false);
+        else if (f.HasWildcard) ElasticsearchQueryDsl.Wildcard(w, field, f.Value);
+        else ElasticsearchQueryDsl.Term(w, field, f.Value, caseInsensitive: true);
     }
 
     private static string FieldFor(string field) => field switch

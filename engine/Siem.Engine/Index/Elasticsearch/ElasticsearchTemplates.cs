@@ -70,6 +70,8 @@ internal static class ElasticsearchTemplates
               "properties": {
                 "@timestamp": { "type": "date" },
                 "siem": { "properties": { "id": { "type": "keyword" }, "kind": { "type": "keyword" }, "text": { "type": "text" },
+                  "record_ids": { "type": "keyword" }, "alert_schema": { "type": "keyword" },
+                  "values": { "type": "keyword", "ignore_above": 8191, "fields": { "text": { "type": "text" } } },
                   "alert": { "type": "object", "enabled": false } } },
                 "rule": { "properties": { "id": {{Kw}}, "level": {{Kw}},
                   "name": { "type": "text", "copy_to": "siem.text", "fields": { "keyword": {{Kw}} } } } },
