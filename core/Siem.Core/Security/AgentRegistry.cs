@@ -5,23 +5,34 @@ namespace Siem.Core.Security;
 
 /// <summary>
 /// Engine side: the enrolled agents, their Ed25519 public keys and revocation flags. Persisted as one JSON
-/// file (mode 0600, atomic rewrite on every change — enrollments are rare); <c>null</c> path = in memory.
+/// file (mode 0600, atomic rewrite; enrollments, revocations and identity rotations are written at once, agents' routine
+/// key reports are coalesced, see <see cref="ReportEngineKeys"/>); <c>null</c> path = in memory.
 /// Thread-safe: the enrollment responder writes while consumers read. Processes sharing the data dir (engine replicas,
 /// the API) share the file: a write first re-reads a file another process changed (so nobody's enrollment or revocation
 /// is overwritten), and an unknown agent id or a listing re-reads it too (an agent another engine just enrolled).
 /// </summary>
-public sealed class AgentRegistry
+public sealed partial class AgentRegistry : IDisposable
 {
     private readonly object _gate = new();
     private readonly string? _path;
     private Dictionary<string, AgentRecord> _agents = new(StringComparer.Ordinal);
     private (DateTime Written, long Length) _loadedStamp = (DateTime.MinValue, -1);
+    private long _fileWrites;
 
-    public AgentRegistry(string? path = null)
+    /// <param name="path">The registry file; null keeps it in memory.</param>
+    /// <param name="reportFlushDelay">How long agents' key reports may wait in memory before one write persists them
+    /// all (default <see cref="DefaultReportFlushDelay"/>).</param>
+    public AgentRegistry(string? path = null, TimeSpan? reportFlushDelay = null, TimeProvider? clock = null)
     {
         _path = path;
+        ReportFlushDelay = reportFlushDelay ?? DefaultReportFlushDelay;
+        if (ReportFlushDelay <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(reportFlushDelay), "the report flush delay must be positive");
+        _clock = clock ?? TimeProvider.System;
         RefreshIfChanged();
     }
+
+    /// <summary>How many times this instance rewrote the file (each an fsynced atomic rename).</summary>
+    public long FileWrites => Interlocked.Read(ref _fileWrites);
 
     public IReadOnlyList<AgentRecord> All
     {
@@ -30,7 +41,7 @@ public sealed class AgentRegistry
             lock (_gate)
             {
                 RefreshIfChanged(forWrite: false);
-                return [.. _agents.Values.OrderBy(a => a.AgentId, StringComparer.Ordinal)];
+                return [.. _agents.Values.Select(WithPendingReport).OrderBy(a => a.AgentId, StringComparer.Ordinal)];
             }
         }
     }
@@ -48,9 +59,12 @@ public sealed class AgentRegistry
             if (_agents.TryGetValue(agentId, out var existing) && existing.Revoked)
                 throw new InvalidOperationException($"agent '{agentId}' is revoked; enroll it under a new agent id");
             var record = new AgentRecord(agentId, tenant, [.. signingPublicKey], DateTimeOffset.UtcNow, HostName: hostName) { EngineKeyId = engineKeyId };
-            var next = new Dictionary<string, AgentRecord>(_agents, StringComparer.Ordinal) { [agentId] = record };
+            _pendingReports.TryRemove(agentId, out _); // a report about the previous enrollment no longer applies
+            var next = WithPendingReports(_agents);
+            next[agentId] = record;
             Persist(next);
             _agents = next;
+            ReportsWritten();
             return record;
         }
     }
@@ -81,21 +95,6 @@ public sealed class AgentRegistry
         }) ?? throw new KeyNotFoundException($"agent '{agentId}' is not enrolled");
     }
 
-    /// <summary>
-    /// Records which engine keys an agent seals to (its report, signed by it). The file is rewritten only when that
-    /// changed, and a report older than the recorded one is ignored (a replayed or late message). False if unknown.
-    /// </summary>
-    public bool ReportEngineKeys(string agentId, string sealingKeyId, IReadOnlyList<string> pendingKeyIds, DateTimeOffset reportedAt)
-    {
-        var pending = pendingKeyIds.Where(k => k != sealingKeyId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        return Update(agentId, existing =>
-        {
-            if (existing.EngineKeyReportedAt is { } last && reportedAt < last) return existing;
-            if (existing.EngineKeyId == sealingKeyId && (existing.PendingEngineKeyIds ?? []).SequenceEqual(pending, StringComparer.Ordinal)) return existing;
-            return existing with { EngineKeyId = sealingKeyId, PendingEngineKeyIds = pending, EngineKeyReportedAt = reportedAt };
-        }) != null;
-    }
-
     /// <summary>Re-reads the file if another process changed it (engines call this now and then to see key rotations made elsewhere).</summary>
     public void Refresh()
     {
@@ -111,11 +110,15 @@ public sealed class AgentRegistry
         {
             RefreshIfChanged();
             if (!_agents.TryGetValue(agentId, out var existing)) return null;
+            existing = WithPendingReport(existing);
             var changed = change(existing);
             if (ReferenceEquals(changed, existing)) return existing;
-            var next = new Dictionary<string, AgentRecord>(_agents, StringComparer.Ordinal) { [agentId] = changed };
+            // The agents' pending key reports go into the same write.
+            var next = WithPendingReports(_agents);
+            next[agentId] = changed;
             Persist(next);
             _agents = next;
+            ReportsWritten();
             return changed;
         }
     }
@@ -126,7 +129,7 @@ public sealed class AgentRegistry
         var snapshot = Volatile.Read(ref _agents);
         if (snapshot.TryGetValue(agentId, out var r))
         {
-            record = r;
+            record = WithPendingReport(r);
             return true;
         }
         if (_path != null)
@@ -135,7 +138,7 @@ public sealed class AgentRegistry
             lock (_gate) RefreshIfChanged(forWrite: false);
             if (Volatile.Read(ref _agents).TryGetValue(agentId, out r))
             {
-                record = r;
+                record = WithPendingReport(r);
                 return true;
             }
         }
@@ -171,6 +174,7 @@ public sealed class AgentRegistry
         if (_path == null) return;
         var file = new RegistryFile { Version = 1, Agents = [.. agents.Values.OrderBy(a => a.AgentId, StringComparer.Ordinal)] };
         SecureFile.WriteAllBytes(_path, JsonSerializer.SerializeToUtf8Bytes(file, JsonOptions));
+        Interlocked.Increment(ref _fileWrites);
         var info = new FileInfo(_path);
         _loadedStamp = (info.LastWriteTimeUtc, info.Length);
     }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Siem.Core.Security;
 using Siem.Engine.Detection;
+using Siem.Engine.Enrollment;
 using Siem.Engine.Pipeline;
 using Siem.Host.Demo;
 using Siem.Host.Infrastructure;
@@ -69,8 +70,12 @@ internal static partial class PipelineBench
             await connection.ConnectAsync(cancellationToken).ConfigureAwait(false);
             var js = new NatsJSContext(connection);
             await EngineStreams.EnsureAsync(js, cancellationToken).ConfigureAwait(false);
-            var engineKey = EngineKeyPair.Create();
+            var engineKeys = EngineKeyRing.Open(dir, out _);
+            var engineKey = engineKeys.Current;
             var registry = new AgentRegistry();
+            // The engine role's key service: the agents' key checks get answered, as in production.
+            await using var keyRequests = new AgentKeyResponder(connection, new AgentKeyAuthority(registry, () => engineKeys, TimeSpan.FromDays(1)));
+            await keyRequests.StartAsync(cancellationToken).ConfigureAwait(false);
 
             log.WriteLine($"machine: {Environment.ProcessorCount} cores, load average {LoadAverage()} (wall-clock rates on a loaded machine understate; the CPU figures do not)");
             var (ceiling, ceilingCpu) = await CeilingAsync(js, engineKey, server.Pid, log, cancellationToken).ConfigureAwait(false);

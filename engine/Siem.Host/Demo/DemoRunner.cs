@@ -120,7 +120,7 @@ internal sealed partial class DemoRunner
         Directory.CreateDirectory(engineDir);
         var keys = EngineKeyRing.Open(dataDir, out _);
         var key = keys.Current;
-        var registry = new AgentRegistry(Path.Combine(engineDir, "agents.json"));
+        using var registry = new AgentRegistry(Path.Combine(engineDir, "agents.json"));
         // A one-run enrollment token: never printed or stored.
         var token = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
         await using var responder = new EnrollmentResponder(connection, registry, key, [token], m => Err($"engine: {m}"));

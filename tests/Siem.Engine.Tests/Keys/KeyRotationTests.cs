@@ -32,7 +32,7 @@ public sealed class KeyRotationTests : IDisposable
         var oldBatch = new EnvelopeSealer(agent, before.Current.AgreementPublicKey, before.Current.KeyId).Seal(1, Encoding.UTF8.GetBytes("[]"));
 
         var stdout = new StringWriter();
-        Assert.Equal(0, KeysCommand.Run(_dir, stdout, TextWriter.Null, "rotate", null));
+        Assert.Equal(0, await KeysCommand.RunAsync(_dir, null, stdout, TextWriter.Null, "rotate", null));
 
         var (after, _) = EngineRole.LoadIdentity(_dir, _ => { });
         Assert.NotEqual(before.Current.KeyId, after.Current.KeyId);
@@ -61,12 +61,12 @@ public sealed class KeyRotationTests : IDisposable
         Assert.True(newOpened.Ok, newOpened.Detail);
         Assert.Equal("[]", Encoding.UTF8.GetString(oldOpened.Plaintext!));
 
-        Assert.Equal(1, KeysCommand.Run(_dir, TextWriter.Null, TextWriter.Null, "retire", after.Current.KeyId)); // the current key cannot be retired
+        Assert.Equal(1, await KeysCommand.RunAsync(_dir, null, TextWriter.Null, TextWriter.Null, "retire", after.Current.KeyId)); // the current key cannot be retired
         // agent-1 never reported which key it seals to (registered before agents reported it): retiring needs --force.
         var refusal = new StringWriter();
-        Assert.Equal(1, KeysCommand.Run(_dir, TextWriter.Null, refusal, "retire", before.Current.KeyId));
+        Assert.Equal(1, await KeysCommand.RunAsync(_dir, null, TextWriter.Null, refusal, "retire", before.Current.KeyId));
         Assert.Contains("agent-1 (has not reported its key)", refusal.ToString(), StringComparison.Ordinal);
-        Assert.Equal(0, KeysCommand.Run(_dir, TextWriter.Null, TextWriter.Null, "retire", before.Current.KeyId, force: true));
+        Assert.Equal(0, await KeysCommand.RunAsync(_dir, null, TextWriter.Null, TextWriter.Null, "retire", before.Current.KeyId, force: true));
         var (retired, _) = EngineRole.LoadIdentity(_dir, _ => { });
         var reopened = new EnvelopeOpener(retired.ById, registry);
         Assert.Equal(EnvelopeFailure.UnknownKey, Open(reopened, oldBatch).Failure);
@@ -75,7 +75,7 @@ public sealed class KeyRotationTests : IDisposable
     }
 
     [Fact]
-    public void A_batch_sealed_to_a_key_this_engine_has_not_loaded_yet_reloads_the_keys_and_opens()
+    public async Task A_batch_sealed_to_a_key_this_engine_has_not_loaded_yet_reloads_the_keys_and_opens()
     {
         var (keys, registry) = EngineRole.LoadIdentity(_dir, _ => { });
         var agent = AgentIdentity.Create("agent-1");
@@ -87,7 +87,7 @@ public sealed class KeyRotationTests : IDisposable
         live.Changed += ring => opener.UseEngineKeys(ring.ById);
 
         // Another process rotated (another engine already announces the new key); this engine's timer has not run yet.
-        Assert.Equal(0, KeysCommand.Run(_dir, TextWriter.Null, TextWriter.Null, "rotate", null));
+        Assert.Equal(0, await KeysCommand.RunAsync(_dir, null, TextWriter.Null, TextWriter.Null, "rotate", null));
         var rotated = EngineKeyRing.Open(_dir, out _).Current;
         var batch = new EnvelopeSealer(agent, rotated.AgreementPublicKey, rotated.KeyId).Seal(1, Encoding.UTF8.GetBytes("[]"));
 

@@ -47,6 +47,9 @@ public sealed class LiveKeyServeTests() : EngineBrokerTest("siem-live-keys-")
         }
     }
 
+    /// <summary>The engine key agent-1 seals to, as the engine's agents.json says.</summary>
+    private string? ReportedKey() => new AgentRegistry(Path.Combine(Data, "engine", "agents.json")).TryGet("agent-1", out var r) ? r.EngineKeyId : null;
+
     private Task<bool> IndexedAsync(long rows) => Task.FromResult(SiemServeProcess.CountIndex(Data).Rows == rows);
 
     private async Task<bool> QuarantinedAsync(string reason, CancellationToken ct) =>
@@ -73,7 +76,7 @@ public sealed class LiveKeyServeTests() : EngineBrokerTest("siem-live-keys-")
         await PublishAsync(oldSealer, 1, timeout.Token);
         await WaitAsync(() => IndexedAsync(Records), engine, "the first batch indexed", timeout.Token);
 
-        Assert.Equal(0, KeysCommand.Run(Data, TextWriter.Null, TextWriter.Null, "rotate", null));
+        Assert.Equal(0, await KeysCommand.RunAsync(Data, Js, TextWriter.Null, TextWriter.Null, "rotate", null, cancellationToken: timeout.Token));
         var second = EngineKeyRing.Open(Data, out _).Current;
 
         // The agent asks the running engine (over NATS) until the engine has picked up the rotation; the answer is proved by the old key.
@@ -89,14 +92,18 @@ public sealed class LiveKeyServeTests() : EngineBrokerTest("siem-live-keys-")
         await PublishAsync(oldSealer, 3, timeout.Token); // spooled before the switch: the old key still opens it
         await WaitAsync(() => IndexedAsync(3 * Records), engine, "batches under both keys indexed", timeout.Token);
 
-        // The registry says the agent (last report) still seals to the old key: retire refuses and says who.
+        // The registry says the agent (last report, written by the engine within a second) still seals to the old key: retire refuses and says who.
+        await WaitAsync(() => Task.FromResult(ReportedKey() == first), engine, "the engine writing the agent's report", timeout.Token);
         var stderr = new StringWriter();
-        Assert.Equal(1, KeysCommand.Run(Data, TextWriter.Null, stderr, "retire", first));
+        Assert.Equal(1, await KeysCommand.RunAsync(Data, Js, TextWriter.Null, stderr, "retire", first, cancellationToken: timeout.Token));
         Assert.Contains($"refusing: 1 agent(s) may still send batches sealed to {first}: agent-1 (seals to it)", stderr.ToString(), StringComparison.Ordinal);
         // The agent reports that it switched, with nothing spooled under the old key: now retire goes through, and `list` shows it.
         await EngineKeyClient.CheckAsync(agentConnection, agent, state with { EngineKeyId = second.KeyId, EnginePublicKey = Convert.ToBase64String(second.AgreementPublicKey) }, [], TimeSpan.FromSeconds(5), timeout.Token);
+        // The engine writes agents' key reports coalesced, within a second; and its acks empty the work-queue stream.
+        await WaitAsync(() => Task.FromResult(ReportedKey() == second.KeyId), engine, "the engine writing the agent's report", timeout.Token);
+        await WaitAsync(async () => (await Js.GetStreamAsync(EngineStreams.Events, timeout.Token)).State.Messages == 0, engine, "the engine acking every batch", timeout.Token);
         var list = new StringWriter();
-        Assert.Equal(0, KeysCommand.Run(Data, list, TextWriter.Null, "retire", first));
+        Assert.Equal(0, await KeysCommand.RunAsync(Data, Js, list, TextWriter.Null, "retire", first, cancellationToken: timeout.Token));
         Assert.Equal($"{second.KeyId}  current   created {second.CreatedAt:u}  1 agent(s) sealing to it, 0 with spooled batches", list.ToString().TrimEnd());
 
         // Without a restart, the running engine no longer opens the retired key (it checks the key files every 2 s).

@@ -13,14 +13,13 @@ namespace Siem.Host.Server.Roles;
 /// <summary>Builds the engine's parts from the config: identity, rules, index, alert delivery.</summary>
 internal sealed partial class EngineRole
 {
-    /// <summary>The X25519 key agents encrypt to (created on first start, mode 0600) and the registry of enrolled agents.</summary>
     /// <summary>The engine's keys (current for enrollment, earlier ones still open batches: <c>siem keys rotate</c>) and the agent registry.</summary>
     internal static (EngineKeyRing Keys, AgentRegistry Registry) LoadIdentity(string dataDir, Action<string> info)
     {
         var keys = EngineKeyRing.Open(dataDir, out bool created);
         if (created) info($"created engine key {keys.Current.KeyId} in {EngineKeyRing.CurrentPath(dataDir)}");
         else if (keys.Previous.Count > 0) info($"engine key {keys.Current.KeyId}; earlier keys still accepted: {string.Join(", ", keys.Previous.Select(k => k.KeyId))}");
-        return (keys, new AgentRegistry(Path.Combine(dataDir, "engine", "agents.json")));
+        return (keys, new AgentRegistry(Path.Combine(dataDir, "engine", "agents.json")) { Log = info });
     }
 
     /// <summary>

@@ -31,6 +31,7 @@ internal sealed partial class EngineRole : IServerRole
         await JetStreamSetUp.RetryAsync(() => EngineStreams.EnsureAsync(context.JetStream, config.NatsReplicas, cancellationToken), Info, cancellationToken).ConfigureAwait(false);
 
         var (keys, registry) = LoadIdentity(config.DataDir, Info);
+        using var registryLifetime = registry; // writes the agents' last coalesced key reports at shutdown
         // Keys change while the engine runs (siem keys rotate|retire, agents rotating their identity through any engine).
         var liveKeys = new LiveEngineKeys(config.DataDir, keys, registry, Info);
         await using var responder = config.EnrollmentTokens.Count > 0
