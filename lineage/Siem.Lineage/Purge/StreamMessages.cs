@@ -1,23 +1,35 @@
 using System.Runtime.CompilerServices;
+using Siem.Nats;
 using Siem.Nats.JetStream;
 
 namespace Siem.Lineage.Purge;
 
 /// <summary>
-/// Reads stream messages for a purge with <c>STREAM.MSG.GET</c> (the only read a work-queue stream allows besides its
-/// own consumer), many requests in flight at once so a long stream costs round trips in parallel, not in series.
-/// Sequences that are gone (deleted, consumed from a work queue, aged out) are skipped; a missing stream is noted.
+/// Reads stream messages for a purge. A whole stream is read in batches through an ephemeral ack-none pull consumer
+/// (one pull request per <see cref="ScanBatch"/> messages instead of one request per message); a work-queue stream,
+/// which allows no second consumer beside its own, and single sequences are read with <c>STREAM.MSG.GET</c>, many
+/// requests in flight at once so a long run costs round trips in parallel, not in series. Sequences that are gone
+/// (deleted, consumed from a work queue, aged out) are skipped; a missing stream is noted.
 /// </summary>
 public static class StreamMessages
 {
-    /// <summary>Requests in flight per stream.</summary>
+    /// <summary>Requests in flight per stream (reads by sequence).</summary>
     public const int InFlight = 32;
 
-    /// <summary>Every message still in the stream, in sequence order.</summary>
+    /// <summary>Messages per pull request of a whole-stream scan.</summary>
+    public const int ScanBatch = 256;
+
+    /// <summary>
+    /// Every message the stream held when the read began, in sequence order (messages published after it began may
+    /// follow; messages deleted meanwhile may or may not).
+    /// </summary>
     public static async IAsyncEnumerable<StreamMsg> AllAsync(NatsJSContext js, string stream, List<string> notes, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         if (await InfoAsync(js, stream, notes, cancellationToken).ConfigureAwait(false) is not { } info || info.State.Messages == 0) yield break;
-        await foreach (var msg in AtAsync(js, stream, Range(info.State.FirstSeq, info.State.LastSeq), cancellationToken).ConfigureAwait(false)) yield return msg;
+        var all = info.Config.Retention == RetentionPolicy.WorkQueue
+            ? AtAsync(js, stream, Range(info.State.FirstSeq, info.State.LastSeq), cancellationToken)
+            : ScanAsync(js, stream, info.State.LastSeq, cancellationToken);
+        await foreach (var msg in all.ConfigureAwait(false)) yield return msg;
     }
 
     /// <summary>The messages at the given sequences (ascending, duplicates skipped) that still exist.</summary>
@@ -52,6 +64,53 @@ public static class StreamMessages
         {
             notes.Add($"{stream}: no such stream");
             return null;
+        }
+    }
+
+    /// <summary>Reads up to <paramref name="lastSeq"/> through an ephemeral consumer, deleted when done.</summary>
+    private static async IAsyncEnumerable<StreamMsg> ScanAsync(NatsJSContext js, string stream, ulong lastSeq, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var consumer = await js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig
+        {
+            Description = "siem purge: reads the stream once",
+            DeliverPolicy = DeliverPolicy.All,
+            AckPolicy = AckPolicy.None,
+            InactiveThreshold = TimeSpan.FromSeconds(30),
+            MemoryStorage = true,
+        }, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            bool done = false;
+            while (!done)
+            {
+                int received = 0;
+                await foreach (var msg in consumer.FetchAsync(ScanBatch, TimeSpan.FromSeconds(5), cancellationToken: cancellationToken).ConfigureAwait(false))
+                {
+                    received++;
+                    var meta = msg.Metadata;
+                    yield return new StreamMsg(msg.Subject, meta.StreamSeq, msg.Headers, msg.Data, meta.Timestamp);
+                    // The last message present when the scan began, or nothing after this one: the pull's remaining wait is not needed.
+                    if (meta.StreamSeq >= lastSeq || meta.NumPending == 0)
+                    {
+                        done = true;
+                        break;
+                    }
+                }
+                // A pull that expired empty: every message up to lastSeq is gone (deleted while the scan ran).
+                if (received == 0) done = true;
+            }
+        }
+        finally
+        {
+            using var cleanup = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            try
+            {
+                await js.DeleteConsumerAsync(stream, consumer.Name, cleanup.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is NatsException or OperationCanceledException)
+            {
+                // The server removes the idle consumer itself after its inactive threshold.
+            }
         }
     }
 
