@@ -89,7 +89,7 @@ internal sealed class PurgeHarness : IAsyncDisposable
         var p = Pipeline;
         _running = Task.Run(() => p.RunAsync(_run.Token));
         if (detector == null) return;
-        var watcher = new Siem.Engine.Control.LiveChangeWatcher(Js) { Forget = forget => _ = p.ForgetAsync(forget) };
+        var watcher = new Siem.Engine.Control.LiveChangeWatcher(Js) { EngineId = "harness-engine", Forget = p.ForgetAsync };
         _watching = Task.Run(() => watcher.RunAsync(0, () => { }, _ => { }, _run.Token));
     }
 
@@ -140,7 +140,7 @@ internal sealed class PurgeHarness : IAsyncDisposable
             new IndexPurgeTarget(Index),
             new JetStreamPurgeTarget(Js, Opener(), new EnvelopeResealer(ServerKey, EngineKey), Subjects),
             new CorrelationStreamPurgeTarget(Js),
-            new EngineStatePurgeTarget([StateDir], new Siem.Engine.Control.LiveChangePublisher(Js)) { Settle = TimeSpan.FromMilliseconds(600) },
+            new EngineStatePurgeTarget([StateDir], new Siem.Engine.Control.LiveChangePublisher(Js)),
             new PartitionStatePurgeTarget(Js),
             new FilesPurgeTarget(),
             new LedgerPurgeTarget(Ledger, (id, ct) => Keys.DestroyKeyAsync(id, ct).AsTask()),

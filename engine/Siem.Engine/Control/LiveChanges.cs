@@ -7,7 +7,9 @@ namespace Siem.Engine.Control;
 /// <c>SIEM_CONTROL</c>: key <c>rules</c> (the rules under the data dir changed: reload them) and <c>agents.&lt;id&gt;</c>
 /// (the agent was revoked) and <c>purges.&lt;job&gt;.&lt;part&gt;</c> (a purge: forget the subject's records and alerts,
 /// ids only, see <see cref="Purge.SubjectForgetting"/>; long id lists are split in parts). The bucket keeps the latest value per key, so an engine that starts later, or was
-/// disconnected, still learns every revocation; the data dir's files stay the source of truth for the rules.
+/// disconnected, still learns every revocation (and every purge of the last <see cref="LiveChangePublisher.NoticeRetention"/>,
+/// after which notices are removed; engines confirm the ones they applied in <see cref="EngineRoster"/>); the data dir's
+/// files stay the source of truth for the rules.
 /// </summary>
 public static class LiveChanges
 {

@@ -7,11 +7,12 @@ namespace Siem.Engine.Purge;
 
 /// <summary>
 /// The engines' detection state: running engines are told to forget the subject (a purge notice on
-/// <see cref="LiveChanges"/>, ids only), then the state files under each engine state dir (<c>correlation.json</c>,
+/// <see cref="LiveChanges"/>, ids only) and the step waits until every running engine confirmed it saved its state
+/// without the subject (<see cref="EngineRoster"/>; bounded by <see cref="ConfirmLimit"/>, and who did not confirm is
+/// in the step's note, so in the certificate). Then the state files under each engine state dir (<c>correlation.json</c>,
 /// <c>suppression.json</c>: open windows with their matched events, open alerts) are rewritten without the subject,
-/// and snapshots moved aside as unreadable that hold it are deleted. An engine that was mid-group when the notice came
-/// may still save its old state once: the files are checked again after <see cref="Settle"/> and cleaned again until a
-/// whole settle period passed clean (bounded by <see cref="SettleLimit"/>; the verification reports what is left).
+/// for engines that are not running, and snapshots moved aside as unreadable that hold it are deleted. Notices older
+/// than <see cref="LiveChangePublisher.NoticeRetention"/> are removed, so they do not pile up in the bucket.
 /// </summary>
 public sealed class EngineStatePurgeTarget(IReadOnlyList<string> stateDirs, LiveChangePublisher? engines) : IPurgeTarget
 {
@@ -20,10 +21,8 @@ public sealed class EngineStatePurgeTarget(IReadOnlyList<string> stateDirs, Live
 
     public string Name => "engine-state";
 
-    /// <summary>How long the files must stay clean after a rewrite (longer than an engine's slowest group).</summary>
-    public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(2);
-
-    public TimeSpan SettleLimit { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>How long the step waits for the running engines' confirmations.</summary>
+    public TimeSpan ConfirmLimit { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The state dir of the engine of a data dir (<c>&lt;data&gt;/engine/state</c>).</summary>
     public static string StateDirOf(string dataDir) => Path.Combine(dataDir, "engine", "state");
@@ -32,22 +31,19 @@ public sealed class EngineStatePurgeTarget(IReadOnlyList<string> stateDirs, Live
     {
         ArgumentNullException.ThrowIfNull(scope);
         var forget = SubjectForgetting.Of(scope);
-        int parts = 0;
-        if (engines != null) parts = (await engines.PurgeAnnouncedAsync(forget, cancellationToken).ConfigureAwait(false)).Revisions.Count;
-        var total = Clean(forget);
-        var deadline = DateTime.UtcNow + SettleLimit;
-        // Without NATS no engine was told, so none is running on these files; without files there is nothing to race.
-        bool settle = engines != null && Files().Any();
-        while (settle && DateTime.UtcNow < deadline)
+        string told = "running engines not told (no NATS)";
+        if (engines != null)
         {
-            await Task.Delay(Settle, cancellationToken).ConfigureAwait(false);
-            var again = Clean(forget);
-            total += again;
-            if (again.Files == 0 && again.Aside == 0) break;
+            int parts = (await engines.PurgeAnnouncedAsync(forget, cancellationToken).ConfigureAwait(false)).Revisions.Count;
+            var confirmation = await engines.WaitAppliedAsync(forget.JobId, parts, ConfirmLimit, cancellationToken).ConfigureAwait(false);
+            int removed = await engines.RemoveExpiredNoticesAsync(confirmation.Complete ? null : forget.JobId, cancellationToken).ConfigureAwait(false);
+            told = string.Create(CultureInfo.InvariantCulture, $"running engines told ({parts} notice part(s)): {confirmation.Describe(ConfirmLimit)}; notices of {removed} purge(s) older than {engines.NoticeRetention.TotalDays:0.##} day(s) removed from {LiveChanges.Bucket}");
         }
+        // After the confirmations: a confirmed engine saved its state without the subject and keeps it so.
+        var total = Clean(forget);
         return new PurgeStoreResult(Name, Deleted: total.Removed.Total, Erased: total.Aside, Rewritten: total.Files,
             Note: string.Create(CultureInfo.InvariantCulture,
-                $"{total.Removed.Matches} correlation matches, {total.Removed.Groups} windows and {total.Removed.Alerts} open alerts removed from {total.Files} state file rewrite(s); {total.Aside} unreadable snapshot(s) deleted; {(engines == null ? "running engines not told (no NATS)" : $"running engines told ({parts} notice part(s))")}"));
+                $"{total.Removed.Matches} correlation matches, {total.Removed.Groups} windows and {total.Removed.Alerts} open alerts removed from {total.Files} state file rewrite(s); {total.Aside} unreadable snapshot(s) deleted; {told}"));
     }
 
     public Task<PurgeStoreCheck> VerifyAsync(PurgeScope scope, CancellationToken cancellationToken = default)

@@ -11,8 +11,8 @@ namespace Siem.Engine.Purge;
 /// The saved state of the scale-out correlation partitions (KV bucket <c>SIEM_CORR_STATE</c>): each partition's open
 /// windows with their matched events and its open alerts. A snapshot holding the subject is erased on disk (not only
 /// replaced: a replaced KV value is merely marked deleted) and stored again without the subject. Partition workers that
-/// run are told by the engine-state step before this one and do the same with their own state; one that saved its old
-/// state in between is cleaned again after <see cref="Settle"/>, until a settle period passes clean.
+/// run are told by the engine-state step before this one, which waits until their engines confirmed they saved their
+/// state without the subject; this step cleans what no running worker owns.
 /// </summary>
 public sealed class PartitionStatePurgeTarget(NatsJSContext js, string bucket = "SIEM_CORR_STATE") : IPurgeTarget
 {
@@ -21,10 +21,6 @@ public sealed class PartitionStatePurgeTarget(NatsJSContext js, string bucket = 
 
     public string Name => "scale-out-state";
 
-    public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(2);
-
-    public TimeSpan SettleLimit { get; init; } = TimeSpan.FromSeconds(30);
-
     public async Task<PurgeStoreResult> PurgeAsync(PurgeScope scope, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scope);
@@ -32,17 +28,7 @@ public sealed class PartitionStatePurgeTarget(NatsJSContext js, string bucket = 
         var notes = new List<string>();
         if (await StreamMessages.InfoAsync(_js, Stream, notes, cancellationToken).ConfigureAwait(false) == null)
             return new PurgeStoreResult(Name, Note: string.Join("; ", notes) + " (scale-out not used)");
-        var (removed, snapshots, erased, any) = await CleanAsync(forget, notes, cancellationToken).ConfigureAwait(false);
-        var deadline = DateTime.UtcNow + SettleLimit;
-        while (any && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(Settle, cancellationToken).ConfigureAwait(false);
-            var again = await CleanAsync(forget, [], cancellationToken).ConfigureAwait(false);
-            removed += again.Removed;
-            snapshots += again.Snapshots;
-            erased += again.Erased;
-            if (again.Snapshots == 0) break;
-        }
+        var (removed, snapshots, erased) = await CleanAsync(forget, notes, cancellationToken).ConfigureAwait(false);
         notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"{snapshots} partition snapshot(s) saved again without the subject ({erased} old one(s) erased): {removed.Matches} correlation matches, {removed.Groups} windows, {removed.Alerts} open alerts removed"));
         return new PurgeStoreResult(Name, Deleted: removed.Total, Erased: erased, Rewritten: snapshots, Note: string.Join("; ", notes));
@@ -67,16 +53,14 @@ public sealed class PartitionStatePurgeTarget(NatsJSContext js, string bucket = 
         return new PurgeStoreCheck(Name, raw, ids, where);
     }
 
-    /// <summary>One pass over the bucket; <c>Any</c> = it holds snapshots at all (so partition workers may be running).</summary>
-    private async Task<(CorrelationStateScrubber.Removed Removed, int Snapshots, int Erased, bool Any)> CleanAsync(SubjectForgetting forget, List<string> notes, CancellationToken cancellationToken)
+    /// <summary>One pass over the bucket.</summary>
+    private async Task<(CorrelationStateScrubber.Removed Removed, int Snapshots, int Erased)> CleanAsync(SubjectForgetting forget, List<string> notes, CancellationToken cancellationToken)
     {
         var removed = new CorrelationStateScrubber.Removed();
         int snapshots = 0, erased = 0;
-        bool any = false;
         await foreach (var msg in StreamMessages.AllAsync(_js, Stream, notes, cancellationToken).ConfigureAwait(false))
         {
             if (msg.Data.Length == 0) continue;
-            any = true;
             var (clean, r) = Scrub(Gunzip(msg.Data), forget);
             if (r.Total == 0) continue;
             // Erased first: a put would only mark the old value deleted. A worker restoring in between finds no
@@ -95,7 +79,7 @@ public sealed class PartitionStatePurgeTarget(NatsJSContext js, string bucket = 
             removed += r;
             snapshots++;
         }
-        return (removed, snapshots, erased, any);
+        return (removed, snapshots, erased);
     }
 
     /// <summary>A partition snapshot (<c>{"version","partitions","partition","seq","correlation","suppression"}</c>) without the subject.</summary>

@@ -30,6 +30,9 @@ internal sealed class CorrelationPartitionWorker(int partition, CorrelationParti
 
     public int Partition => partition;
 
+    /// <summary>How many of <see cref="CorrelationPartitionContext.Forgets"/> this worker applied and saved (0 again while it restores).</summary>
+    public int Forgotten => Volatile.Read(ref _forgotten);
+
     /// <summary>False: stop without the final save (what a crash leaves behind; the next owner replays from the last periodic save).</summary>
     public bool SaveOnStop { get; set; } = true;
 
@@ -79,7 +82,7 @@ internal sealed class CorrelationPartitionWorker(int partition, CorrelationParti
         _engine = context.NewEngine();
         _suppressor = new AlertSuppressor(context.SuppressionWindow);
         _applied = _saved = 0;
-        _forgotten = 0; // a restored snapshot may predate a purge this engine learned of: all are applied again
+        Volatile.Write(ref _forgotten, 0); // a restored snapshot may predate a purge this engine learned of: all are applied again
         if (await context.Store.LoadAsync(partition, cancellationToken).ConfigureAwait(false) is not { } snapshot) return;
         try
         {
@@ -196,12 +199,13 @@ internal sealed class CorrelationPartitionWorker(int partition, CorrelationParti
 
     /// <summary>
     /// Applies the purges learned since the last call; when the state held any of their records, erases the saved
-    /// state (on disk, not only marked deleted) and saves the state without them. True when it saved.
+    /// state (on disk, not only marked deleted) and saves the state without them. True when it saved. Only then are
+    /// they counted in <see cref="Forgotten"/> (what the engine's purge confirmation waits for).
     /// </summary>
     private async Task<bool> ForgetAsync(CancellationToken cancellationToken)
     {
         var purges = context.Forgets.Since(_forgotten);
-        _forgotten += purges.Count;
+        int forgotten = _forgotten + purges.Count;
         int removed = 0;
         foreach (var forget in purges)
         {
@@ -216,11 +220,15 @@ internal sealed class CorrelationPartitionWorker(int partition, CorrelationParti
                 removed += s.Total;
             }
         }
-        if (removed == 0) return false;
-        context.Log($"partition {partition}: forgot {removed} matches, windows and open alerts of purged subjects");
-        await context.Store.EraseAsync(partition, cancellationToken).ConfigureAwait(false);
-        await SaveAsync(cancellationToken).ConfigureAwait(false);
-        return true;
+        if (removed > 0)
+        {
+            context.Log($"partition {partition}: forgot {removed} matches, windows and open alerts of purged subjects");
+            await context.Store.EraseAsync(partition, cancellationToken).ConfigureAwait(false);
+            await SaveAsync(cancellationToken).ConfigureAwait(false);
+        }
+        Volatile.Write(ref _forgotten, forgotten);
+        context.Forgets.Progressed();
+        return removed > 0;
     }
 
     private async Task SaveAsync(CancellationToken cancellationToken)

@@ -183,9 +183,36 @@ public sealed partial class CorrelationPartitions : IAsyncDisposable
     /// <summary>
     /// A purge: every partition this engine runs forgets the subject's records and alerts (see
     /// <see cref="Purge.SubjectForgetting"/>) before its next batch, erases its saved state and saves it again without
-    /// them; contributions of those records still in SIEM_CORR are skipped from now on.
+    /// them; contributions of those records still in SIEM_CORR are skipped from now on. Completes when every partition
+    /// running now has saved its state without them (a partition started later applies it before its first batch);
+    /// fails with <see cref="TimeoutException"/> after <see cref="ForgetLimit"/>.
     /// </summary>
-    public void Forget(Purge.SubjectForgetting forget) => _context.Forgets.Add(forget);
+    public async Task ForgetAsync(Purge.SubjectForgetting forget, CancellationToken cancellationToken = default)
+    {
+        int count = _context.Forgets.Add(forget);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+        bounded.CancelAfter(ForgetLimit);
+        try
+        {
+            while (true)
+            {
+                var progress = _context.Forgets.NextProgress;
+                List<CorrelationPartitionWorker> running;
+                lock (_workers) running = [.. _workers.Values.Select(w => w.Worker)];
+                if (running.TrueForAll(w => w.Forgotten >= count)) return;
+                // Woken by a worker's progress, or after a while anyway: a worker handed over meanwhile reports nothing.
+                await Task.WhenAny(progress, Task.Delay(TimeSpan.FromMilliseconds(500), bounded.Token)).ConfigureAwait(false);
+                bounded.Token.ThrowIfCancellationRequested();
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && !_stop.IsCancellationRequested)
+        {
+            throw new TimeoutException($"purge {forget.JobId}: partitions [{string.Join(',', Running)}] did not all apply it within {ForgetLimit.TotalSeconds:0} s");
+        }
+    }
+
+    /// <summary>How long <see cref="ForgetAsync"/> waits for the partitions.</summary>
+    public static readonly TimeSpan ForgetLimit = TimeSpan.FromMinutes(2);
 
     /// <summary>
     /// Stops like a crash would look to the others: no goodbye (they take over after the lease) and no final save of

@@ -12,21 +12,44 @@ internal sealed class PartitionForgetLog
     private readonly object _gate = new();
     private readonly List<SubjectForgetting> _purges = [];
     private readonly HashSet<string> _records = new(StringComparer.Ordinal);
+    private TaskCompletionSource _progress = NewProgress();
 
     public int Count
     {
         get { lock (_gate) return _purges.Count; }
     }
 
-    public void Add(SubjectForgetting forget)
+    /// <summary>Adds a purge; returns how many purges the log holds with it (what a worker must have applied).</summary>
+    public int Add(SubjectForgetting forget)
     {
         ArgumentNullException.ThrowIfNull(forget);
         lock (_gate)
         {
             _purges.Add(forget);
             _records.UnionWith(forget.RecordIds);
+            return _purges.Count;
         }
     }
+
+    /// <summary>Completes when a worker next reports progress (take it before looking at the workers, so no report is missed).</summary>
+    public Task NextProgress
+    {
+        get { lock (_gate) return _progress.Task; }
+    }
+
+    /// <summary>A worker applied and saved more purges.</summary>
+    public void Progressed()
+    {
+        TaskCompletionSource done;
+        lock (_gate)
+        {
+            done = _progress;
+            _progress = NewProgress();
+        }
+        done.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewProgress() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The purges from index <paramref name="from"/> on.</summary>
     public List<SubjectForgetting> Since(int from)

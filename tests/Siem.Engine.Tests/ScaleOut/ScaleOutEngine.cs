@@ -52,11 +52,8 @@ internal sealed class ScaleOutEngine : IAsyncDisposable
         // Purges announced on SIEM_CONTROL reach the pipeline and the partitions, as EngineRole wires them.
         var watcher = new Siem.Engine.Control.LiveChangeWatcher(js)
         {
-            Forget = forget =>
-            {
-                _ = engine.Pipeline.ForgetAsync(forget);
-                engine.Partitions.Forget(forget);
-            },
+            EngineId = name,
+            Forget = forget => Task.WhenAll(engine.Pipeline.ForgetAsync(forget), engine.Partitions.ForgetAsync(forget, engine._stop.Token)),
         };
         engine._watch = Task.Run(() => watcher.RunAsync(0, () => { }, _ => { }, engine._stop.Token), CancellationToken.None);
         return engine;

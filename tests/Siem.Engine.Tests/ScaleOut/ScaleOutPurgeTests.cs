@@ -48,8 +48,8 @@ public sealed class ScaleOutPurgeTests
         IPurgeTarget[] targets =
         [
             new CorrelationStreamPurgeTarget(f.Js),
-            new EngineStatePurgeTarget(stateDirs, new LiveChangePublisher(f.Js)) { Settle = TimeSpan.FromMilliseconds(600) },
-            new PartitionStatePurgeTarget(f.Js) { Settle = TimeSpan.FromMilliseconds(600) },
+            new EngineStatePurgeTarget(stateDirs, new LiveChangePublisher(f.Js)),
+            new PartitionStatePurgeTarget(f.Js),
         ];
         var results = new List<PurgeStoreResult>();
         foreach (var t in targets) results.Add(await t.PurgeAsync(scope, f.Timeout.Token));
@@ -57,6 +57,9 @@ public sealed class ScaleOutPurgeTests
         Assert.Equal(8, results[0].Erased);
         Assert.Equal(8, results[0].Deleted);
         Assert.Equal(0, results[0].Rewritten);
+        // Both engines (pipeline and partitions) confirmed they saved their state without the subject before the step went on.
+        Assert.Contains("2 running engine(s) confirmed the purge notice", results[1].Note, StringComparison.Ordinal);
+        Assert.DoesNotContain("NOT confirmed", results[1].Note, StringComparison.Ordinal);
         foreach (var t in targets)
         {
             var check = await t.VerifyAsync(scope, f.Timeout.Token);

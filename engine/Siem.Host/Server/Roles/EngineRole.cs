@@ -107,11 +107,9 @@ internal sealed partial class EngineRole : IServerRole
 
         Info($"consuming {EngineStreams.Events} as durable '{config.Durable}' (batch {config.BatchSize}), index {index.GetType().Name}");
         // Purges run elsewhere reach this engine's open windows and alerts (and its partitions) as ids to forget.
-        live.Forget = forget =>
-        {
-            _ = pipeline.ForgetAsync(forget);
-            partitions?.Forget(forget);
-        };
+        // Each notice part is confirmed (SIEM_CONTROL_ACKS) once the pipeline and every running partition saved their state without the subject.
+        live.EngineId = $"{config.Instance}-{Environment.ProcessId}";
+        live.Forget = forget => Task.WhenAll(pipeline.ForgetAsync(forget), partitions?.ForgetAsync(forget, cancellationToken) ?? Task.CompletedTask);
         var watching = Task.Run(() => live.RunAsync(rulesAt, rules.Refresh, id => ApplyRevocation(registry, id, Info), cancellationToken), CancellationToken.None);
         var watchingKeys = Task.Run(() => liveKeys.RunAsync(KeyCheckInterval, cancellationToken), CancellationToken.None);
         await pipeline.RunAsync(cancellationToken).ConfigureAwait(false);
