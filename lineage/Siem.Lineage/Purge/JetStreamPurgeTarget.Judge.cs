@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Siem.Core.Events;
+using Siem.Nats;
 using Siem.Nats.JetStream;
 
 namespace Siem.Lineage.Purge;
@@ -13,7 +14,7 @@ public sealed partial class JetStreamPurgeTarget
     private Verdict Judge(string stream, StreamMsg msg, PurgeScope scope)
     {
         bool envelope = stream == _options.EventsStream || stream == _options.QuarantineStream;
-        if (envelope && TryOpen(msg) is { } opened)
+        if (envelope && TryOpen(msg, quarantined: stream == _options.QuarantineStream) is { } opened)
         {
             var others = new List<LogEvent>();
             bool byValue = false, byId = false;
@@ -33,21 +34,34 @@ public sealed partial class JetStreamPurgeTarget
                 }
             }
             if (subject == 0) return default;
-            return new Verdict(true, byValue, byId, stream == _options.EventsStream ? others : null, opened.AgentId, opened.BatchSeq, subject);
+            return new Verdict(true, byValue, byId, others, opened.AgentId, opened.BatchSeq, subject);
         }
         // Alerts (plaintext JSON), lineage hops (pseudonymous JSON), quarantined bytes nobody can open: judged by their text.
-        var text = Encoding.UTF8.GetString(msg.Data.Span) + "\n" + HeadersText(msg.Headers);
-        bool rawHit = scope.Matcher?.IsMatch(text) == true;
-        bool idHit = text.Contains(scope.SubjectId, StringComparison.Ordinal)
-            || (msg.Headers?["Siem-Alert-Id"] is { } alertId && (scope.DeletedAlertIds.Contains(alertId) || scope.RedactedAlertIds.Contains(alertId)))
-            || scope.RecordIds.Any(id => text.Contains(id, StringComparison.Ordinal));
+        var (rawHit, idHit) = TextConcerns(msg.Data, msg.Headers, scope);
         return new Verdict(rawHit || idHit, rawHit, idHit, null, null, 0, 0);
     }
 
-    private (List<LogEvent> Records, string AgentId, ulong BatchSeq)? TryOpen(StreamMsg msg)
+    /// <summary>(by value, by id) for a message judged by its text: the value as a token, the pseudonym, a record or alert id of the subject.</summary>
+    private static (bool ByValue, bool ById) TextConcerns(ReadOnlyMemory<byte> data, NatsHeaders? headers, PurgeScope scope)
+    {
+        var text = Encoding.UTF8.GetString(data.Span) + "\n" + HeadersText(headers);
+        bool rawHit = scope.Matcher?.IsMatch(text) == true;
+        bool idHit = text.Contains(scope.SubjectId, StringComparison.Ordinal)
+            || (headers?["Siem-Alert-Id"] is { } alertId && (scope.DeletedAlertIds.Contains(alertId) || scope.RedactedAlertIds.Contains(alertId)))
+            || scope.RecordIds.Any(id => text.Contains(id, StringComparison.Ordinal));
+        return (rawHit, idHit);
+    }
+
+    /// <summary>Header names the engine's quarantine uses (Siem.Engine's EventPipeline; this library cannot reference it).</summary>
+    private const string QuarantineHeaderPrefix = "Siem-Quarantine-", OriginalHeaderPrefix = "Siem-Original-", OriginalMsgIdHeader = "Siem-Original-Msg-Id";
+
+    private (List<LogEvent> Records, string AgentId, ulong BatchSeq)? TryOpen(StreamMsg msg, bool quarantined)
     {
         var headers = msg.Headers;
-        var opened = _opener.Open(h => headers?[h], msg.Data.Span);
+        // A quarantined batch carries the quarantine's own message id; the agent's batch id is kept under another name.
+        string? Header(string name) =>
+            quarantined && string.Equals(name, MsgIdHeader, StringComparison.OrdinalIgnoreCase) ? headers?[OriginalMsgIdHeader] : headers?[name];
+        var opened = _opener.Open(Header, msg.Data.Span);
         if (!opened.Ok) return null;
         try
         {

@@ -1,9 +1,6 @@
 using System.Globalization;
-using System.Text;
 using Siem.Core.Envelope;
-using Siem.Core.Events;
 using Siem.Lineage.Subjects;
-using Siem.Nats;
 using Siem.Nats.JetStream;
 
 namespace Siem.Lineage.Purge;
@@ -11,10 +8,11 @@ namespace Siem.Lineage.Purge;
 /// <summary>
 /// JetStream as a purge target. Every message concerning the subject is erased (the server overwrites it on disk,
 /// not just marks it deleted): in the events stream (batches not processed yet), the quarantine, the alerts stream
-/// (plaintext alert JSON) and the lineage stream. An events batch that also holds other people's records is
-/// re-published without the subject's records, re-sealed by the server key (<see cref="EnvelopeResealer"/>), before
-/// the original is erased; a batch the engine already processed (its records are in the index, purged there) is only
-/// erased, since a second copy would be quarantined as a replay.
+/// (plaintext alert JSON) and the lineage stream. An events or quarantine batch that also holds other people's records
+/// is re-published without the subject's records, re-sealed by the server key (<see cref="EnvelopeResealer"/>), before
+/// the original is erased (a batch the engine already processed is only erased: its records are in the index, purged
+/// there, and a second copy would be quarantined as a replay); a lineage hop that also concerns others is re-published
+/// without the subject's records and pseudonym, so their paths still reach the ledger.
 /// </summary>
 public sealed partial class JetStreamPurgeTarget : IPurgeTarget
 {
@@ -48,12 +46,11 @@ public sealed partial class JetStreamPurgeTarget : IPurgeTarget
             {
                 var verdict = Judge(stream, msg, scope);
                 if (!verdict.Concerns) continue;
-                if (verdict.Others is { Count: > 0 } others && _resealer != null && !AlreadyProcessed(verdict.AgentId!, verdict.BatchSeq))
+                // Published before the original is erased: a crash in between leaves both, and the resumed step
+                // erases the original again while the replacement's message id deduplicates its second publish.
+                if (ReplacementOf(stream, msg, verdict, scope) is { } replacement)
                 {
-                    var sealedBatch = _resealer.Reseal(verdict.AgentId!, verdict.BatchSeq, LogEventJson.EncodeBatch(others));
-                    var headers = new NatsHeaders();
-                    foreach (var (k, v) in sealedBatch.Headers) headers.Add(k, v);
-                    await _js.PublishAsync(msg.Subject, sealedBatch.Body, headers, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    await _js.PublishAsync(msg.Subject, replacement.Body, replacement.Headers, replacement.MsgId, cancellationToken).ConfigureAwait(false);
                     rewritten++;
                 }
                 removedRecords += verdict.SubjectRecords;
@@ -87,12 +84,4 @@ public sealed partial class JetStreamPurgeTarget : IPurgeTarget
     }
 
     private bool AlreadyProcessed(string agentId, ulong batchSeq) => _options.AlreadyProcessed?.Invoke(agentId, batchSeq) ?? false;
-
-    private static string HeadersText(NatsHeaders? headers)
-    {
-        if (headers == null) return "";
-        var sb = new StringBuilder();
-        foreach (var (k, vs) in headers) foreach (var v in vs) sb.Append(k).Append(": ").Append(v).Append('\n');
-        return sb.ToString();
-    }
 }
