@@ -57,7 +57,7 @@ public sealed partial class AgentHost
     private SortedDictionary<string, long> CheckpointsSnapshot()
     {
         var all = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach (var file in _sources.OfType<FileTailSource>())
+        foreach (var file in _sources.Select(s => s is ModuleLabelledSource labelled ? labelled.Inner : s).OfType<FileTailSource>())
         {
             foreach (var (key, offset) in file.CommittedCheckpoints()) all[key] = offset;
         }

@@ -13,7 +13,11 @@ public static class SourceFactory
         var sources = new List<ILogSource>();
         try
         {
-            foreach (var s in config.Sources) sources.Add(Create(s, config.StateDir));
+            foreach (var s in config.Sources)
+            {
+                var source = Create(s, config.StateDir);
+                sources.Add(s.Module is null ? source : new ModuleLabelledSource(source, s.Module));
+            }
         }
         catch
         {

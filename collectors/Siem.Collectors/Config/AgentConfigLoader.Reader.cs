@@ -48,6 +48,18 @@ public static partial class AgentConfigLoader
             return Core.Security.AgentIdValidator.IsValid(v) ? v : throw Error(n, Join(parent, name), "1-128 characters from A-Z a-z 0-9 - _", Q(v));
         }
 
+        /// <summary>An ECS <c>event.module</c> value: lower case, as the rule engine's logsource tables spell modules.</summary>
+        public string? OptionalModule(YamlMappingNode map, string name, string parent)
+        {
+            if (Optional(map, name) is not { } n) return null;
+            var v = Scalar(n, Join(parent, name));
+            return IsModuleName(v) ? v : throw Error(n, Join(parent, name), "a module name of 1-64 characters from a-z 0-9 . _ - starting with a letter or digit (e.g. cisco, postgresql)", Q(v));
+        }
+
+        private static bool IsModuleName(string v) =>
+            v.Length is > 0 and <= 64 && (char.IsAsciiLetterLower(v[0]) || char.IsAsciiDigit(v[0]))
+            && v.AsSpan().IndexOfAnyExcept("abcdefghijklmnopqrstuvwxyz0123456789._-") < 0;
+
         public string PathValue(YamlNode node, string key)
         {
             var v = Scalar(node, key);

@@ -24,12 +24,13 @@ public static partial class AgentConfigLoader
                 Type = type,
                 Name = r.OptionalId(map, "name", key) ?? $"{type}-{i}",
                 Location = $"{r.FileName}:{map.Start.Line}:{map.Start.Column}",
+                Module = r.OptionalModule(map, "module", key),
             };
             if (!names.Add(source.Name)) throw r.Error(map, $"{key}.name", "a name no other source uses", Reader.Q(source.Name));
             switch (type)
             {
                 case "file":
-                    r.OnlyKeys(map, key, "type", "name", "paths", "exclude", "start_at_end");
+                    r.OnlyKeys(map, key, "type", "name", "module", "paths", "exclude", "start_at_end");
                     var paths = r.StringList(r.Required(map, "paths", key), $"{key}.paths");
                     if (paths.Count == 0) throw r.Error(map, $"{key}.paths", "at least one path or glob", "an empty list");
                     source = source with
@@ -41,7 +42,7 @@ public static partial class AgentConfigLoader
                     break;
                 case "syslog_udp":
                 case "syslog_tcp":
-                    r.OnlyKeys(map, key, type == "syslog_tcp" ? ["type", "name", "listen", "tls"] : ["type", "name", "listen"]);
+                    r.OnlyKeys(map, key, type == "syslog_tcp" ? ["type", "name", "module", "listen", "tls"] : ["type", "name", "module", "listen"]);
                     var listenNode = r.Required(map, "listen", key);
                     var listen = r.Scalar(listenNode, $"{key}.listen");
                     var colon = listen.LastIndexOf(':');
@@ -60,7 +61,7 @@ public static partial class AgentConfigLoader
                     }
                     break;
                 default:
-                    r.OnlyKeys(map, key, "type", "name");
+                    r.OnlyKeys(map, key, "type", "name", "module");
                     break;
             }
             result.Add(source);

@@ -157,6 +157,11 @@ public sealed partial class ParserPipeline
         };
         // A parsed auth line carries 12-20 fields: size once instead of rehashing three times.
         e.Fields.EnsureCapacity(16);
+        if (line.Module is not null)
+        {
+            // Set first: a parser that recognises the record's own kind (auditd, a Cisco message code, a JSON field) overrides it.
+            e.Set(EcsFields.EventModule, line.Module);
+        }
         if (line.Path is not null)
         {
             e.Set(EcsFields.LogFilePath, line.Path);

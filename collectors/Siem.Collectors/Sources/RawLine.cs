@@ -29,4 +29,7 @@ public readonly record struct RawLine(string Source, string SourceKey, long Offs
     /// Null for sources that resume by offset.
     /// </summary>
     public string? Cursor { get; init; }
+
+    /// <summary>The source's configured <c>module:</c> (<c>event.module</c> of its records unless a record names its own), or null.</summary>
+    public string? Module { get; init; }
 }

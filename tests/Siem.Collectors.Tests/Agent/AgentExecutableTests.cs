@@ -19,7 +19,8 @@ namespace Siem.Collectors.Tests.Agent;
 /// The agent executable end to end, every path that a trimmed Native AOT build could break (./test.sh runs this
 /// class once more against the published AOT binary through SIEM_AGENT_EXE): <c>enroll</c> over TLS to a real
 /// nats-server, then <c>run</c> shipping over TLS from a file, syslog UDP, syslog TCP, syslog over TLS and journald
-/// (a journalctl stand-in on PATH: the container has no journal), every record opened with the engine's key.
+/// (a journalctl stand-in on PATH: the container has no journal), every record opened with the engine's key, and a
+/// source's <c>module:</c> label on that source's records.
 /// </summary>
 public sealed class AgentExecutableTests : IAsyncLifetime
 {
@@ -87,6 +88,7 @@ public sealed class AgentExecutableTests : IAsyncLifetime
                 paths: [{logPath}]
               - type: syslog_udp
                 listen: 127.0.0.1:{udpPort}
+                module: sshd-relay
               - type: syslog_tcp
                 listen: 127.0.0.1:{tcpPort}
               - type: syslog_tcp
@@ -141,6 +143,8 @@ public sealed class AgentExecutableTests : IAsyncLifetime
         var users = events.Select(e => e.Fields.GetValueOrDefault("user.name") as string).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(["file-user-1", "file-user-2", "file-user-3", "journal-user-1", "journal-user-2", "tcp-user", "tls-user", "udp-user"], users);
         Assert.All(events, e => Assert.Equal("web-01", e.AgentId));
+        // The UDP source's module: label, on its records only.
+        Assert.Equal([("udp-user", "sshd-relay")], events.Where(e => e.Fields.ContainsKey("event.module")).Select(e => (e.Fields["user.name"], e.Fields["event.module"])));
         Assert.All(events, e => Assert.Equal(("ssh_login", "failure"), (e.Fields.GetValueOrDefault("event.action"), e.Fields.GetValueOrDefault("event.outcome"))));
     }
 

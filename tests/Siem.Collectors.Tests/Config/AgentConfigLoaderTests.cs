@@ -47,10 +47,30 @@ public sealed class AgentConfigLoaderTests
     [InlineData("agent:\n  state_dir: /s\nparser:\n  timezone: Mars/Olympus\n", "agent.yml:4:13: parser.timezone: expected an IANA time zone such as UTC or Europe/Paris, got 'Mars/Olympus'")]
     [InlineData("agent:\n  state_dir: /s\nspool:\n  fsync: maybe\n", "agent.yml:4:10: spool.fsync: expected true or false, got 'maybe'")]
     [InlineData("agent:\n  state_dir: /s\nbatch: 5\n", "agent.yml:3:8: batch: expected a mapping of keys, got '5'")]
+    [InlineData("agent:\n  state_dir: /s\nsources:\n  - type: syslog_udp\n    listen: 0.0.0.0:5514\n    module: Cisco IOS\n", "agent.yml:6:13: sources[0].module: expected a module name of 1-64 characters from a-z 0-9 . _ - starting with a letter or digit (e.g. cisco, postgresql), got 'Cisco IOS'")]
     public void Bad_values_are_refused_with_where_and_what(string yaml, string expected)
     {
         var e = Assert.Throws<AgentConfigException>(() => AgentConfigLoader.Parse(yaml, "agent.yml", "/etc"));
         Assert.Equal(expected, e.Message);
+    }
+
+    [Fact]
+    public void A_source_module_label_is_read_for_every_source_type()
+    {
+        var c = AgentConfigLoader.Parse("""
+            agent:
+              state_dir: /s
+            sources:
+              - type: syslog_udp
+                listen: 0.0.0.0:5514
+                module: cisco
+              - type: file
+                paths: [/var/log/postgresql/*.log]
+                module: postgresql
+              - type: journald
+            """, "agent.yml", "/etc");
+
+        Assert.Equal(["cisco", "postgresql", null], c.Sources.Select(s => s.Module));
     }
 
     [Fact]
