@@ -28,13 +28,13 @@ set -e
 
 # The agent as deployed: the Native AOT siem-agent of deploy/build-agent.sh (about 2 CPU-minutes when built from
 # scratch), then the agent's process-level tests once more against it: enroll, TLS to nats-server, syslog UDP/TCP/TLS,
-# journald, OTLP export, spool, kill -9.
+# journald, OTLP export, spool, kill -9, engine key rotation and rotate-key.
 case "$(uname -m)" in x86_64) rid=linux-x64 ;; aarch64) rid=linux-arm64 ;; *) rid="" ;; esac
 if [ -n "$rid" ]; then
   set +e
   { deploy/build-agent.sh "$rid" && SIEM_AGENT_EXE="$root/artifacts/agent/$rid/siem-agent" dotnet test tests/Siem.Collectors.Tests -c Release \
       --no-build --nologo -v q --logger "console;verbosity=normal" \
-      --filter "FullyQualifiedName~Agent.AgentExecutableTests|FullyQualifiedName~Agent.AgentCrashTests|FullyQualifiedName~Agent.AgentTelemetryTests|FullyQualifiedName~Agent.AgentStatusCommandTests"
+      --filter "FullyQualifiedName~Agent.AgentExecutableTests|FullyQualifiedName~Agent.AgentCrashTests|FullyQualifiedName~Agent.AgentTelemetryTests|FullyQualifiedName~Agent.AgentStatusCommandTests|FullyQualifiedName~Agent.AgentKeyProcessTests"
   } 2>&1 | tee -a "$log"
   aot=${PIPESTATUS[0]}
   set -e

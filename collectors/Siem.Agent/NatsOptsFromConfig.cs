@@ -6,6 +6,8 @@ namespace Siem.Agent;
 
 internal static class NatsOptsFromConfig
 {
+    private static readonly TimeSpan OneShotConnectTimeout = TimeSpan.FromSeconds(20);
+
     /// <summary>Connection options from the config's <c>servers</c> block. With the enrolled (or enrolling) tenant and
     /// agent id, replies use the agent's own inbox prefix, the only one a secured broker lets it read.</summary>
     public static NatsOpts Create(AgentConfig c, string? tenant = null, string? agentId = null) => NatsOpts.Default with
@@ -31,6 +33,8 @@ internal static class NatsOptsFromConfig
             : NatsOpts.Default with { InboxPrefix = EnrollmentMessages.AgentInboxPrefix(tenant, agentId) };
         if (server is not null) opts = opts with { Servers = [server] };
         else if (config is null) throw new ArgumentException("give --server URL or --config FILE (whose servers block names the broker)");
-        return opts with { Name = name };
+        // A one-shot command starts cold: its first TLS handshake includes compiling the TLS stack (the JIT build), which
+        // took more than the default 5 s on a heavily loaded host. The broker still bounds the handshake (its tls timeout).
+        return opts with { Name = name, ConnectTimeout = OneShotConnectTimeout };
     }
 }
