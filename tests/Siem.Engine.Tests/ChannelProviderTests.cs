@@ -84,6 +84,7 @@ public sealed class ChannelProviderTests : IDisposable
         var channel = new EmailChannel("email", new EmailOptions { Host = "127.0.0.1", Port = smtp.Port, From = "siem@example.org", To = ["soc@example.org", "oncall@example.org"] });
 
         await channel.DeliverAsync(Alert, _timeout.Token);
+        await smtp.QuitReceived.WaitAsync(_timeout.Token);
 
         var mail = Assert.Single(smtp.Messages);
         Assert.Equal("siem@example.org", mail.From);

@@ -19,6 +19,11 @@ internal sealed class ChannelSmtpServer : IDisposable
     public ConcurrentQueue<string> Commands { get; } = new();
     public int Port { get; }
 
+    /// <summary>Completes when a client sends QUIT: the BCL SmtpClient sends it while disposing, without waiting for the 221.</summary>
+    public Task QuitReceived => _quit.Task;
+
+    private readonly TaskCompletionSource _quit = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public ChannelSmtpServer(string rcptReply = "250 2.1.5 ok")
     {
         _rcptReply = rcptReply;
@@ -79,6 +84,7 @@ internal sealed class ChannelSmtpServer : IDisposable
                         await writer.WriteLineAsync("250 2.0.0 queued");
                         break;
                     case "QUIT":
+                        _quit.TrySetResult();
                         await writer.WriteLineAsync("221 2.0.0 bye");
                         return;
                     default:

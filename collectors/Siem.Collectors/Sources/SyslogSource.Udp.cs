@@ -8,10 +8,12 @@ public sealed partial class SyslogSource
 {
     private const int MaxDatagram = 65_535;
 
-    private async Task ReceiveUdpAsync(Socket socket, CancellationToken cancellationToken)
+    /// <param name="local">The bound address, read before the loop starts: a source disposed before the loop ran has
+    /// closed the socket, and reading it then would throw.</param>
+    private async Task ReceiveUdpAsync(Socket socket, IPEndPoint local, CancellationToken cancellationToken)
     {
         var buffer = new byte[MaxDatagram];
-        var sourceKey = "syslog:udp:" + ((IPEndPoint)socket.LocalEndPoint!).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var sourceKey = "syslog:udp:" + local.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -31,7 +33,7 @@ public sealed partial class SyslogSource
             catch (SocketException e)
             {
                 // e.g. ICMP port unreachable reported on a later receive; the socket itself is fine.
-                RecordError($"UDP {socket.LocalEndPoint}: {e.Message}");
+                RecordError($"UDP {local}: {e.Message}");
                 continue;
             }
 

@@ -82,7 +82,8 @@ public sealed partial class SyslogSource : ILogSource
             var socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
             Bind(() => socket.Bind(endpoint), "UDP", endpoint, socket);
             _udpSockets.Add(socket);
-            _loops.Add(Task.Run(() => ReceiveUdpAsync(socket, _stopping.Token)));
+            var local = (IPEndPoint)socket.LocalEndPoint!;
+            _loops.Add(Task.Run(() => ReceiveUdpAsync(socket, local, _stopping.Token)));
         }
 
         foreach (var endpoint in _options.Tcp)

@@ -49,11 +49,17 @@ internal sealed partial class EngineRole
         return (detector, rules);
     }
 
-    /// <summary>A revocation announced by an API process: this engine's next batch from the agent is quarantined.</summary>
-    private static void ApplyRevocation(AgentRegistry registry, string agentId, Action<string> info)
+    /// <summary>
+    /// A revocation announced by an API process: this engine's next batch from the agent is quarantined. Logged once per
+    /// agent and process, also when the registry already said so: an API process sharing the data dir writes the
+    /// registry before it announces, and this engine may have re-read the file first.
+    /// </summary>
+    /// <param name="announced">Agents already logged by this process (the watch runs on one task).</param>
+    private static void ApplyRevocation(AgentRegistry registry, string agentId, HashSet<string> announced, Action<string> info)
     {
-        if (registry.TryGet(agentId, out var known) && known.Revoked) return;
-        info(registry.Revoke(agentId)
+        bool enrolled = (registry.TryGet(agentId, out var known) && known.Revoked) || registry.Revoke(agentId);
+        if (!announced.Add(agentId)) return;
+        info(enrolled
             ? $"agent '{agentId}' revoked through the API: its batches are quarantined from now on"
             : $"agent '{agentId}' was revoked through the API but is not enrolled here");
     }

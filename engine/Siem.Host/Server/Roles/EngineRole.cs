@@ -110,7 +110,8 @@ internal sealed partial class EngineRole : IServerRole
         // Each notice part is confirmed (SIEM_CONTROL_ACKS) once the pipeline and every running partition saved their state without the subject.
         live.EngineId = $"{config.Instance}-{Environment.ProcessId}";
         live.Forget = forget => Task.WhenAll(pipeline.ForgetAsync(forget), partitions?.ForgetAsync(forget, cancellationToken) ?? Task.CompletedTask);
-        var watching = Task.Run(() => live.RunAsync(rulesAt, rules.Refresh, id => ApplyRevocation(registry, id, Info), cancellationToken), CancellationToken.None);
+        var announcedRevocations = new HashSet<string>(StringComparer.Ordinal);
+        var watching = Task.Run(() => live.RunAsync(rulesAt, rules.Refresh, id => ApplyRevocation(registry, id, announcedRevocations, Info), cancellationToken), CancellationToken.None);
         var watchingKeys = Task.Run(() => liveKeys.RunAsync(KeyCheckInterval, cancellationToken), CancellationToken.None);
         await pipeline.RunAsync(cancellationToken).ConfigureAwait(false);
         await Task.WhenAll(watching, watchingKeys).ConfigureAwait(false);
