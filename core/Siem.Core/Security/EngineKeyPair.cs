@@ -34,6 +34,12 @@ public sealed class EngineKeyPair
         return new EngineKeyPair(keyId, priv.GetEncoded(), DateTimeOffset.UtcNow);
     }
 
+    /// <summary>A pair from its private key (<see cref="EngineKeyWrap"/> hands one on between engines).</summary>
+    internal static EngineKeyPair FromPrivateKey(string keyId, byte[] privateKey, DateTimeOffset createdAt) => new(keyId, privateKey, createdAt);
+
+    /// <summary>The private key's bytes, only for wrapping it under another engine key (<see cref="EngineKeyWrap"/>).</summary>
+    internal byte[] PrivateKeyBytes() => _privateKey.GetEncoded();
+
     /// <summary>X25519(engine private, <paramref name="peerPublicKey"/>) into <paramref name="sharedSecret"/>; false for a low-order/invalid peer key.</summary>
     internal bool TryAgree(ReadOnlySpan<byte> peerPublicKey, Span<byte> sharedSecret)
     {

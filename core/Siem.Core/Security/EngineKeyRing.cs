@@ -71,14 +71,46 @@ public sealed class EngineKeyRing
         return new EngineKeyRing(_engineDir, next, [Current, .. Previous]);
     }
 
-    /// <summary>Deletes an earlier pair: batches sealed to it can no longer be opened (they are quarantined as unknown_key).</summary>
+    /// <summary>
+    /// Deletes an earlier pair: batches sealed to it can no longer be opened (they are quarantined as unknown_key). A
+    /// marker in <c>engine/retired-keys/</c> (written first) keeps the key from coming back through another engine's
+    /// announcement (<see cref="Import"/>).
+    /// </summary>
     public EngineKeyRing Retire(string keyId)
     {
         ArgumentException.ThrowIfNullOrEmpty(keyId);
         if (keyId == Current.KeyId) throw new InvalidOperationException($"key {keyId} is the current engine key; rotate first, then retire it");
         if (Previous.All(k => k.KeyId != keyId))
             throw new KeyNotFoundException($"no earlier engine key '{keyId}' (earlier keys: {(Previous.Count == 0 ? "none" : string.Join(", ", Previous.Select(k => k.KeyId)))})");
+        SecureFile.WriteAllBytes(Path.Combine(RetiredDir(_engineDir), keyId), []);
         File.Delete(Path.Combine(PreviousDir, keyId + ".json"));
         return new EngineKeyRing(_engineDir, Current, [.. Previous.Where(k => k.KeyId != keyId)]);
     }
+
+    /// <summary>Keys retired under this data dir (they are never imported again).</summary>
+    public IReadOnlySet<string> Retired =>
+        Directory.Exists(RetiredDir(_engineDir)) ? Directory.GetFiles(RetiredDir(_engineDir)).Select(Path.GetFileName).OfType<string>().ToHashSet(StringComparer.Ordinal) : new HashSet<string>();
+
+    /// <summary>
+    /// Adds a pair another engine made (a rotation on another host): it becomes current when it is newer than the current
+    /// one (which then moves to the earlier keys, as in <see cref="Rotate"/>), else an earlier key. Unchanged when the key is
+    /// already held or was retired here.
+    /// </summary>
+    public EngineKeyRing Import(EngineKeyPair pair)
+    {
+        ArgumentNullException.ThrowIfNull(pair);
+        if (ById.ContainsKey(pair.KeyId) || Retired.Contains(pair.KeyId)) return this;
+        Directory.CreateDirectory(PreviousDir);
+        if (pair.CreatedAt <= Current.CreatedAt)
+        {
+            pair.Save(Path.Combine(PreviousDir, pair.KeyId + ".json"));
+            return new EngineKeyRing(_engineDir, Current, [.. Previous.Append(pair).OrderByDescending(k => k.CreatedAt)]);
+        }
+        Current.Save(Path.Combine(PreviousDir, Current.KeyId + ".json"));
+        SecureFile.FsyncDirectory(PreviousDir);
+        pair.Save(Path.Combine(_engineDir, "engine-key.json"));
+        return new EngineKeyRing(_engineDir, pair, [Current, .. Previous]);
+    }
+
+    private static string RetiredDir(string engineDir) => Path.Combine(engineDir, "retired-keys");
 }

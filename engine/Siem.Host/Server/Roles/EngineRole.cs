@@ -4,6 +4,7 @@ using Siem.Engine.Control;
 using Siem.Engine.Detection;
 using Siem.Engine.Enrollment;
 using Siem.Engine.Index.Elasticsearch;
+using Siem.Engine.Keys;
 using Siem.Engine.Pipeline;
 using Siem.Engine.ScaleOut;
 using Siem.Engine.Telemetry;
@@ -34,6 +35,8 @@ internal sealed partial class EngineRole : IServerRole
         using var registryLifetime = registry; // writes the agents' last coalesced key reports at shutdown
         // Keys change while the engine runs (siem keys rotate|retire, agents rotating their identity through any engine).
         var liveKeys = new LiveEngineKeys(config.DataDir, keys, registry, Info);
+        // Rotations made on other hosts (separate data dirs) arrive through the SIEM_ENGINE_KEYS bucket, and ours go out there.
+        var keyDistribution = await JetStreamSetUp.RetryAsync(() => EngineKeyDistribution.StartAsync(context.JetStream, config.DataDir, liveKeys, config.NatsReplicas, Info, cancellationToken), Info, cancellationToken).ConfigureAwait(false);
         await using var responder = config.EnrollmentTokens.Count > 0
             ? new EnrollmentResponder(context.Nats, registry, () => liveKeys.Ring.Current, config.EnrollmentTokens, Info)
             : null;
@@ -113,8 +116,9 @@ internal sealed partial class EngineRole : IServerRole
         var announcedRevocations = new HashSet<string>(StringComparer.Ordinal);
         var watching = Task.Run(() => live.RunAsync(rulesAt, rules.Refresh, id => ApplyRevocation(registry, id, announcedRevocations, Info), cancellationToken), CancellationToken.None);
         var watchingKeys = Task.Run(() => liveKeys.RunAsync(KeyCheckInterval, cancellationToken), CancellationToken.None);
+        var distributingKeys = Task.Run(() => keyDistribution.WatchAsync(cancellationToken), CancellationToken.None);
         await pipeline.RunAsync(cancellationToken).ConfigureAwait(false);
-        await Task.WhenAll(watching, watchingKeys).ConfigureAwait(false);
+        await Task.WhenAll(watching, watchingKeys, distributingKeys).ConfigureAwait(false);
         var s = pipeline.Stats;
         Info($"stopped: {s.EventsIndexed} events indexed, {s.MessagesAcked} messages acked, {s.Quarantined} quarantined, {s.AlertsRaised} alerts");
         if (delivery != null)
