@@ -31,6 +31,22 @@ public sealed partial class NatsJSContext
         }
     }
 
+    /// <summary>The first message on <paramref name="subject"/> at or after <paramref name="seq"/> (<c>next_by_subj</c>), or null when there is none.</summary>
+    public async Task<StreamMsg?> GetNextMsgForSubjectAsync(string stream, string subject, ulong seq, CancellationToken cancellationToken = default)
+    {
+        ValidateName(stream, "stream name");
+        ArgumentException.ThrowIfNullOrEmpty(subject);
+        try
+        {
+            var r = await ApiRequestAsync($"STREAM.MSG.GET.{stream}", new MsgGetRequest(seq, null, subject), JetStreamJson.Default.MsgGetRequest, JetStreamJson.Default.MsgGetResponse, cancellationToken).ConfigureAwait(false);
+            return ToStreamMsg(r, stream);
+        }
+        catch (NatsJSApiException e) when (e.ErrCode == NoMessageFound)
+        {
+            return null;
+        }
+    }
+
     /// <summary>
     /// Deletes one message. With <paramref name="erase"/> (the default) the server overwrites its bytes on disk
     /// with random data, which is what a right-to-be-forgotten purge needs.

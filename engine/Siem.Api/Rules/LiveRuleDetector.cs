@@ -62,6 +62,12 @@ public sealed class LiveRuleDetector : IDetector, IDisposable
 
     public void RestoreState(byte[] state) => _current.RestoreState(state);
 
+    public int Forget(IReadOnlySet<string> recordIds, IReadOnlySet<string> values)
+    {
+        SwapIfPending();
+        return _current.Forget(recordIds, values);
+    }
+
     private void Reload()
     {
         try

@@ -22,4 +22,8 @@ public interface IDetector
 
     /// <summary>Continues from <see cref="SaveState"/>'s output; throws <see cref="InvalidDataException"/> for a snapshot it cannot read.</summary>
     void RestoreState(byte[] state) { }
+
+    /// <summary>Purges: drops the open correlation matches of <paramref name="recordIds"/> or holding one of
+    /// <paramref name="values"/> (see <c>CorrelationEngine.Forget</c>); returns how many went. None without state.</summary>
+    int Forget(IReadOnlySet<string> recordIds, IReadOnlySet<string> values) => 0;
 }

@@ -105,6 +105,10 @@ public sealed class SigmaDetector : IDetector
 
     public void RestoreState(byte[] state) => _session.Correlations.Restore(state);
 
+    /// <summary>With an outbox (scale-out) the partitions hold the correlation state and forget there.</summary>
+    public int Forget(IReadOnlySet<string> recordIds, IReadOnlySet<string> values) =>
+        CorrelationCount == 0 || _outbox != null ? 0 : _session.Correlations.Forget(recordIds, values);
+
     private static DetectionHit FromDetection(SigmaRule rule, LogEvent e)
     {
         var group = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -4,8 +4,9 @@ using Siem.Engine.Purge;
 namespace Siem.Engine.Pipeline;
 
 /// <summary>
-/// Purges reaching a running engine: the open correlation windows and open (suppressed) alerts forget the subject's
-/// records and the alerts the purge deleted or redacted, on the processing thread between two groups (the detector and
+/// Purges reaching a running engine: the open correlation windows (<c>CorrelationEngine.Forget</c>) and open
+/// (suppressed) alerts (<see cref="Alerts.AlertSuppressor.Forget"/>) forget the subject's records and the alerts the
+/// purge deleted or redacted, in place, on the processing thread between two groups (the detector and
 /// the suppressor are not shared with other threads), and the state snapshot is written at once, so the files under
 /// the state dir stop holding the subject without waiting for the next periodic snapshot.
 /// </summary>
@@ -51,18 +52,7 @@ public sealed partial class EventPipeline
         if (_forgetRequested.Task.IsCompleted) Volatile.Write(ref _forgetRequested, NewForgetSignal());
         if (_forgets.IsEmpty) return;
         var done = new List<(TaskCompletionSource<int> Done, int Removed)>();
-        while (_forgets.TryDequeue(out var item))
-        {
-            try
-            {
-                done.Add((item.Done, Forget(item.Forget)));
-            }
-            catch (Exception ex) when (ex is InvalidDataException)
-            {
-                Log($"purge {item.Forget.JobId}: the detection state could not be cleaned ({ex.Message})");
-                item.Done.TrySetException(ex);
-            }
-        }
+        while (_forgets.TryDequeue(out var item)) done.Add((item.Done, Forget(item.Forget)));
         if (done.Exists(d => d.Removed > 0) && _state != null)
         {
             // A snapshot in flight was captured before the purge: it finishes first, then one without the subject is written.
@@ -80,17 +70,8 @@ public sealed partial class EventPipeline
 
     private int Forget(SubjectForgetting forget)
     {
-        int removed = 0;
-        if (_detector.SaveState() is { } correlation && CorrelationStateScrubber.ScrubCorrelation(correlation, forget, out var c) is { } cleanCorrelation)
-        {
-            _detector.RestoreState(cleanCorrelation);
-            removed += c.Total;
-        }
-        if (CorrelationStateScrubber.ScrubSuppression(_suppressor.Snapshot(), forget, out var s) is { } cleanSuppression)
-        {
-            _suppressor.Restore(cleanSuppression);
-            removed += s.Total;
-        }
+        // In place, without a snapshot and restore of the whole state: the cost follows the open windows, not their size on disk.
+        int removed = _detector.Forget(forget.RecordIds, forget.ExactValues) + _suppressor.Forget(forget.RecordIds, forget.AlertIds);
         if (removed > 0) Log($"purge {forget.JobId}: forgot {removed} correlation matches, windows and open alerts of the subject");
         return removed;
     }

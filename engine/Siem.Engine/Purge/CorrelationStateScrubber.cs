@@ -6,8 +6,9 @@ namespace Siem.Engine.Purge;
 /// <summary>
 /// The one place that knows how a purged subject is removed from saved detection state: the correlation engine's
 /// snapshot (open windows: groups, their matches with the matched events, the dedupe keys) and the alert suppressor's
-/// (open alerts). Both the purge process (files under the data dir, the partition snapshots in KV) and running engines
-/// (snapshot, scrub, restore) go through here, so a change of either snapshot format is made here once.
+/// (open alerts), as saved: the purge process cleans the files under the data dir and the partition snapshots in KV
+/// here, so a change of either snapshot format is made here once. Running engines and partition workers forget in
+/// memory instead (<c>CorrelationEngine.Forget</c>, <see cref="Alerts.AlertSuppressor.Forget"/>).
 /// A match is removed when it stands for one of the subject's records or holds the value; a group whose group-by
 /// values hold the value goes whole, and so does a group left without matches. An open alert goes when it folded one
 /// of the subject's records, is one the purge deleted or redacted, or holds the value: the engine then opens a new

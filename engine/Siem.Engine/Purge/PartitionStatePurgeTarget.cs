@@ -9,10 +9,10 @@ namespace Siem.Engine.Purge;
 
 /// <summary>
 /// The saved state of the scale-out correlation partitions (KV bucket <c>SIEM_CORR_STATE</c>): each partition's open
-/// windows with their matched events and its open alerts. A snapshot holding the subject is erased on disk (not only
-/// replaced: a replaced KV value is merely marked deleted) and stored again without the subject. Partition workers that
-/// run are told by the engine-state step before this one, which waits until their engines confirmed they saved their
-/// state without the subject; this step cleans what no running worker owns.
+/// windows with their matched events and its open alerts. A snapshot holding the subject is stored again without the
+/// subject, then erased on disk (a replaced KV value would only be marked deleted); older revisions holding it are
+/// erased. Partition workers that run are told by the engine-state step before this one, which waits until their
+/// engines confirmed they saved their state without the subject; this step cleans what no running worker owns.
 /// </summary>
 public sealed class PartitionStatePurgeTarget(NatsJSContext js, string bucket = "SIEM_CORR_STATE") : IPurgeTarget
 {
@@ -26,8 +26,10 @@ public sealed class PartitionStatePurgeTarget(NatsJSContext js, string bucket = 
         ArgumentNullException.ThrowIfNull(scope);
         var forget = SubjectForgetting.Of(scope);
         var notes = new List<string>();
-        if (await StreamMessages.InfoAsync(_js, Stream, notes, cancellationToken).ConfigureAwait(false) == null)
+        if (await StreamMessages.InfoAsync(_js, Stream, notes, cancellationToken).ConfigureAwait(false) is not { } info)
             return new PurgeStoreResult(Name, Note: string.Join("; ", notes) + " (scale-out not used)");
+        if (info.Config.DenyDelete || info.Config.MaxMsgsPerSubject < ScaleOut.PartitionStateStore.History)
+            notes.Add($"{Stream} was made by an earlier version (denies deletes or keeps one revision): replaced snapshots are only marked deleted on disk; recreate the bucket");
         var (removed, snapshots, erased) = await CleanAsync(forget, notes, cancellationToken).ConfigureAwait(false);
         notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"{snapshots} partition snapshot(s) saved again without the subject ({erased} old one(s) erased): {removed.Matches} correlation matches, {removed.Groups} windows, {removed.Alerts} open alerts removed"));
@@ -63,21 +65,27 @@ public sealed class PartitionStatePurgeTarget(NatsJSContext js, string bucket = 
             if (msg.Data.Length == 0) continue;
             var (clean, r) = Scrub(Gunzip(msg.Data), forget);
             if (r.Total == 0) continue;
-            // Erased first: a put would only mark the old value deleted. A worker restoring in between finds no
-            // snapshot and replays SIEM_CORR from its start, which the contributions step already cleaned.
+            // Saved again first, then the replaced revisions erased (a put alone would leave them on disk, only marked
+            // deleted); a revision that is not the newest of its partition any more is only erased.
             try
             {
-                await _js.DeleteMsgAsync(Stream, msg.Seq, erase: true, cancellationToken).ConfigureAwait(false);
-                erased++;
+                if ((await _js.GetLastMsgForSubjectAsync(Stream, msg.Subject, cancellationToken).ConfigureAwait(false))?.Seq == msg.Seq)
+                {
+                    var ack = await _js.PublishAsync(msg.Subject, Gzip(clean), cancellationToken: cancellationToken).ConfigureAwait(false);
+                    snapshots++;
+                    erased += await ScaleOut.PartitionStateStore.EraseOlderRevisionsAsync(_js, Stream, msg.Subject, ack.Seq, canErase: true, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await _js.DeleteMsgAsync(Stream, msg.Seq, erase: true, cancellationToken).ConfigureAwait(false);
+                    erased++;
+                }
             }
             catch (NatsJSApiException e) when (e.ErrCode == ScaleOut.PartitionStateStore.DeleteNotPermitted)
             {
-                if (!notes.Exists(n => n.Contains("denies", StringComparison.Ordinal)))
-                    notes.Add($"{Stream} denies message deletes (a bucket of an earlier version): snapshots replaced, the old ones only marked deleted on disk; recreate the bucket");
+                // Noted above (a bucket of an earlier version).
             }
-            await _js.PublishAsync(msg.Subject, Gzip(clean), cancellationToken: cancellationToken).ConfigureAwait(false);
             removed += r;
-            snapshots++;
         }
         return (removed, snapshots, erased);
     }

@@ -21,6 +21,12 @@ public sealed record SubjectForgetting
 
     public bool HoldsValue(string? text) => Value is { } m && m.IsMatch(text);
 
+    /// <summary>The raw value as an exact value (what <c>CorrelationEngine.Forget</c> compares group-by and field
+    /// values with); empty in a running engine.</summary>
+    public IReadOnlySet<string> ExactValues => Value is { } m ? new HashSet<string>([m.Value], StringComparer.Ordinal) : NoValues;
+
+    private static readonly IReadOnlySet<string> NoValues = new HashSet<string>(StringComparer.Ordinal);
+
     /// <summary>The subject's part of a purge scope (after the index step found its records and alerts).</summary>
     public static SubjectForgetting Of(PurgeScope scope)
     {

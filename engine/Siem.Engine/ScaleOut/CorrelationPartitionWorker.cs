@@ -198,9 +198,10 @@ internal sealed class CorrelationPartitionWorker(int partition, CorrelationParti
     }
 
     /// <summary>
-    /// Applies the purges learned since the last call; when the state held any of their records, erases the saved
-    /// state (on disk, not only marked deleted) and saves the state without them. True when it saved. Only then are
-    /// they counted in <see cref="Forgotten"/> (what the engine's purge confirmation waits for).
+    /// Applies the purges learned since the last call (<c>CorrelationEngine.Forget</c> and <see cref="AlertSuppressor.Forget"/>,
+    /// in place); when the state held any of their records, saves the state without them, which erases the replaced
+    /// snapshot on disk. True when it saved. Only then are they counted in <see cref="Forgotten"/> (what the engine's
+    /// purge confirmation waits for).
     /// </summary>
     private async Task<bool> ForgetAsync(CancellationToken cancellationToken)
     {
@@ -208,23 +209,11 @@ internal sealed class CorrelationPartitionWorker(int partition, CorrelationParti
         int forgotten = _forgotten + purges.Count;
         int removed = 0;
         foreach (var forget in purges)
-        {
-            if (Purge.CorrelationStateScrubber.ScrubCorrelation(_engine.Snapshot(), forget, out var c) is { } correlation)
-            {
-                _engine.Restore(correlation);
-                removed += c.Total;
-            }
-            if (Purge.CorrelationStateScrubber.ScrubSuppression(_suppressor.Snapshot(), forget, out var s) is { } suppression)
-            {
-                _suppressor.Restore(suppression);
-                removed += s.Total;
-            }
-        }
+            removed += _engine.Forget(forget.RecordIds, forget.ExactValues) + _suppressor.Forget(forget.RecordIds, forget.AlertIds);
         if (removed > 0)
         {
             context.Log($"partition {partition}: forgot {removed} matches, windows and open alerts of purged subjects");
-            await context.Store.EraseAsync(partition, cancellationToken).ConfigureAwait(false);
-            await SaveAsync(cancellationToken).ConfigureAwait(false);
+            await SaveAsync(cancellationToken).ConfigureAwait(false); // erases the replaced snapshot on disk
         }
         Volatile.Write(ref _forgotten, forgotten);
         context.Forgets.Progressed();

@@ -13,26 +13,34 @@ namespace Siem.Engine.ScaleOut;
 /// restores it and replays the contributions after its sequence; replaying the same contributions in the same order
 /// gives the same windows and the same alert ids, so nothing is lost or counted twice. Any engine may overwrite any
 /// partition's snapshot with its own at an equal or older sequence during a rebalance: that only lengthens the replay.
+/// Saves never leave the replaced snapshot on disk: the bucket keeps two revisions per key, so the previous one is
+/// still stored when a put returns, and is then deleted with erase (the server overwrites its bytes); a bucket that
+/// kept one revision would drop it on the put, and nats-server removes messages over a limit without overwriting them.
 /// </summary>
-internal sealed class PartitionStateStore(NatsJSContext js, NatsKVStore kv, int partitions, Action<string> log)
+internal sealed class PartitionStateStore(NatsJSContext js, NatsKVStore kv, int partitions, Action<string> log, bool canErase = true)
 {
     private const int Version = 1;
 
+    /// <summary>The replaced revision stays stored until the save that replaced it erased it.</summary>
+    internal const int History = 2;
+
     public static async Task<PartitionStateStore> OpenAsync(NatsJSContext js, ScaleOutOptions options, Action<string> log, CancellationToken cancellationToken)
     {
-        var config = new KvConfig(options.StateBucket) { History = 1, Replicas = options.Replicas, AllowMessageDelete = true };
+        var config = new KvConfig(options.StateBucket) { History = History, Replicas = options.Replicas, AllowMessageDelete = true };
         NatsKVStore kv;
+        bool canErase = true;
         try
         {
             kv = await js.CreateKeyValueAsync(config, cancellationToken).ConfigureAwait(false);
         }
         catch (NatsJSApiException e) when (e.ErrCode == CannotAllowDelete)
         {
-            // A bucket made before purges erased snapshots: it keeps working; a purge replaces its snapshots without erasing the old ones.
-            log($"{config.Bucket} denies message deletes (made by an earlier version): purges cannot erase old partition snapshots on disk until the bucket is recreated");
-            kv = await js.CreateKeyValueAsync(config with { AllowMessageDelete = false }, cancellationToken).ConfigureAwait(false);
+            // A bucket made before purges erased snapshots: it keeps working; replaced snapshots are only marked deleted.
+            log($"{config.Bucket} denies message deletes (made by an earlier version): replaced partition snapshots cannot be erased on disk until the bucket is recreated");
+            kv = await js.CreateKeyValueAsync(config with { AllowMessageDelete = false, History = 1 }, cancellationToken).ConfigureAwait(false);
+            canErase = false;
         }
-        return new PartitionStateStore(js, kv, options.Partitions, log);
+        return new PartitionStateStore(js, kv, options.Partitions, log, canErase);
     }
 
     /// <summary>JetStream err_code: a stream update cannot cancel deny_delete.</summary>
@@ -92,7 +100,8 @@ internal sealed class PartitionStateStore(NatsJSContext js, NatsKVStore kv, int 
         }
         try
         {
-            await kv.PutAsync(Key(partition), buffer.ToArray(), cancellationToken).ConfigureAwait(false);
+            ulong revision = await kv.PutAsync(Key(partition), buffer.ToArray(), cancellationToken).ConfigureAwait(false);
+            Erased += await EraseOlderRevisionsAsync(js, kv.StreamName, "$KV." + kv.Bucket + "." + Key(partition), revision, canErase, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (NatsPayloadTooLargeException)
@@ -103,27 +112,37 @@ internal sealed class PartitionStateStore(NatsJSContext js, NatsKVStore kv, int 
         }
     }
 
+    /// <summary>Replaced snapshots erased on disk by saves.</summary>
+    public long Erased { get; private set; }
+
     /// <summary>
-    /// Erases the saved state of a partition on disk (the server overwrites the message, where replacing it with a
-    /// put would only mark it deleted): a purge does this before the state without the subject is saved.
+    /// Erases every revision of <paramref name="subject"/> older than <paramref name="revision"/> (the server overwrites
+    /// the message's bytes): what a save or a purge replaced. Revisions saved by other engines meanwhile count too; the
+    /// newest is never touched. Returns how many were erased; none when the bucket denies deletes.
     /// </summary>
-    public async Task EraseAsync(int partition, CancellationToken cancellationToken)
+    internal static async Task<int> EraseOlderRevisionsAsync(NatsJSContext js, string stream, string subject, ulong revision, bool canErase, CancellationToken cancellationToken)
     {
-        var entry = await kv.GetAsync(Key(partition), cancellationToken).ConfigureAwait(false);
-        if (entry is null) return;
-        try
+        if (!canErase) return 0;
+        int erased = 0;
+        ulong from = 1;
+        while (from < revision && await js.GetNextMsgForSubjectAsync(stream, subject, from, cancellationToken).ConfigureAwait(false) is { } older && older.Seq < revision)
         {
-            await js.DeleteMsgAsync(kv.StreamName, entry.Revision, erase: true, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await js.DeleteMsgAsync(stream, older.Seq, erase: true, cancellationToken).ConfigureAwait(false);
+                erased++;
+            }
+            catch (NatsJSApiException e) when (e.ErrCode == NoMessageFound)
+            {
+                // Erased meanwhile by another engine's save of the same partition.
+            }
+            from = older.Seq + 1;
         }
-        catch (NatsJSApiException e) when (e.ErrCode == 10037)
-        {
-            // Replaced meanwhile by a newer save (which already forgot the subject).
-        }
-        catch (NatsJSApiException e) when (e.ErrCode == DeleteNotPermitted)
-        {
-            // A bucket of an earlier version (logged at start): the save replaces the snapshot without erasing it.
-        }
+        return erased;
     }
+
+    /// <summary>JetStream err_code: no message found.</summary>
+    private const int NoMessageFound = 10037;
 
     internal static string Key(int partition) => "p" + partition.ToString(CultureInfo.InvariantCulture);
 }

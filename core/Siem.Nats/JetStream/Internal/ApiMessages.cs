@@ -47,7 +47,7 @@ internal sealed record ConsumerInfoResponse : ApiResponse
     public ulong NumPending { get; init; }
 }
 
-internal sealed record MsgGetRequest(ulong? Seq, [property: JsonPropertyName("last_by_subj")] string? LastBySubject);
+internal sealed record MsgGetRequest(ulong? Seq, [property: JsonPropertyName("last_by_subj")] string? LastBySubject, [property: JsonPropertyName("next_by_subj")] string? NextBySubject = null);
 
 internal sealed record StoredMsg(string Subject, ulong Seq, string? Hdrs, string? Data, DateTimeOffset Time);
 
