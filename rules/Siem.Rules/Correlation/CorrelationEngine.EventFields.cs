@@ -70,7 +70,7 @@ public sealed partial class CorrelationEngine
         return _keptCopy!;
     }
 
-    private void ForgetKeptCopy() => (_keptSource, _keptFor, _keptCopy) = (null, null, null);
+    internal void ForgetKeptCopy() => (_keptSource, _keptFor, _keptCopy) = (null, null, null);
 
     private LogEvent? _keptSource;
     private HashSet<string>? _keptFor;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using NodaTime;
 using Siem.Core.Events;
 
@@ -49,13 +50,13 @@ public sealed partial class CorrelationEngine
         }
 
         var group = GetOrAddGroup(state, values);
-        var seenKey = (recordId, state.CountsPerRule ? ruleIndex : -1);
-        if (group.Seen.ContainsKey(seenKey))
+        ref var seenAt = ref CollectionsMarshal.GetValueRefOrAddDefault(group.Seen, (recordId, state.CountsPerRule ? ruleIndex : -1), out var seen);
+        if (seen)
         {
             state.Stats.Duplicates++;
             return;
         }
-        group.Seen[seenKey] = time;
+        seenAt = time;
 
         var entry = new CorrelationEntry { Time = time, RecordId = recordId, RuleIndex = ruleIndex, Key = key, Number = number, RecordIds = recordIds, Events = events };
         if (group.Entries.Count >= _options.MaxEventsPerGroup)
@@ -75,7 +76,7 @@ public sealed partial class CorrelationEngine
 
     private CorrelationGroup GetOrAddGroup(CorrelationRuleState state, string?[] values)
     {
-        var key = string.Join('\u001f', values.Select(v => v ?? "\u0000"));
+        var key = values.Length == 1 ? values[0] ?? "\u0000" : string.Join('\u001f', values.Select(v => v ?? "\u0000"));
         if (state.Groups.TryGetValue(key, out var group))
         {
             state.Lru.Remove(group.LruNode!);
@@ -178,31 +179,69 @@ public sealed partial class CorrelationEngine
         {
             return;
         }
-        // A redelivery older than the horizon is dropped as late anyway, so its dedupe key can go.
-        var live = entries.Select(e => e.RecordId).ToHashSet(StringComparer.Ordinal);
-        foreach (var stale in group.Seen.Where(s => closeBefore == Instant.MaxValue || s.Value < closeBefore).Select(s => s.Key).ToList())
-        {
-            if (!live.Contains(stale.RecordId))
-            {
-                group.Seen.Remove(stale);
-            }
-        }
+        ForgetStaleSeen(group, closeBefore);
         if (entries.Count == 0 && group.Seen.Count == 0 && state.Groups.ContainsKey(group.Key))
         {
             RemoveGroup(state, group);
         }
     }
 
+    /// <summary>
+    /// A redelivery older than the horizon is dropped as late anyway, so its dedupe key can go (unless its match is
+    /// still in an open window). Runs for every group at every sweep, so it reuses scratch sets instead of allocating.
+    /// </summary>
+    private void ForgetStaleSeen(CorrelationGroup group, Instant closeBefore)
+    {
+        var stale = _staleSeen;
+        stale.Clear();
+        foreach (var (seenKey, at) in group.Seen)
+        {
+            if (closeBefore == Instant.MaxValue || at < closeBefore)
+            {
+                stale.Add(seenKey);
+            }
+        }
+        if (stale.Count == 0)
+        {
+            return;
+        }
+        var live = _liveRecordIds;
+        live.Clear();
+        foreach (var entry in group.Entries)
+        {
+            live.Add(entry.RecordId);
+        }
+        foreach (var seenKey in stale)
+        {
+            if (!live.Contains(seenKey.RecordId))
+            {
+                group.Seen.Remove(seenKey);
+            }
+        }
+        stale.Clear();
+        live.Clear();
+    }
+
+    private readonly List<(string RecordId, int RuleIndex)> _staleSeen = [];
+    private readonly HashSet<string> _liveRecordIds = new(StringComparer.Ordinal);
+
     private void Sweep(Instant closeBefore, List<CorrelationAlert> output)
     {
+        var groups = _sweptGroups;
         foreach (var state in _rules)
         {
-            foreach (var group in state.Groups.Values.ToList())
+            // A copy: closing a window may remove its group (and a chained alert may add groups to a parent).
+            groups.Clear();
+            groups.AddRange(state.Groups.Values);
+            foreach (var group in groups)
             {
                 CloseDueWindows(state, group, closeBefore, output);
             }
         }
+        groups.Clear();
     }
+
+    private readonly List<CorrelationGroup> _sweptGroups = [];
 
     private void FirePercentiles(CorrelationRuleState state, CorrelationGroup group, List<CorrelationEntry> window, List<CorrelationAlert> output)
     {

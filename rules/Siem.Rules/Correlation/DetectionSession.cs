@@ -59,13 +59,15 @@ public sealed class DetectionSession
         ArgumentNullException.ThrowIfNull(detections);
         _scratch.Clear();
         MatchDetections(e, _scratch);
+        // Detection does not change the event, so every correlation fed by its matches keeps one copy of it.
+        Correlations.ForgetKeptCopy();
         foreach (var rule in _scratch)
         {
             if (Correlations.ShouldEmit(rule))
             {
                 detections.Add(rule);
             }
-            Correlations.OnMatch(rule, e, alerts);
+            Correlations.OnMatchOfSameEvent(rule.Id, rule.Name, rule.Logsource, e, alerts);
         }
         Correlations.Advance(e.Timestamp, alerts);
     }
