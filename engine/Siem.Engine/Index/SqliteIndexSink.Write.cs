@@ -17,12 +17,6 @@ public sealed partial class SqliteIndexSink
           fields=excluded.fields, doc=excluded.doc
         """;
 
-    private static readonly (string Name, SqliteType Type)[] EventInsertParameters =
-    [
-        ("$rid", SqliteType.Text), ("$ts", SqliteType.Integer), ("$agent", SqliteType.Text), ("$msg", SqliteType.Text),
-        ("$keys", SqliteType.Text), ("$orig", SqliteType.Text), ("$fields", SqliteType.Text),
-    ];
-
     private static readonly (string Name, SqliteType Type)[] AlertUpsertParameters =
     [
         ("$id", SqliteType.Text), ("$rule", SqliteType.Text), ("$level", SqliteType.Text), ("$ts", SqliteType.Integer),
@@ -33,10 +27,14 @@ public sealed partial class SqliteIndexSink
     /// <summary>Prepared statements of the writer connection, by SQL text, reused across writes (guarded by the write lock).</summary>
     private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
 
-    private static string EventInsertSql(string table) => $"""
-        INSERT INTO {table}(record_id, ts, agent_id, message, keys, original, fields)
-        VALUES ($rid, $ts, $agent, $msg, $keys, $orig, $fields) ON CONFLICT(record_id) DO NOTHING
-        """;
+    /// <summary>The event insert of each partition written to, prepared once (guarded by the write lock).</summary>
+    private readonly Dictionary<string, SqliteEventInsert> _inserts = new(StringComparer.Ordinal);
+
+    private SqliteEventInsert EventInsert(string table)
+    {
+        if (!_inserts.TryGetValue(table, out var insert)) _inserts[table] = insert = new SqliteEventInsert(_writer, table);
+        return insert;
+    }
 
     /// <summary>The prepared statement for <paramref name="sql"/>, enlisted in <paramref name="tx"/>.</summary>
     private SqliteCommand Statement(string sql, (string Name, SqliteType Type)[] parameters, SqliteTransaction tx)
@@ -67,18 +65,6 @@ public sealed partial class SqliteIndexSink
         var cmd = Statement($"INSERT INTO {table}_fts(rowid, message, keys) SELECT id, message, keys FROM {table} WHERE id > $before", [("$before", SqliteType.Integer)], tx);
         cmd.Parameters[0].Value = before;
         cmd.ExecuteNonQuery();
-    }
-
-    private static void BindEvent(SqliteCommand cmd, LogEvent e)
-    {
-        var p = cmd.Parameters;
-        p[0].Value = e.RecordId;
-        p[1].Value = e.Timestamp.ToUnixTimeTicks();
-        p[2].Value = e.AgentId;
-        p[3].Value = e.Get(EcsFields.Message) ?? e.Original;
-        p[4].Value = KeysText(e.Fields);
-        p[5].Value = e.Original;
-        p[6].Value = FieldsJson(e.Fields);
     }
 
     private void WriteAlerts(IReadOnlyList<AlertDocument> alerts, SqliteTransaction tx)
@@ -126,24 +112,10 @@ public sealed partial class SqliteIndexSink
         return f;
     }
 
-    // Per-thread scratch for the text built for every event: without it, each event allocated a StringBuilder, a
-    // MemoryStream and a JSON writer, and the GC work showed up in the sink's profile.
-    [ThreadStatic] private static StringBuilder? t_keys;
+    // Per-thread scratch for the fields JSON of alerts and search output (events are written by SqliteEventInsert,
+    // which keeps its own): without it, each call allocated a MemoryStream and a JSON writer.
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_jsonBuffer;
     [ThreadStatic] private static Utf8JsonWriter? t_jsonWriter;
-
-    private static string KeysText(Dictionary<string, object> fields)
-    {
-        var sb = t_keys ??= new StringBuilder(256);
-        sb.Clear();
-        foreach (var name in KeyFields)
-        {
-            if (!fields.TryGetValue(name, out var v)) continue;
-            if (v is string s) sb.Append(s).Append(' ');
-            else if (v is string[] arr) foreach (var x in arr) sb.Append(x).Append(' ');
-        }
-        return sb.ToString();
-    }
 
     internal static string FieldsJson(Dictionary<string, object> fields)
     {
@@ -151,6 +123,13 @@ public sealed partial class SqliteIndexSink
         buffer.ResetWrittenCount();
         var w = t_jsonWriter ??= new Utf8JsonWriter(buffer);
         w.Reset(buffer);
+        WriteFieldsJson(w, fields);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>The "fields" column: one JSON object, a string or an array of strings per field (flushed when it returns).</summary>
+    internal static void WriteFieldsJson(Utf8JsonWriter w, Dictionary<string, object> fields)
+    {
         w.WriteStartObject();
         foreach (var kv in fields)
         {
@@ -171,6 +150,5 @@ public sealed partial class SqliteIndexSink
         }
         w.WriteEndObject();
         w.Flush();
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 }

@@ -97,17 +97,24 @@ public sealed partial class SqliteIndexSink : IIndexSink
             using var tx = _writer.BeginTransaction();
             var touched = new Dictionary<string, long>(StringComparer.Ordinal);
             var created = new List<string>();
+            // The partition's name and insert statement, looked up once per day a write touches, not per event.
+            long day = long.MinValue;
+            SqliteEventInsert? insert = null;
             foreach (var e in events)
             {
-                string table = PartitionFor(e.Timestamp);
-                if (!touched.ContainsKey(table))
+                long eventDay = Math.DivRem(e.Timestamp.ToUnixTimeTicks(), NodaConstants.TicksPerDay, out long rest) - (rest < 0 ? 1 : 0);
+                if (insert == null || eventDay != day)
                 {
-                    EnsurePartition(table, tx, created);
-                    touched[table] = MaxRowId(table, tx);
+                    string table = PartitionFor(e.Timestamp);
+                    if (!touched.ContainsKey(table))
+                    {
+                        EnsurePartition(table, tx, created);
+                        touched[table] = MaxRowId(table, tx);
+                    }
+                    insert = EventInsert(table);
+                    day = eventDay;
                 }
-                var insert = Statement(EventInsertSql(table), EventInsertParameters, tx);
-                BindEvent(insert, e);
-                insert.ExecuteNonQuery();
+                insert.Insert(e);
             }
             // Rows a redelivery skipped (ON CONFLICT DO NOTHING) are not above the mark, so nothing is indexed twice.
             foreach (var (table, before) in touched) IndexNewRows(table, before, tx);
@@ -166,6 +173,8 @@ public sealed partial class SqliteIndexSink : IIndexSink
             _disposed = true;
             foreach (var statement in _statements.Values) statement.Dispose();
             _statements.Clear();
+            foreach (var insert in _inserts.Values) insert.Dispose();
+            _inserts.Clear();
             await _writer.DisposeAsync().ConfigureAwait(false);
             _ownedKeys?.Dispose();
         }
@@ -192,6 +201,8 @@ public sealed partial class SqliteIndexSink : IIndexSink
     private void EnsurePartition(string table, SqliteTransaction tx, List<string> created)
     {
         if (_partitions.Contains(table)) return;
+        // An insert prepared for a creation that was rolled back would name a table that is not there.
+        if (_inserts.Remove(table, out var stale)) stale.Dispose();
         using var cmd = _writer.CreateCommand();
         cmd.Transaction = tx;
         cmd.CommandText = $"""
