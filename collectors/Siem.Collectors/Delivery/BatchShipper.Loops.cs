@@ -33,6 +33,7 @@ internal sealed partial class BatchShipper
                     SpoolEntry? next;
                     lock (_gate) next = _spool.ReadNext();
                     if (next is null) break;
+                    if (_read.CurrentCount == 0) _read.Release();
                     if (next.IsMarksOnly)
                     {
                         inFlight.Enqueue(new Pending(next, Task.CompletedTask, generation));
@@ -40,6 +41,7 @@ internal sealed partial class BatchShipper
                     }
                     if (!_publisher.IsConnected)
                     {
+                        _acking = false;
                         failure = "not connected";
                         lock (_gate) _spool.RewindReads();
                         break;
@@ -55,6 +57,7 @@ internal sealed partial class BatchShipper
                     }
                     catch (NatsException e)
                     {
+                        _acking = false;
                         failure = e.Message;
                         break;
                     }
@@ -70,6 +73,7 @@ internal sealed partial class BatchShipper
                 {
                     await head.Ack.WaitAsync(_stop.Token).ConfigureAwait(false);
                     lastError = null;
+                    _acking = true;
                 }
                 catch (NatsPayloadTooLargeException e)
                 {
@@ -86,6 +90,7 @@ internal sealed partial class BatchShipper
                 }
                 catch (Exception e)
                 {
+                    _acking = false;
                     _metrics.Error();
                     if (lastError != e.Message) _log($"batch {head.Entry.Envelope.BatchSeq} not acknowledged ({e.GetType().Name}: {e.Message}); re-sending from the spool");
                     lastError = e.Message;

@@ -54,6 +54,36 @@ public sealed class BatchShipperWindowTests : IDisposable
         await WaitUntilAsync(() => metrics.RecordsShipped == 2, timeout.Token);
     }
 
+    [Fact]
+    public async Task While_acks_flow_the_sender_waits_instead_of_spooling_more_than_half_a_mebibyte_ahead_of_the_publisher()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var publisher = new HeldAckPublisher();
+        using var metrics = new AgentMetrics();
+        using var spool = new DiskSpool(Path.Combine(_dir, "spool"), SpoolOptions.Default);
+        // One batch in flight at a time, so the others wait unread in the spool.
+        await using var shipper = new BatchShipper(publisher, spool, SpoolOptions.Default, new ShipperOptions { MaxInFlightBytes = 1 }, metrics);
+        await shipper.SendAsync(Batch(1, bodyBytes: 200_000), timeout.Token);
+        await WaitUntilAsync(() => publisher.Published.Count == 1, timeout.Token);
+        publisher.AckAll();
+        await WaitUntilAsync(() => metrics.RecordsShipped == 1, timeout.Token);
+
+        // Acks flow: #2 goes out, #3-#5 wait unread (600 kB after #5); #6 finds 600 kB unread and must wait for the publisher.
+        for (ulong seq = 2; seq <= 5; seq++) await shipper.SendAsync(Batch(seq, bodyBytes: 200_000), timeout.Token);
+        var sixth = shipper.SendAsync(Batch(6, bodyBytes: 200_000), timeout.Token).AsTask();
+        await Task.Delay(300, timeout.Token);
+        Assert.False(sixth.IsCompleted);
+        Assert.Equal(4, shipper.SpoolBatches);
+
+        while (metrics.RecordsShipped < 6)
+        {
+            publisher.AckAll();
+            await Task.Delay(10, timeout.Token);
+        }
+        await sixth;
+        Assert.Equal([1UL, 2UL, 3UL, 4UL, 5UL, 6UL], publisher.Published);
+    }
+
     private static OutgoingBatch Batch(ulong seq, int bodyBytes) =>
         new("siem.events.acme.web-01", new SealedEnvelope([new("Nats-Msg-Id", $"web-01-{seq}")], new byte[bodyBytes], $"web-01-{seq}") { BatchSeq = seq }, 1, []);
 
