@@ -36,12 +36,12 @@ public sealed class PurgeConfirmationTests
         var silent = Task.Run(() => EngineRoster.RunHeartbeatAsync(roster, "engine-silent", null, stop.Token), CancellationToken.None);
         await WaitUntilAsync(async () => (await EngineRoster.LiveAsync(broker.Js, cts.Token)).Count == 2, cts.Token);
 
-        var target = new EngineStatePurgeTarget([], new LiveChangePublisher(broker.Js)) { ConfirmLimit = TimeSpan.FromSeconds(3) };
+        var target = new EngineStatePurgeTarget([], new LiveChangePublisher(broker.Js)) { ConfirmLimit = TimeSpan.FromSeconds(10) };
         var result = await target.PurgeAsync(Scope("purge-confirm-1"), cts.Token);
 
         Assert.Equal(new[] { "purge-confirm-1" }, applied); // confirmed only after it applied the notice
         Assert.Contains("1 running engine(s) confirmed the purge notice", result.Note, StringComparison.Ordinal);
-        Assert.Contains("NOT confirmed within 3 s by engine-silent", result.Note, StringComparison.Ordinal);
+        Assert.Contains("NOT confirmed within 10 s by engine-silent", result.Note, StringComparison.Ordinal);
         Assert.DoesNotContain("engine-listening", result.Note, StringComparison.Ordinal);
         await stop.CancelAsync();
         await Task.WhenAll(watching, silent);

@@ -68,7 +68,7 @@ public static class EngineRoster
                 catch (OperationCanceledException) { break; }
             }
         }
-        using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         try { await bucket.PurgeAsync(key, bounded.Token).ConfigureAwait(false); }
         catch (Exception ex) when (ex is NatsException or OperationCanceledException) { } // it expires after the TTL anyway
     }
