@@ -33,8 +33,10 @@ internal static class IndexFieldProtection
             }
             var copy = new LogEvent { RecordId = e.RecordId, AgentId = e.AgentId, Timestamp = e.Timestamp, Original = e.Original };
             foreach (var kv in e.Fields) copy.Fields[kv.Key] = kv.Value;
+            // The text first (it needs the plaintext values), then the fields.
+            string original = await protector.SealTextAsync(copy, cancellationToken).ConfigureAwait(false);
             await protector.ProtectAsync(copy, cancellationToken).ConfigureAwait(false);
-            stored.Add(copy);
+            stored.Add(ReferenceEquals(original, copy.Original) ? copy : WithOriginal(copy, original));
         }
         return stored;
     }
@@ -44,21 +46,55 @@ internal static class IndexFieldProtection
         protector != null ? request with { Query = BlindIndexRewriter.Rewrite(request.Query, protector) } : request;
 
     /// <summary>Replaces the ciphertext of protected fields in event hits by the plaintext, or a marker when shredded,
-    /// and drops the blind index fields (they mean nothing to a reader).</summary>
+    /// restores sealed free text, and drops the blind index fields (they mean nothing to a reader).</summary>
     public static async Task<IReadOnlyList<SearchHit>> RevealAsync(FieldProtector? protector, IReadOnlyList<SearchHit> hits, CancellationToken cancellationToken)
     {
         if (protector == null) return hits;
+        var revealed = new List<SearchHit>(hits.Count);
         foreach (var hit in hits)
         {
-            if (hit.Event is { } e) await RevealAsync(protector, e, cancellationToken).ConfigureAwait(false);
+            if (hit.Event is not { } e)
+            {
+                revealed.Add(hit);
+                continue;
+            }
+            var (plain, _) = await RevealAsync(protector, e, cancellationToken).ConfigureAwait(false);
+            revealed.Add(ReferenceEquals(plain, e) ? hit : hit with { Event = plain });
         }
-        return hits;
+        return revealed;
     }
 
-    /// <summary>One stored event made readable in place (search hits, rule replay): plaintext where the subject's key
-    /// exists, <see cref="ShreddedMarker"/> where a purge destroyed it, <see cref="UnreadableMarker"/> where the
-    /// ciphertext does not decrypt; the blind index fields are dropped.</summary>
-    public static async Task<RevealCounts> RevealAsync(FieldProtector protector, LogEvent e, CancellationToken cancellationToken)
+    /// <summary>One stored event made readable (search hits, rule replay): fields in place, plaintext where the subject's
+    /// key exists, <see cref="ShreddedMarker"/> where a purge destroyed it, <see cref="UnreadableMarker"/> where the
+    /// ciphertext does not decrypt; the blind index fields are dropped. Sealed free text comes back as read while every
+    /// key it was sealed under exists (the event returned is then a copy with that original line); otherwise the stored
+    /// text stays, with the subjects' values as <c>[field]</c>.</summary>
+    public static async Task<(LogEvent Event, RevealCounts Counts)> RevealAsync(FieldProtector protector, LogEvent e, CancellationToken cancellationToken)
+    {
+        var counts = await RevealFieldsAsync(protector, e, cancellationToken).ConfigureAwait(false);
+        if (!e.Fields.Remove(FieldProtector.SealedTextField, out var sealedText) || sealedText is not string text) return (e, counts);
+        (string Original, string? Message)? plain;
+        try
+        {
+            plain = await protector.RevealTextAsync(text, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FormatException)
+        {
+            return (e, counts with { Unreadable = counts.Unreadable + 1 });
+        }
+        if (plain is not { } p) return (e, counts); // shredded: counted with the fields whose keys it needs
+        if (p.Message != null) e.Fields[Siem.Core.Events.EcsFields.Message] = p.Message;
+        return (WithOriginal(e, p.Original), counts);
+    }
+
+    private static LogEvent WithOriginal(LogEvent e, string original)
+    {
+        var copy = new LogEvent { RecordId = e.RecordId, AgentId = e.AgentId, Timestamp = e.Timestamp, Original = original };
+        foreach (var kv in e.Fields) copy.Fields[kv.Key] = kv.Value;
+        return copy;
+    }
+
+    private static async Task<RevealCounts> RevealFieldsAsync(FieldProtector protector, LogEvent e, CancellationToken cancellationToken)
     {
         var counts = default(RevealCounts);
         foreach (var field in protector.Fields)

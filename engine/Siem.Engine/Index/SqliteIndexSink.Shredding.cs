@@ -10,7 +10,8 @@ namespace Siem.Engine.Index;
 /// (<c>&lt;field&gt;.bidx</c>). The engine detects before it writes, so rules still see the plaintext. A search
 /// <c>user.email:x</c> is answered through the blind index, and hits show the decrypted value while the subject's
 /// key exists, <see cref="ShreddedMarker"/> once the purge destroyed it. The <c>message</c> and <c>original</c>
-/// columns keep the line as read: shredding covers the structured fields, the purge deletes the records themselves.
+/// columns hold the line with those values replaced by <c>[field]</c>, the line as read sealed next to it
+/// (<see cref="FieldProtector.SealTextAsync"/>), unless the data dir's shredding file says <c>"free_text": "plaintext"</c>.
 /// </summary>
 public sealed partial class SqliteIndexSink
 {

@@ -57,14 +57,15 @@ public sealed class RuleReplayer
         progress?.Invoke(0, total);
         await foreach (var e in _source.ReadAsync(from, to, cancellationToken).ConfigureAwait(false))
         {
+            var plain = e;
             if (Protector != null)
             {
-                var counts = await IndexFieldProtection.RevealAsync(Protector, e, cancellationToken).ConfigureAwait(false);
+                (plain, var counts) = await IndexFieldProtection.RevealAsync(Protector, e, cancellationToken).ConfigureAwait(false);
                 shredded += counts.Shredded;
                 unreadable += counts.Unreadable;
             }
             hits.Clear();
-            _detector.Detect(e, hits);
+            _detector.Detect(plain, hits);
             Fold(suppressor, hits, alerts);
             if (++done % 1000 == 0)
             {

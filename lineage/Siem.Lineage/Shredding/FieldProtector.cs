@@ -13,7 +13,7 @@ namespace Siem.Lineage.Shredding;
 /// key) so an exact search <c>user.email:x</c> can be answered by comparing <see cref="BlindIndex"/>(field, x) instead.
 /// The subject id is the ledger's pseudonym of the value, so a purge destroys the key of the id it already knows.
 /// </summary>
-public sealed class FieldProtector
+public sealed partial class FieldProtector
 {
     public const string Prefix = "enc:v1:";
     public const string BlindIndexSuffix = ".bidx";
@@ -32,12 +32,17 @@ public sealed class FieldProtector
         Fields = fields ?? DefaultFields;
     }
 
-    /// <summary>The protector of a data dir: its lineage key (pseudonyms; the blind index key is derived from it) and <paramref name="keys"/>.</summary>
+    /// <summary>The protector of a data dir: its lineage key (pseudonyms; the blind index key is derived from it),
+    /// <paramref name="keys"/>, and what its <see cref="ShreddingOptions"/> file says to shred (<paramref name="fields"/> overrides the fields).</summary>
     public static FieldProtector Open(string dataDir, ISubjectKeyStore keys, IReadOnlyList<string>? fields = null)
     {
         var lineageKey = LineageKey.LoadOrCreate(dataDir);
         var blindKey = HMACSHA256.HashData(lineageKey, "siem-blind-index-v1"u8);
-        return new FieldProtector(keys, new SubjectPseudonymizer(lineageKey, SubjectFieldOptions.Load(dataDir)), blindKey, fields);
+        var options = ShreddingOptions.Load(dataDir);
+        return new FieldProtector(keys, new SubjectPseudonymizer(lineageKey, SubjectFieldOptions.Load(dataDir)), blindKey, fields ?? options.Fields)
+        {
+            SealFreeText = options.SealFreeText,
+        };
     }
 
     public IReadOnlyList<string> Fields { get; }
@@ -110,7 +115,7 @@ public sealed class FieldProtector
         RandomNumberGenerator.Fill(blob.AsSpan(0, 12));
         using var aes = new AesGcm(key, 16);
         aes.Encrypt(blob.AsSpan(0, 12), plain, blob.AsSpan(12, plain.Length), blob.AsSpan(12 + plain.Length), Aad(field, subjectId));
-        return Prefix + subjectId + ":" + Convert.ToBase64String(blob).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return Prefix + subjectId + ":" + Base64Url(blob);
     }
 
     private static (string SubjectId, byte[] Blob) Parse(string value)
@@ -118,13 +123,21 @@ public sealed class FieldProtector
         if (!IsProtected(value)) throw new FormatException($"not a protected value (it does not start with '{Prefix}')");
         int colon = value.IndexOf(':', Prefix.Length);
         if (colon < 0) throw new FormatException("protected value without a subject id");
-        var b64 = value[(colon + 1)..].Replace('-', '+').Replace('_', '/');
+        return (value[Prefix.Length..colon], FromBase64Url(value[(colon + 1)..]));
+    }
+
+    private static string Base64Url(byte[] blob) => Convert.ToBase64String(blob).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>A nonce | ciphertext | tag blob; <see cref="FormatException"/> when malformed or too short.</summary>
+    private static byte[] FromBase64Url(string text)
+    {
+        var b64 = text.Replace('-', '+').Replace('_', '/');
         b64 = b64.PadRight(b64.Length + ((4 - (b64.Length % 4)) % 4), '=');
         byte[] blob;
         try { blob = Convert.FromBase64String(b64); }
         catch (FormatException ex) { throw new FormatException("protected value with a malformed ciphertext", ex); }
         if (blob.Length < 28) throw new FormatException("protected value too short to hold a nonce and a tag");
-        return (value[Prefix.Length..colon], blob);
+        return blob;
     }
 
     private static byte[] Aad(string field, string subjectId) => Encoding.UTF8.GetBytes(field + "\n" + subjectId);

@@ -36,7 +36,8 @@ internal static class ElasticsearchTemplates
                 "message": { "type": "text", "copy_to": "siem.text", "fields": { "keyword": {{Kw}} } },
                 "siem": { "properties": {
                   "id": { "type": "keyword" }, "agent_id": { "type": "keyword" }, "kind": { "type": "keyword" },
-                  "text": { "type": "text" }, "bidx": { "type": "object" } } },
+                  "text": { "type": "text" }, "bidx": { "type": "object" },
+                  "sealed_text": { "type": "keyword", "index": false, "doc_values": false } } },
                 "event": { "properties": {
                   "original": { "type": "text", "copy_to": "siem.text", "index_options": "positions" },
                   "kind": {{Kw}}, "category": {{Kw}}, "type": {{Kw}}, "action": {{Kw}}, "outcome": {{Kw}}, "dataset": {{Kw}}, "module": {{Kw}} } },
