@@ -63,18 +63,55 @@ public sealed class AgentRegistryReportTests : IDisposable
     }
 
     [Fact]
-    public async Task Waiting_reports_are_written_by_themselves_within_the_flush_delay()
+    public void Waiting_reports_are_written_by_themselves_when_the_flush_delay_is_up()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        using var registry = WithAgents(new AgentRegistry(PathOf, reportFlushDelay: TimeSpan.FromMilliseconds(100)), 2);
+        var clock = new ManualTimers();
+        using var registry = WithAgents(new AgentRegistry(PathOf, reportFlushDelay: TimeSpan.FromSeconds(1), clock: clock), 2);
         var writes = registry.FileWrites;
 
         registry.ReportEngineKeys("agent-0000", "k-new", [], At);
         registry.ReportEngineKeys("agent-0001", "k-new", [], At);
 
-        while (registry.PendingReports > 0) await Task.Delay(20, timeout.Token);
-        Assert.Equal(writes + 1, registry.FileWrites);
+        var timer = Assert.Single(clock.Timers); // one flush for both reports
+        Assert.Equal(TimeSpan.FromSeconds(1), timer.DueTime);
+        Assert.Equal(writes, registry.FileWrites);
+        timer.Fire();
+        Assert.Equal((writes + 1, 0), (registry.FileWrites, registry.PendingReports));
         Assert.All(new AgentRegistry(PathOf).All, a => Assert.Equal("k-new", a.EngineKeyId));
+
+        // The next report schedules the next flush.
+        registry.ReportEngineKeys("agent-0000", "k-next", [], At.AddMinutes(5));
+        Assert.Equal(2, clock.Timers.Count);
+        clock.Timers[1].Fire();
+        Assert.Equal(writes + 2, registry.FileWrites);
+    }
+
+    /// <summary>Timers the test fires itself: no waiting on the wall clock.</summary>
+    private sealed class ManualTimers : TimeProvider
+    {
+        public List<ManualTimer> Timers { get; } = [];
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = new ManualTimer(() => callback(state), dueTime);
+            Timers.Add(timer);
+            return timer;
+        }
+    }
+
+    private sealed class ManualTimer(Action fire, TimeSpan dueTime) : ITimer
+    {
+        public TimeSpan DueTime => dueTime;
+
+        public void Fire() => fire();
+
+        public bool Change(TimeSpan dueTime, TimeSpan period) => true;
+
+        public void Dispose()
+        {
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     [Fact]
