@@ -26,6 +26,9 @@ public sealed partial class EngineKeyDistribution
     /// <summary>How long a ring change waits for its announcement before the key service goes on without it.</summary>
     private static readonly TimeSpan AnnounceTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a failed watch waits before it starts again.</summary>
+    private static readonly TimeSpan RewatchDelay = TimeSpan.FromSeconds(2);
+
     private readonly NatsKVStore _bucket;
     private readonly string _dataDir;
     private readonly LiveEngineKeys _live;
@@ -69,28 +72,23 @@ public sealed partial class EngineKeyDistribution
         return distribution;
     }
 
-    /// <summary>Takes up announcements (rotations and retirements by other engines) until cancelled.</summary>
+    /// <summary>Takes up announcements (rotations and retirements by other engines) until cancelled; a watch the
+    /// broker refuses (JetStream unavailable for a moment) is logged and started again.</summary>
     public async Task WatchAsync(CancellationToken cancellationToken)
     {
         try
         {
-            await foreach (var entry in _bucket.WatchAsync(KeyPrefix + ">", cancellationToken).ConfigureAwait(false))
+            while (!cancellationToken.IsCancellationRequested)
             {
-                if (entry.Operation != KvOperation.Put) continue;
-                if (EngineKeyAnnouncement.Decode(entry.Value.Span) is not { } announcement || KeyPrefix + announcement.KeyId != entry.Key)
-                {
-                    ReportOnce($"bad:{entry.Key}:{entry.Revision}", $"engine key announcement {Bucket}/{entry.Key} (revision {entry.Revision}) is not valid; ignored");
-                    continue;
-                }
-                lock (_filesGate) _seen[announcement.KeyId] = announcement;
-                if (entry.Delta > 0) continue; // not caught up yet: apply what the bucket holds as a whole (chains of rotations)
                 try
                 {
-                    Apply();
+                    await WatchOnceAsync(cancellationToken).ConfigureAwait(false);
+                    return; // the connection closed
                 }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+                catch (Siem.Nats.NatsException ex)
                 {
-                    _log($"engine keys announced in {Bucket} could not be applied to {_dataDir} ({ex.Message}); trying again at the next announcement");
+                    _log($"watching {Bucket} for engine keys of other engines failed ({ex.Message}); watching again in {RewatchDelay.TotalSeconds:0} s");
+                    await Task.Delay(RewatchDelay, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -100,6 +98,29 @@ public sealed partial class EngineKeyDistribution
         finally
         {
             _live.Changed -= OnRingChanged;
+        }
+    }
+
+    private async Task WatchOnceAsync(CancellationToken cancellationToken)
+    {
+        await foreach (var entry in _bucket.WatchAsync(KeyPrefix + ">", cancellationToken).ConfigureAwait(false))
+        {
+            if (entry.Operation != KvOperation.Put) continue;
+            if (EngineKeyAnnouncement.Decode(entry.Value.Span) is not { } announcement || KeyPrefix + announcement.KeyId != entry.Key)
+            {
+                ReportOnce($"bad:{entry.Key}:{entry.Revision}", $"engine key announcement {Bucket}/{entry.Key} (revision {entry.Revision}) is not valid; ignored");
+                continue;
+            }
+            lock (_filesGate) _seen[announcement.KeyId] = announcement;
+            if (entry.Delta > 0) continue; // not caught up yet: apply what the bucket holds as a whole (chains of rotations)
+            try
+            {
+                Apply();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+            {
+                _log($"engine keys announced in {Bucket} could not be applied to {_dataDir} ({ex.Message}); trying again at the next announcement");
+            }
         }
     }
 
