@@ -147,4 +147,32 @@ public sealed class LiveKeyServeTests() : EngineBrokerTest("siem-live-keys-")
         Assert.Equal(2 * Records, SiemServeProcess.CountIndex(Data).Rows);
         Assert.Contains("agent 'agent-1' rotated its identity key", engine.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_rotation_on_one_host_reaches_a_running_engine_with_its_own_data_dir_which_then_opens_the_new_key_alone()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var hostA = Path.Combine(Dir, "host-a");
+        var hostB = Path.Combine(Dir, "host-b");
+        var (configA, _, agent) = SiemServeProcess.Prepare(hostA, Server.Url);
+        var (configB, _, _) = SiemServeProcess.Prepare(hostB, Server.Url);
+        // The operator's one-time step: host B gets host A's first key and agent registry.
+        foreach (var file in new[] { "engine-key.json", "agents.json" })
+            File.Copy(Path.Combine(hostA, "data", "engine", file), Path.Combine(hostB, "data", "engine", file), overwrite: true);
+        await using var engineA = SiemServeProcess.Start(configA);
+        await using var engineB = SiemServeProcess.Start(configB);
+        await WaitAsync(() => Task.FromResult(engineB.Stderr.Contains("consuming SIEM_EVENTS", StringComparison.Ordinal)), engineB, "host B's engine consuming", timeout.Token);
+
+        Assert.Equal(0, await KeysCommand.RunAsync(Path.Combine(hostA, "data"), null, TextWriter.Null, TextWriter.Null, "rotate", null, cancellationToken: timeout.Token));
+        var rotated = EngineKeyRing.Open(Path.Combine(hostA, "data"), out _).Current;
+        await WaitAsync(() => Task.FromResult(engineB.Stderr.Contains($"engine key {rotated.KeyId} taken up from another engine", StringComparison.Ordinal)), engineB, "host B taking up the rotation", timeout.Token);
+
+        // Host A goes away: a batch sealed to the new key is opened and indexed by host B alone, never quarantined.
+        Assert.Equal(0, await engineA.TerminateAsync(timeout.Token));
+        var env = new EnvelopeSealer(agent, rotated.AgreementPublicKey, rotated.KeyId).Seal(1, LogEventJson.EncodeBatch(SiemServeProcess.Batch("agent-1", 1, Records)));
+        await Js.PublishAsync($"siem.events.{PipelineHarness.Tenant}.agent-1", env.Body, PipelineHarness.Headers(env), cancellationToken: timeout.Token);
+        await WaitAsync(() => Task.FromResult(SiemServeProcess.CountIndex(Path.Combine(hostB, "data")).Rows == Records), engineB, "host B indexing the batch sealed to the new key", timeout.Token);
+        Assert.Null(await Js.GetLastMsgForSubjectAsync(EngineStreams.Quarantine, "siem.quarantine.unknown_key", timeout.Token));
+        Assert.Equal(rotated.KeyId, EngineKeyRing.Open(Path.Combine(hostB, "data"), out _).Current.KeyId);
+    }
 }
