@@ -155,8 +155,9 @@ public sealed partial class ParserPipeline
             Original = original,
             Timestamp = _time.Now,
         };
-        // A parsed auth line carries 12-20 fields: size once instead of rehashing three times.
-        e.Fields.EnsureCapacity(16);
+        // A parsed auth line carries 12-20 fields (sshd 16-18 with log.file.path and log.offset): size once. 16 gave 17 slots,
+        // so every 18-field sshd event grew the dictionary to 37 (siem bench agent's parse: 1780 -> 1403 bytes per line).
+        e.Fields.EnsureCapacity(20);
         if (line.Module is not null)
         {
             // Set first: a parser that recognises the record's own kind (auditd, a Cisco message code, a JSON field) overrides it.
