@@ -3,9 +3,6 @@ using Siem.Core.Envelope;
 using Siem.Core.Events;
 using Siem.Core.Security;
 using Siem.Engine.Control;
-using Siem.Engine.Enrollment;
-using Siem.Nats;
-using Siem.Nats.JetStream;
 
 namespace Siem.Collectors.Tests.Agent;
 
@@ -18,29 +15,18 @@ namespace Siem.Collectors.Tests.Agent;
 public sealed class AgentKeyProcessTests : IAsyncLifetime
 {
     private AgentTestKit _kit = null!;
-    private NatsConnection _engine = null!;
-    private AgentKeyResponder _responder = null!;
+    private EngineKeyService _engine = null!;
     private LiveEngineKeys _keys = null!;
 
     public async Task InitializeAsync()
     {
         _kit = await AgentTestKit.StartAsync();
-        var dataDir = Path.Combine(_kit.Dir, "data");
-        var ring = EngineKeyRing.Open(dataDir, out _);
-        // Enrolled with the ring's current key (the kit's own engine key is not on the ring).
-        var enrolled = EnrollmentState.Load(_kit.StateDir);
-        (enrolled with { EngineKeyId = ring.Current.KeyId, EnginePublicKey = Convert.ToBase64String(ring.Current.AgreementPublicKey) }).Save(_kit.StateDir);
-        _keys = new LiveEngineKeys(dataDir, ring, _kit.Registry);
-        _engine = new NatsConnection(NatsOpts.Default with { Servers = [_kit.Server.Url] });
-        await _engine.ConnectAsync();
-        _responder = new AgentKeyResponder(_engine, new AgentKeyAuthority(_kit.Registry, () => _keys.Ring, TimeSpan.FromDays(1)));
-        await _responder.StartAsync();
-        await _engine.PingAsync();
+        _engine = await EngineKeyService.StartAsync(_kit, grace: TimeSpan.FromDays(1));
+        _keys = _engine.Keys;
     }
 
     public async Task DisposeAsync()
     {
-        await _responder.DisposeAsync();
         await _engine.DisposeAsync();
         await _kit.DisposeAsync();
     }
@@ -95,11 +81,11 @@ public sealed class AgentKeyProcessTests : IAsyncLifetime
 
         // Once the replaced identity key's grace is over, only what was signed with the new key opens: the last 40 lines.
         Assert.True(_kit.Registry.TryGet(AgentTestKit.AgentId, out var record));
-        var messages = await ReadStreamAsync(new FixedClock(record.PreviousKeyValidUntil!.Value + TimeSpan.FromSeconds(1)));
+        var messages = await _engine.ReadStreamAsync(new EngineKeyService.FixedClock(record.PreviousKeyValidUntil!.Value + TimeSpan.FromSeconds(1)));
         Assert.Equal(Enumerable.Range(80, 40).Select(AgentTestKit.Line), messages.Where(m => m.Opened.Ok).SelectMany(m => Originals(m.Opened)));
         Assert.All(messages.Where(m => !m.Opened.Ok), m => Assert.Equal(EnvelopeFailure.BadSignature, m.Opened.Failure));
         // Within the grace period every line opens, sealed to the first engine key, then only to the rotated one.
-        var withinGrace = await ReadStreamAsync(TimeProvider.System);
+        var withinGrace = await _engine.ReadStreamAsync();
         Assert.Equal(Enumerable.Range(0, 120).Select(AgentTestKit.Line), withinGrace.SelectMany(m => Originals(m.Opened)));
         var keyIds = withinGrace.Select(m => m.KeyId).ToList();
         Assert.Equal(firstKey, keyIds[0]);
@@ -121,26 +107,4 @@ public sealed class AgentKeyProcessTests : IAsyncLifetime
 
     private static IEnumerable<string> Originals(EnvelopeOpenResult opened) =>
         opened.Ok ? LogEventJson.DecodeBatch(opened.Plaintext!).Select(e => e.Original) : [];
-
-    /// <summary>Every message in the stream in stream order, with its engine key id, opened with the engine's keys at <paramref name="clock"/>'s time.</summary>
-    private async Task<List<(string KeyId, EnvelopeOpenResult Opened)>> ReadStreamAsync(TimeProvider clock)
-    {
-        await using var connection = new NatsConnection(NatsOpts.Default with { Servers = [_kit.Server.Url] });
-        await connection.ConnectAsync();
-        var js = new NatsJSContext(connection);
-        var info = await js.GetStreamAsync("SIEM_EVENTS");
-        var opener = new EnvelopeOpener(_keys.Ring.ById, _kit.Registry) { Clock = clock };
-        var result = new List<(string, EnvelopeOpenResult)>();
-        for (var seq = info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Messages > 0; seq++)
-        {
-            var msg = await js.GetMsgAsync("SIEM_EVENTS", seq);
-            result.Add((msg.Headers![EnvelopeFormat.HeaderKeyId]!, opener.Open(name => msg.Headers?[name], msg.Data.Span)));
-        }
-        return result;
-    }
-
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 }

@@ -18,10 +18,8 @@ namespace Siem.Collectors.Tests.Enrollment;
 public sealed class AgentKeyRotationTests : IAsyncLifetime
 {
     private AgentTestKit _kit = null!;
-    private NatsConnection _engine = null!;
-    private AgentKeyResponder _responder = null!;
+    private EngineKeyService _engine = null!;
     private LiveEngineKeys _keys = null!;
-    private string DataDir => Path.Combine(_kit.Dir, "data");
 
     /// <summary>The agent's replaced identity key verifies this long; short, so the test can see it expire.</summary>
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(1);
@@ -29,21 +27,12 @@ public sealed class AgentKeyRotationTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _kit = await AgentTestKit.StartAsync();
-        var ring = EngineKeyRing.Open(DataDir, out _);
-        // Enrolled with the ring's current key (the kit's own key is not on the ring).
-        var enrolled = EnrollmentState.Load(_kit.StateDir);
-        (enrolled with { EngineKeyId = ring.Current.KeyId, EnginePublicKey = Convert.ToBase64String(ring.Current.AgreementPublicKey) }).Save(_kit.StateDir);
-        _keys = new LiveEngineKeys(DataDir, ring, _kit.Registry);
-        _engine = new NatsConnection(NatsOpts.Default with { Servers = [_kit.Server.Url] });
-        await _engine.ConnectAsync();
-        _responder = new AgentKeyResponder(_engine, new AgentKeyAuthority(_kit.Registry, () => _keys.Ring, Grace));
-        await _responder.StartAsync();
-        await _engine.PingAsync();
+        _engine = await EngineKeyService.StartAsync(_kit, Grace);
+        _keys = _engine.Keys;
     }
 
     public async Task DisposeAsync()
     {
-        await _responder.DisposeAsync();
         await _engine.DisposeAsync();
         await _kit.DisposeAsync();
     }
@@ -51,22 +40,7 @@ public sealed class AgentKeyRotationTests : IAsyncLifetime
     private AgentHost StartAgent() =>
         AgentHost.Start(_kit.Options() with { KeyCheckInterval = TimeSpan.FromMilliseconds(300) }, [_kit.FileSource()]);
 
-    /// <summary>Every message in the stream with its engine key id, opened against the engine's keys as they are now.</summary>
-    private async Task<List<(string KeyId, EnvelopeOpenResult Opened)>> ReadStreamAsync(TimeProvider? clock = null)
-    {
-        await using var connection = new NatsConnection(NatsOpts.Default with { Servers = [_kit.Server.Url] });
-        await connection.ConnectAsync();
-        var js = new NatsJSContext(connection);
-        var info = await js.GetStreamAsync("SIEM_EVENTS");
-        var opener = new EnvelopeOpener(_keys.Ring.ById, _kit.Registry) { Clock = clock ?? TimeProvider.System };
-        var result = new List<(string, EnvelopeOpenResult)>();
-        for (var seq = info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Messages > 0; seq++)
-        {
-            var msg = await js.GetMsgAsync("SIEM_EVENTS", seq);
-            result.Add((msg.Headers![EnvelopeFormat.HeaderKeyId]!, opener.Open(name => msg.Headers?[name], msg.Data.Span)));
-        }
-        return result;
-    }
+    private Task<List<(string KeyId, EnvelopeOpenResult Opened)>> ReadStreamAsync(TimeProvider? clock = null) => _engine.ReadStreamAsync(clock);
 
     [Fact]
     public async Task A_running_agent_switches_to_a_rotated_engine_key_and_reports_it_so_the_old_key_can_be_retired()
@@ -157,7 +131,7 @@ public sealed class AgentKeyRotationTests : IAsyncLifetime
 
         // Past the grace period: batches signed with the new key open, those signed with the old key are refused (the engine quarantines them).
         Assert.True(_kit.Registry.TryGet(AgentTestKit.AgentId, out var rotated));
-        var afterGrace = new FixedClock(rotated.PreviousKeyValidUntil!.Value + TimeSpan.FromSeconds(1));
+        var afterGrace = new EngineKeyService.FixedClock(rotated.PreviousKeyValidUntil!.Value + TimeSpan.FromSeconds(1));
         var messages = await ReadStreamAsync(afterGrace);
         var opened = messages.Where(m => m.Opened.Ok).ToList();
         var refused = messages.Where(m => !m.Opened.Ok).ToList();
@@ -166,16 +140,11 @@ public sealed class AgentKeyRotationTests : IAsyncLifetime
         Assert.All(refused, m => Assert.Equal(EnvelopeFailure.BadSignature, m.Opened.Failure));
         Assert.All(refused, m => Assert.Contains("replaced identity key, accepted only until", m.Opened.Detail, StringComparison.Ordinal));
         // Within the grace period every batch opens.
-        var withinGrace = await ReadStreamAsync(new FixedClock(rotated.PreviousKeyValidUntil!.Value - TimeSpan.FromMilliseconds(1)));
+        var withinGrace = await ReadStreamAsync(new EngineKeyService.FixedClock(rotated.PreviousKeyValidUntil!.Value - TimeSpan.FromMilliseconds(1)));
         Assert.All(withinGrace, m => Assert.True(m.Opened.Ok, m.Opened.Detail));
     }
 
     private const UnixFileMode SecureFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     private static int LogEventJsonCount(EnvelopeOpenResult opened) => opened.Ok ? Siem.Core.Events.LogEventJson.DecodeBatch(opened.Plaintext!).Count : 0;
-
-    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
 }
