@@ -68,4 +68,26 @@ public sealed class AlertSuppressorTests
             Assert.Equal(total + 1, suppressor.Fold(Hit("r4", 1), out _)!.Count);
         }
     }
+
+    [Fact]
+    public void Forget_closes_the_open_alerts_of_purged_records_or_alert_ids_and_keeps_the_others()
+    {
+        var s = new AlertSuppressor(Duration.FromMinutes(15));
+        var byRecord = s.Fold(Hit("r1", 0), out _)!;
+        s.Fold(Hit("r2", 1), out _);
+        var byId = s.Fold(Hit("r3", 0, ip: "10.0.0.9"), out _)!;
+        var kept = s.Fold(Hit("r4", 0, ip: "10.0.0.7"), out _)!;
+        long version = s.Version;
+
+        int closed = s.Forget(new HashSet<string> { "r2" }, new HashSet<string> { byId.AlertId });
+
+        Assert.Equal(2, closed);
+        Assert.Equal(1, s.OpenCount);
+        Assert.True(s.Version > version);
+        // Later matches open new alerts instead of folding into what the purge removed; the other alert still folds.
+        Assert.NotEqual(byRecord.AlertId, s.Fold(Hit("r5", 2), out bool isNew)!.AlertId);
+        Assert.True(isNew);
+        Assert.Equal(kept.AlertId, s.Fold(Hit("r6", 2, ip: "10.0.0.7"), out _)!.AlertId);
+        Assert.Equal(0, s.Forget(new HashSet<string> { "none" }, new HashSet<string>()));
+    }
 }
