@@ -7,26 +7,11 @@ using Siem.Engine.Search;
 namespace Siem.Engine.Tests;
 
 /// <summary>The row each event becomes (written through a raw prepared statement with UTF-8 text bound from buffers).</summary>
-public sealed class SqliteEventRowTests : IAsyncLifetime
+public sealed class SqliteEventRowTests() : SqliteSinkTest("siem-index-rows-")
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("siem-index-rows-").FullName;
-    private SqliteIndexSink _sink = null!;
-
-    public Task InitializeAsync()
-    {
-        _sink = SqliteIndexSink.Open(_dir);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _sink.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
-
     private (string RecordId, long Ts, string AgentId, string Message, string Keys, string Original, string Fields) Row(string recordId)
     {
-        using var conn = new SqliteConnection("Data Source=" + _sink.DatabasePath);
+        using var conn = new SqliteConnection("Data Source=" + Sink.DatabasePath);
         conn.Open();
         using var cmd = conn.CreateCommand();
         cmd.CommandText = $"SELECT record_id, ts, agent_id, message, keys, original, fields, typeof(keys), typeof(fields) FROM {SqliteIndexSink.ListPartitions(conn)[0]} WHERE record_id = $id";
@@ -45,7 +30,7 @@ public sealed class SqliteEventRowTests : IAsyncLifetime
         var e = new LogEvent { RecordId = "bare-1", Timestamp = at, Original = "plain line" };
         e.Set("event.dataset", "misc");
 
-        await _sink.WriteAsync([e], []);
+        await Sink.WriteAsync([e], []);
 
         Assert.Equal(("bare-1", at.ToUnixTimeTicks(), "", "plain line", "", "plain line", "{\"event.dataset\":\"misc\"}"), Row("bare-1"));
     }
@@ -61,7 +46,7 @@ public sealed class SqliteEventRowTests : IAsyncLifetime
         e.Add("CommandLine", "a b");
         e.Add("CommandLine", "c");
 
-        await _sink.WriteAsync([e], []);
+        await Sink.WriteAsync([e], []);
 
         var row = Row("rich-1");
         Assert.Equal("web-01", row.AgentId);
@@ -69,8 +54,8 @@ public sealed class SqliteEventRowTests : IAsyncLifetime
         Assert.Equal("password for jürgen from 10.0.0.1 — 日本 🚀 <x&y>", row.Message);
         Assert.Equal("jürgen 10.0.0.1 a b c ", row.Keys);
         Assert.Equal(SqliteIndexSink.FieldsJson(e.Fields), row.Fields);
-        Assert.Equal(1, await _sink.CountAsync(SearchRequest.Parse("jürgen")));
-        Assert.Equal(1, await _sink.CountAsync(SearchRequest.Parse("source.ip:10.0.0.1")));
+        Assert.Equal(1, await Sink.CountAsync(SearchRequest.Parse("jürgen")));
+        Assert.Equal(1, await Sink.CountAsync(SearchRequest.Parse("source.ip:10.0.0.1")));
     }
 
     [Fact]
@@ -78,7 +63,7 @@ public sealed class SqliteEventRowTests : IAsyncLifetime
     {
         var e = new LogEvent { RecordId = "bad-utf16", Timestamp = TestEvents.Base, Original = "before \ud800 after" };
 
-        await _sink.WriteAsync([e], []);
+        await Sink.WriteAsync([e], []);
 
         Assert.Equal("before \ufffd after", Row("bad-utf16").Original);
     }
@@ -95,7 +80,7 @@ public sealed class SqliteEventRowTests : IAsyncLifetime
             return e;
         }).ToList();
 
-        await _sink.WriteAsync(events, []);
+        await Sink.WriteAsync(events, []);
 
         foreach (var e in events.Where((_, i) => i % 37 == 0))
         {
@@ -103,6 +88,6 @@ public sealed class SqliteEventRowTests : IAsyncLifetime
             Assert.Equal(e.Original, row.Original);
             Assert.Equal(e.Original + " ", row.Keys);
         }
-        Assert.Equal(300, await _sink.CountAsync(SearchRequest.Parse("*") with { IncludeAlerts = false }));
+        Assert.Equal(300, await Sink.CountAsync(SearchRequest.Parse("*") with { IncludeAlerts = false }));
     }
 }

@@ -12,23 +12,8 @@ namespace Siem.Engine.Tests;
 /// moves its count leaves the full-text index alone, changed alert texts are re-indexed, and FTS5's own integrity check
 /// (index against content) holds through redeliveries, upserts, deletes and day rollovers.
 /// </summary>
-public sealed class SqliteIndexFullTextTests : IAsyncLifetime
+public sealed class SqliteIndexFullTextTests() : SqliteSinkTest("siem-index-fts-")
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("siem-index-fts-").FullName;
-    private SqliteIndexSink _sink = null!;
-
-    public Task InitializeAsync()
-    {
-        _sink = SqliteIndexSink.Open(_dir);
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _sink.DisposeAsync();
-        Directory.Delete(_dir, recursive: true);
-    }
-
     private static AlertDocument Alert(string id, long count, string ip = "10.0.0.5", string title = "SSH brute force") => new()
     {
         AlertId = id,
@@ -51,15 +36,15 @@ public sealed class SqliteIndexFullTextTests : IAsyncLifetime
         return e;
     }
 
-    private Task<long> Count(string q) => _sink.CountAsync(SearchRequest.Parse(q));
+    private Task<long> Count(string q) => Sink.CountAsync(SearchRequest.Parse(q));
 
-    private Task<long> CountEvents(string q) => _sink.CountAsync(SearchRequest.Parse(q) with { IncludeAlerts = false });
+    private Task<long> CountEvents(string q) => Sink.CountAsync(SearchRequest.Parse(q) with { IncludeAlerts = false });
 
-    private Task<long> CountAlerts(string q) => _sink.CountAsync(SearchRequest.Parse(q) with { IncludeEvents = false });
+    private Task<long> CountAlerts(string q) => Sink.CountAsync(SearchRequest.Parse(q) with { IncludeEvents = false });
 
     private SqliteConnection Connect()
     {
-        var conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _sink.DatabasePath, Pooling = false }.ToString());
+        var conn = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Sink.DatabasePath, Pooling = false }.ToString());
         conn.Open();
         using var cmd = conn.CreateCommand();
         cmd.CommandText = "PRAGMA busy_timeout=10000";
@@ -91,13 +76,13 @@ public sealed class SqliteIndexFullTextTests : IAsyncLifetime
     [Fact]
     public async Task An_alert_upsert_that_only_moves_its_count_and_times_leaves_the_full_text_index_untouched()
     {
-        await _sink.WriteAsync([], [Alert("al-1", 2)]);
+        await Sink.WriteAsync([], [Alert("al-1", 2)]);
         string before = AlertFullTextData();
 
-        await _sink.WriteAsync([], [Alert("al-1", 40)]);
+        await Sink.WriteAsync([], [Alert("al-1", 40)]);
 
         Assert.Equal(before, AlertFullTextData());
-        var hit = Assert.Single(await _sink.SearchAsync(SearchRequest.Parse("\"brute force\"")));
+        var hit = Assert.Single(await Sink.SearchAsync(SearchRequest.Parse("\"brute force\"")));
         Assert.Equal(40, hit.Alert!.Count);
         Assert.Equal(40, hit.Alert.RecordIds.Count);
         AssertFullTextMatchesContent();
@@ -106,9 +91,9 @@ public sealed class SqliteIndexFullTextTests : IAsyncLifetime
     [Fact]
     public async Task An_alert_whose_group_value_changes_is_found_by_the_new_value_and_no_longer_by_the_old()
     {
-        await _sink.WriteAsync([], [Alert("al-1", 2, ip: "10.0.0.5")]);
+        await Sink.WriteAsync([], [Alert("al-1", 2, ip: "10.0.0.5")]);
         // What a purge's redaction does: same alert id, the group-by value replaced.
-        await _sink.WriteAsync([], [Alert("al-1", 3, ip: "redacted-subject")]);
+        await Sink.WriteAsync([], [Alert("al-1", 3, ip: "redacted-subject")]);
 
         Assert.Equal(0, await Count("\"10.0.0.5\""));
         Assert.Equal(1, await Count("\"redacted-subject\""));
@@ -118,9 +103,9 @@ public sealed class SqliteIndexFullTextTests : IAsyncLifetime
     [Fact]
     public async Task The_same_alert_twice_in_one_write_is_stored_once_in_its_last_state()
     {
-        await _sink.WriteAsync([], [Alert("al-1", 1, ip: "10.0.0.5"), Alert("al-1", 2, ip: "10.0.0.9", title: "SSH brute force again")]);
+        await Sink.WriteAsync([], [Alert("al-1", 1, ip: "10.0.0.5"), Alert("al-1", 2, ip: "10.0.0.9", title: "SSH brute force again")]);
 
-        var hit = Assert.Single(await _sink.SearchAsync(SearchRequest.Parse("*") with { IncludeEvents = false }));
+        var hit = Assert.Single(await Sink.SearchAsync(SearchRequest.Parse("*") with { IncludeEvents = false }));
         Assert.Equal(2, hit.Alert!.Count);
         Assert.Equal(1, await Count("\"10.0.0.9\""));
         Assert.Equal(0, await Count("\"10.0.0.5\""));
@@ -132,16 +117,16 @@ public sealed class SqliteIndexFullTextTests : IAsyncLifetime
     public async Task A_write_across_midnight_indexes_both_days_and_a_later_write_extends_an_existing_day()
     {
         var late = TestEvents.Base; // 23:58 UTC on the 21st
-        await _sink.WriteAsync([Event("r1", late, "before midnight alpha"), Event("r2", late + Duration.FromMinutes(5), "after midnight alpha")], []);
-        await _sink.DisposeAsync();
-        _sink = SqliteIndexSink.Open(_dir);
-        await _sink.WriteAsync([Event("r3", late + Duration.FromMinutes(6), "after midnight beta"), Event("r1", late, "before midnight alpha")], []);
+        await Sink.WriteAsync([Event("r1", late, "before midnight alpha"), Event("r2", late + Duration.FromMinutes(5), "after midnight alpha")], []);
+        await Sink.DisposeAsync();
+        Sink = SqliteIndexSink.Open(Dir);
+        await Sink.WriteAsync([Event("r3", late + Duration.FromMinutes(6), "after midnight beta"), Event("r1", late, "before midnight alpha")], []);
 
         using (var conn = Connect()) Assert.Equal(["events_20261122", "events_20261121"], SqliteIndexSink.ListPartitions(conn));
         Assert.Equal(2, await CountEvents("alpha"));
         Assert.Equal(2, await CountEvents("\"after midnight\""));
         Assert.Equal(1, await CountEvents("beta"));
-        var day2 = await _sink.SearchAsync(SearchRequest.Parse("midnight") with { From = Instant.FromUtc(2026, 11, 22, 0, 0) });
+        var day2 = await Sink.SearchAsync(SearchRequest.Parse("midnight") with { From = Instant.FromUtc(2026, 11, 22, 0, 0) });
         Assert.Equal(["r3", "r2"], day2.Select(h => h.Id));
         AssertFullTextMatchesContent();
     }
@@ -150,8 +135,8 @@ public sealed class SqliteIndexFullTextTests : IAsyncLifetime
     public async Task An_index_written_with_per_row_text_triggers_is_migrated_so_nothing_is_indexed_twice()
     {
         // The layout before bulk full-text inserts: an AFTER INSERT trigger per partition and on alerts.
-        await _sink.WriteAsync([Event("old-1", TestEvents.Base, "legacy gamma")], [Alert("al-old", 1)]);
-        await _sink.DisposeAsync();
+        await Sink.WriteAsync([Event("old-1", TestEvents.Base, "legacy gamma")], [Alert("al-old", 1)]);
+        await Sink.DisposeAsync();
         using (var conn = Connect())
         {
             using var cmd = conn.CreateCommand();
@@ -168,8 +153,8 @@ public sealed class SqliteIndexFullTextTests : IAsyncLifetime
             cmd.ExecuteNonQuery();
         }
 
-        _sink = SqliteIndexSink.Open(_dir);
-        await _sink.WriteAsync([Event("new-1", TestEvents.Base + Duration.FromMinutes(1), "fresh gamma")], [Alert("al-new", 1, ip: "10.0.0.7")]);
+        Sink = SqliteIndexSink.Open(Dir);
+        await Sink.WriteAsync([Event("new-1", TestEvents.Base + Duration.FromMinutes(1), "fresh gamma")], [Alert("al-new", 1, ip: "10.0.0.7")]);
 
         AssertFullTextMatchesContent();
         Assert.Equal(2, await CountEvents("gamma"));
@@ -208,12 +193,12 @@ public sealed class SqliteIndexFullTextTests : IAsyncLifetime
                 alertCounts[id] = alertCounts.GetValueOrDefault(id) + 1;
                 return Alert(id, alertCounts[id]);
             }).ToList();
-            await _sink.WriteAsync(batch, alerts);
+            await Sink.WriteAsync(batch, alerts);
             previous = batch;
             if (rng.Next(4) == 0 && stored.Count > 0)
             {
                 var gone = stored.Order(StringComparer.Ordinal).OrderBy(_ => rng.Next()).Take(rng.Next(1, 5)).ToList();
-                Assert.Equal(gone.Count, await _sink.DeleteAsync(gone));
+                Assert.Equal(gone.Count, await Sink.DeleteAsync(gone));
                 foreach (var id in gone) stored.Remove(id);
             }
         }
