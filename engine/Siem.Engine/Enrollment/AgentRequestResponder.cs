@@ -29,6 +29,9 @@ public abstract class AgentRequestResponder : IAsyncDisposable
     {
         _subscription = await _connection.SubscribeAsync(_subject, _queueGroup, cancellationToken).ConfigureAwait(false);
         _loop = Task.Run(() => LoopAsync(_subscription), CancellationToken.None);
+        // SUB is only buffered by then: the round trip makes sure the server routes requests here once we return, so
+        // an agent enrolling right after start (the demo, a test) does not get "no responders".
+        await _connection.PingAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The reply body for one request (never throws for bad input: a refusal is an answer too).</summary>

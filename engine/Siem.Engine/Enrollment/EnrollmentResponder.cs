@@ -6,7 +6,7 @@ namespace Siem.Engine.Enrollment;
 /// <summary>
 /// Answers agent enrollment requests on <c>siem.enroll</c> (queue group, so several engine replicas can run
 /// it): the decision is <see cref="EnrollmentAuthority"/>'s; this class only moves bytes over NATS.
-/// Start it with <see cref="AgentRequestResponder.StartAsync"/>, stop it with <see cref="AgentRequestResponder.DisposeAsync"/>.
+/// Start it with <see cref="AgentRequestResponder.StartAsync"/> (it answers as soon as that returns), stop it with <see cref="AgentRequestResponder.DisposeAsync"/>.
 /// </summary>
 public sealed class EnrollmentResponder : AgentRequestResponder
 {

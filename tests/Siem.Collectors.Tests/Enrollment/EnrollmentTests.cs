@@ -33,7 +33,6 @@ public sealed class EnrollmentTests : IClassFixture<NatsServerFixture>, IAsyncLi
         await _agentConnection.ConnectAsync();
         _responder = new EnrollmentResponder(_engineConnection, _registry, _engineKey, [Token]);
         await _responder.StartAsync();
-        await _engineConnection.PingAsync();
     }
 
     public async Task DisposeAsync()
@@ -103,6 +102,28 @@ public sealed class EnrollmentTests : IClassFixture<NatsServerFixture>, IAsyncLi
         await AgentEnroller.EnrollAsync(_agentConnection, Token, "web-04", "acme", StateDir("d1"), cancellationToken: timeout.Token);
         var e = await Assert.ThrowsAsync<EnrollmentException>(() => AgentEnroller.EnrollAsync(_agentConnection, Token, "web-04", "acme", StateDir("d2"), cancellationToken: timeout.Token));
         Assert.Contains("already enrolled with a different key", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_agent_enrolling_the_moment_a_fresh_responder_started_is_answered()
+    {
+        // One fresh server per round: each responder is the only one, so a request that reached the server before its
+        // SUB would find no responder. StartAsync must not return before the server has the subscription.
+        for (int round = 0; round < 10; round++)
+        {
+            await using var server = await NatsServer.StartAsync();
+            await using var engine = new NatsConnection(NatsOpts.Default with { Servers = [server.Url] });
+            await using var agent = new NatsConnection(NatsOpts.Default with { Servers = [server.Url] });
+            await engine.ConnectAsync();
+            await agent.ConnectAsync();
+            await using var responder = new EnrollmentResponder(engine, _registry, _engineKey, [Token]);
+            await responder.StartAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+
+            var state = await AgentEnroller.EnrollAsync(agent, Token, $"fresh-{round}", "acme", StateDir($"f{round}"), TimeSpan.FromSeconds(10), timeout.Token);
+
+            Assert.Equal($"siem.events.acme.fresh-{round}", state.Subject);
+        }
     }
 
     [Fact]
