@@ -82,7 +82,7 @@ public sealed partial class AgentRegistry
         RefreshIfChanged();
         var next = WithPendingReports(_agents);
         Persist(next);
-        _agents = next;
+        Replace(next);
         ReportsWritten();
     }
 

@@ -53,17 +53,19 @@ public sealed partial class AgentRegistry : IDisposable
         AgentIdValidator.Validate(tenant, "tenant");
         ArgumentNullException.ThrowIfNull(signingPublicKey);
         if (signingPublicKey.Length != 32) throw new ArgumentException("an Ed25519 public key has 32 bytes", nameof(signingPublicKey));
+        var record = new AgentRecord(agentId, tenant, [.. signingPublicKey], DateTimeOffset.UtcNow, HostName: hostName) { EngineKeyId = engineKeyId };
+        // Hosts sharing the registry decide first (outside the lock: it asks the broker), so two of them cannot enroll one id with different keys.
+        if (EnrollmentClaim is { } claim) record = Claimed(record, claim(record));
         lock (_gate)
         {
             RefreshIfChanged();
             if (_agents.TryGetValue(agentId, out var existing) && existing.Revoked)
                 throw new InvalidOperationException($"agent '{agentId}' is revoked; enroll it under a new agent id");
-            var record = new AgentRecord(agentId, tenant, [.. signingPublicKey], DateTimeOffset.UtcNow, HostName: hostName) { EngineKeyId = engineKeyId };
             _pendingReports.TryRemove(agentId, out _); // a report about the previous enrollment no longer applies
             var next = WithPendingReports(_agents);
             next[agentId] = record;
             Persist(next);
-            _agents = next;
+            Replace(next);
             ReportsWritten();
             return record;
         }
@@ -117,7 +119,7 @@ public sealed partial class AgentRegistry : IDisposable
             var next = WithPendingReports(_agents);
             next[agentId] = changed;
             Persist(next);
-            _agents = next;
+            Replace(next);
             ReportsWritten();
             return changed;
         }
@@ -160,7 +162,7 @@ public sealed partial class AgentRegistry : IDisposable
         if (stamp == _loadedStamp) return;
         try
         {
-            Volatile.Write(ref _agents, LoadFile(_path));
+            Replace(LoadFile(_path));
             _loadedStamp = stamp;
         }
         catch (Exception ex) when (!forWrite && ex is InvalidDataException or IOException)

@@ -61,7 +61,15 @@ public sealed class EnrollmentAuthority
                 return new(false, $"agent id '{request.AgentId}' is already enrolled with a different key; revoke it first or choose another id");
         }
         var current = _currentKey();
-        _registry.Register(request.AgentId, key, request.Tenant, request.HostName, current.KeyId);
+        try
+        {
+            _registry.Register(request.AgentId, key, request.Tenant, request.HostName, current.KeyId);
+        }
+        catch (AgentEnrollmentConflictException conflict)
+        {
+            // Another host enrolled the id with another key at the same moment (or before this host heard of it).
+            return new(false, conflict.Message);
+        }
         return new(true, null, current.KeyId, Convert.ToBase64String(current.AgreementPublicKey), EnrollmentMessages.EventsSubject(request.Tenant, request.AgentId));
     }
 

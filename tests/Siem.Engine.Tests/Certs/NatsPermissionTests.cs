@@ -125,6 +125,40 @@ public sealed class NatsPermissionTests(SecuredNats nats) : IClassFixture<Secure
     }
 
     [Fact]
+    public async Task Only_the_engine_reads_and_writes_the_shared_agent_registry_bucket()
+    {
+        var ct = Timeout();
+        await using var engine = new NatsConnection(nats.EngineOpts());
+        await using var agent = new NatsConnection(nats.AgentOpts(SecuredNats.Web01));
+        await SecuredNats.ConnectAsync(engine, ct);
+        await SecuredNats.ConnectAsync(agent, ct);
+        var engineJs = new NatsJSContext(engine);
+        var bucket = await engineJs.CreateKeyValueAsync(new KvConfig(Siem.Engine.Agents.AgentRegistrySync.Bucket), ct);
+        try
+        {
+            ulong revision = await bucket.PutAsync("web-01", "{\"revoked\":true}"u8.ToArray(), ct);
+            var errors = CollectErrors(agent);
+
+            // Un-revoking itself by writing the bucket, or reading it, directly or through the JetStream API: all refused.
+            await agent.PublishAsync("$KV.SIEM_AGENTS.web-01", "{\"revoked\":false}"u8.ToArray(), cancellationToken: ct);
+            Assert.Contains("Permissions Violation for Publish to \"$KV.SIEM_AGENTS.web-01\"", (await errors.Reader.ReadAsync(ct)).Message, StringComparison.Ordinal);
+            await using (await agent.SubscribeAsync("$KV.SIEM_AGENTS.>", cancellationToken: ct))
+                Assert.Contains("Permissions Violation for Subscription to \"$KV.SIEM_AGENTS.>\"", (await errors.Reader.ReadAsync(ct)).Message, StringComparison.Ordinal);
+            var agentJs = new NatsJSContext(agent) { RequestTimeout = TimeSpan.FromSeconds(1) };
+            await Assert.ThrowsAnyAsync<NatsException>(async () => await agentJs.GetKeyValueAsync(Siem.Engine.Agents.AgentRegistrySync.Bucket, ct));
+            Assert.Contains("Permissions Violation for Publish to \"$JS.API.STREAM.INFO.KV_SIEM_AGENTS\"", (await errors.Reader.ReadAsync(ct)).Message, StringComparison.Ordinal);
+
+            var entry = await bucket.GetAsync("web-01", ct);
+            Assert.Equal(revision, entry!.Revision);
+            Assert.Equal("{\"revoked\":true}"u8.ToArray(), entry.Value.ToArray());
+        }
+        finally
+        {
+            await engineJs.DeleteKeyValueAsync(Siem.Engine.Agents.AgentRegistrySync.Bucket, ct);
+        }
+    }
+
+    [Fact]
     public async Task An_agent_may_request_enrollment_and_receives_the_engines_reply()
     {
         var ct = Timeout();

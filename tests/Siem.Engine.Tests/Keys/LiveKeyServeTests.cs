@@ -156,12 +156,13 @@ public sealed class LiveKeyServeTests() : EngineBrokerTest("siem-live-keys-")
         var hostB = Path.Combine(Dir, "host-b");
         var (configA, _, agent) = SiemServeProcess.Prepare(hostA, Server.Url);
         var (configB, _, _) = SiemServeProcess.Prepare(hostB, Server.Url);
-        // The operator's one-time step: host B gets host A's first key and agent registry.
-        foreach (var file in new[] { "engine-key.json", "agents.json" })
-            File.Copy(Path.Combine(hostA, "data", "engine", file), Path.Combine(hostB, "data", "engine", file), overwrite: true);
+        // The operator's one-time step: host B gets host A's first key. The agent registry comes through SIEM_AGENTS (host A publishes its agents.json at start).
+        File.Copy(Path.Combine(hostA, "data", "engine", "engine-key.json"), Path.Combine(hostB, "data", "engine", "engine-key.json"), overwrite: true);
+        File.Delete(Path.Combine(hostB, "data", "engine", "agents.json"));
         await using var engineA = SiemServeProcess.Start(configA);
         await using var engineB = SiemServeProcess.Start(configB);
         await WaitAsync(() => Task.FromResult(engineB.Stderr.Contains("consuming SIEM_EVENTS", StringComparison.Ordinal)), engineB, "host B's engine consuming", timeout.Token);
+        await WaitAsync(() => Task.FromResult(engineB.Stderr.Contains("agent 'agent-1' enrolled on another host (tenant t1)", StringComparison.Ordinal)), engineB, "host B learning of agent-1 from SIEM_AGENTS", timeout.Token);
 
         Assert.Equal(0, await KeysCommand.RunAsync(Path.Combine(hostA, "data"), null, TextWriter.Null, TextWriter.Null, "rotate", null, cancellationToken: timeout.Token));
         var rotated = EngineKeyRing.Open(Path.Combine(hostA, "data"), out _).Current;

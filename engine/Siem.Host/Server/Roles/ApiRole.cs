@@ -85,6 +85,8 @@ internal sealed class ApiRole : IServerRole
         void Info(string m) => context.Info("api", m);
         await using var index = EngineRole.OpenIndex(config, context.Log);
         var registry = new AgentRegistry(Path.Combine(config.DataDir, "engine", "agents.json"));
+        // Revocations made here reach every host through the SIEM_AGENTS bucket; agents enrolled elsewhere are listed here.
+        await using var agentSync = Siem.Engine.Agents.AgentRegistrySync.Start(context.JetStream, registry, config.NatsReplicas, Info);
         await using var ledger = LineageLedger.Open(config.DataDir);
         var root = DemoPaths.RepoRoot();
         var packs = config.IncludePack && root != null ? DemoPaths.PackFiles(root) : [];

@@ -33,6 +33,8 @@ internal sealed partial class EngineRole : IServerRole
 
         var (keys, registry) = LoadIdentity(config.DataDir, Info);
         using var registryLifetime = registry; // writes the agents' last coalesced key reports at shutdown
+        // Agents enrolled or revoked on other hosts (separate data dirs) arrive through the SIEM_AGENTS bucket, and ours go out there.
+        await using var agentSync = Siem.Engine.Agents.AgentRegistrySync.Start(context.JetStream, registry, config.NatsReplicas, Info);
         // Keys change while the engine runs (siem keys rotate|retire, agents rotating their identity through any engine).
         var liveKeys = new LiveEngineKeys(config.DataDir, keys, registry, Info);
         // Rotations made on other hosts (separate data dirs) arrive through the SIEM_ENGINE_KEYS bucket, and ours go out there.

@@ -1,0 +1,118 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Siem.Core.Security;
+
+/// <summary>
+/// Sharing the registry with engines on other hosts (the engine's <c>SIEM_AGENTS</c> bucket sync): this instance says
+/// which agents changed (<see cref="Changed"/>), lets the sync decide enrollments first (<see cref="EnrollmentClaim"/>),
+/// and takes in what other hosts recorded (<see cref="MergeShared"/>). The file stays the local cache, so an engine
+/// starts and opens batches without the broker.
+/// </summary>
+public sealed partial class AgentRegistry
+{
+    /// <summary>
+    /// Raised with the ids of the agents whose record changed, after this instance wrote the file or re-read one another
+    /// process wrote (agents' routine key reports: at the coalesced write, at most once per <see cref="ReportFlushDelay"/>).
+    /// Raised under the registry's lock: handlers must be quick and must not call back into the registry.
+    /// </summary>
+    public event Action<IReadOnlyCollection<string>>? Changed;
+
+    /// <summary>
+    /// Asked before an enrollment is recorded, with the record about to be written; returns the record the hosts sharing
+    /// the registry agreed on: the proposed one (or the same agent as already enrolled with the same key), or another
+    /// host's enrollment of the id (then <see cref="Register"/> refuses with <see cref="AgentEnrollmentConflictException"/>).
+    /// Throws <see cref="IOException"/> when it cannot decide (the broker is not reachable): nothing is recorded.
+    /// </summary>
+    public Func<AgentRecord, AgentRecord>? EnrollmentClaim { get; set; }
+
+    /// <summary>
+    /// Takes in another host's record of an agent (<see cref="AgentRecordMerge"/>: never un-revokes). An identity,
+    /// enrollment or revocation change is written at once; a newer key report alone waits for the coalesced write.
+    /// </summary>
+    public SharedAgentMerge MergeShared(AgentRecord shared)
+    {
+        ArgumentNullException.ThrowIfNull(shared);
+        lock (_gate)
+        {
+            RefreshIfChanged();
+            if (!_agents.TryGetValue(shared.AgentId, out var stored))
+            {
+                Write(shared);
+                return new SharedAgentMerge(shared, SharedAgentMergeOutcome.Added, Conflict: false);
+            }
+            var local = WithPendingReport(stored);
+            var (merged, conflict) = AgentRecordMerge.Merge(local, shared);
+            if (AgentRecordMerge.SameContent(merged, local)) return new SharedAgentMerge(local, SharedAgentMergeOutcome.Unchanged, conflict);
+            var outcome = merged.Revoked && !local.Revoked ? SharedAgentMergeOutcome.Revoked : SharedAgentMergeOutcome.Updated;
+            if (AgentRecordMerge.SameExceptReport(merged, stored) && merged.EngineKeyId is { } sealingKey && merged.EngineKeyReportedAt is { } reportedAt)
+            {
+                // Only a newer report: coalesced with this host's own reports.
+                _pendingReports[shared.AgentId] = new EngineKeyReport(sealingKey, [.. merged.PendingEngineKeyIds ?? []], reportedAt);
+                if (_path == null) FlushLocked();
+                else _flushTimer ??= _clock.CreateTimer(_ => FlushFromTimer(), null, ReportFlushDelay, Timeout.InfiniteTimeSpan);
+                return new SharedAgentMerge(merged, outcome, conflict);
+            }
+            Write(merged);
+            return new SharedAgentMerge(merged, outcome, conflict);
+        }
+    }
+
+    /// <summary>One agent's record as the shared bucket holds it (compact JSON; public keys only, no secret).</summary>
+    public static byte[] EncodeShared(AgentRecord record) => JsonSerializer.SerializeToUtf8Bytes(record, SharedJsonOptions);
+
+    /// <summary>The record, or null when the value is not a valid agent record (bad JSON, invalid id, key or tenant).</summary>
+    public static AgentRecord? DecodeShared(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<AgentRecord>(json, SharedJsonOptions) is { } r
+                && AgentIdValidator.IsValid(r.AgentId) && AgentIdValidator.IsValid(r.Tenant) && r.SigningPublicKey is { Length: 32 }
+                && r.PreviousSigningPublicKey is null or { Length: 32 } ? r : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static readonly JsonSerializerOptions SharedJsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>The record to write for an enrollment once the sharing hosts decided (callers: <see cref="Register"/>).</summary>
+    private static AgentRecord Claimed(AgentRecord proposed, AgentRecord decided)
+    {
+        if (decided.AgentId != proposed.AgentId) throw new InvalidOperationException($"the enrollment claim for '{proposed.AgentId}' answered for '{decided.AgentId}'");
+        if (decided.Revoked) throw new InvalidOperationException($"agent '{proposed.AgentId}' is revoked; enroll it under a new agent id");
+        if (!decided.SigningPublicKey.AsSpan().SequenceEqual(proposed.SigningPublicKey))
+            throw new AgentEnrollmentConflictException(proposed.AgentId, decided.HostName);
+        return decided;
+    }
+
+    /// <summary>Writes one agent's record with the waiting reports (callers hold <c>_gate</c>).</summary>
+    private void Write(AgentRecord record)
+    {
+        var next = WithPendingReports(_agents);
+        next[record.AgentId] = record;
+        Persist(next);
+        Replace(next);
+        ReportsWritten();
+    }
+
+    /// <summary>Makes <paramref name="next"/> the registry readers see and tells <see cref="Changed"/> which agents differ (callers hold <c>_gate</c>, or construct).</summary>
+    private void Replace(Dictionary<string, AgentRecord> next)
+    {
+        var before = _agents;
+        Volatile.Write(ref _agents, next);
+        if (Changed is not { } changed) return;
+        var ids = new List<string>();
+        foreach (var (id, record) in next)
+        {
+            if (!before.TryGetValue(id, out var old) || !(ReferenceEquals(old, record) || AgentRecordMerge.SameContent(old, record))) ids.Add(id);
+        }
+        if (ids.Count > 0) changed(ids);
+    }
+}
