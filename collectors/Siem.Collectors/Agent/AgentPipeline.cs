@@ -58,7 +58,7 @@ internal sealed class AgentPipeline(
                     if (!flushedSinceLastLine && now - lastLineAt >= IdleFlush.TotalMilliseconds)
                     {
                         parser.Flush(events); // idle: emit held-back groups so they do not wait for the next line
-                        builder.Add(events);
+                        await AddAsync(builder, events, hardStop).ConfigureAwait(false);
                         events.Clear();
                         flushedSinceLastLine = true;
                     }
@@ -80,7 +80,7 @@ internal sealed class AgentPipeline(
                     _covered.Remove(line.SourceKey);
                 }
                 parser.Parse(line, events);
-                builder.Add(events);
+                await AddAsync(builder, events, hardStop).ConfigureAwait(false);
                 events.Clear();
                 var pending = parser.OldestPendingOffset(line.SourceKey);
                 if (pending is null || line.NextOffset <= pending) builder.Mark(item.Source, line);
@@ -90,8 +90,28 @@ internal sealed class AgentPipeline(
         await tickerStop.CancelAsync().ConfigureAwait(false);
         await ticker.ConfigureAwait(false);
         parser.Flush(events);
-        builder.Add(events);
+        await AddAsync(builder, events, hardStop).ConfigureAwait(false);
         if (builder.Records > 0 || builder.HasMarks) await CutAsync(builder, hardStop).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Adds the events of one line. A big event (see <see cref="OversizeEvent"/>) is cut to <see cref="BatchOptions.MaxBytes"/>
+    /// and starts a batch of its own when the batch so far cannot take it, so no batch grows past what the server accepts.
+    /// </summary>
+    private async ValueTask AddAsync(BatchBuilder builder, List<LogEvent> events, CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < events.Count; i++)
+        {
+            if (events[i].Original.Length <= OversizeEvent.CheckAboveChars) continue;
+            foreach (var e in events)
+            {
+                var fitted = OversizeEvent.Fit(e, options.MaxBytes, builder.Measure);
+                if (builder.Records > 0 && builder.Bytes + builder.Measure(fitted) > options.MaxBytes) await CutAsync(builder, cancellationToken).ConfigureAwait(false);
+                builder.Add(fitted);
+            }
+            return;
+        }
+        builder.Add(events);
     }
 
     private async Task CutAsync(BatchBuilder builder, CancellationToken cancellationToken)

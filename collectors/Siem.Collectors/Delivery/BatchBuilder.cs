@@ -15,6 +15,7 @@ internal sealed class BatchBuilder
     private readonly Utf8JsonWriter _writer;
     private readonly Dictionary<(ILogSource Source, string Key), RawLine> _marks = [];
     private long _startedAt;
+    private ArrayBufferWriter<byte>? _scratch;
 
     public BatchBuilder()
     {
@@ -30,15 +31,29 @@ internal sealed class BatchBuilder
 
     public void Add(List<LogEvent> events)
     {
-        foreach (var e in events)
-        {
-            if (Records == 0) _startedAt = Environment.TickCount64;
-            LogEventJson.Write(_writer, e);
-            _writer.Flush();
-            _buffer.Write("\n"u8);
-            _writer.Reset(_buffer);
-            Records++;
-        }
+        foreach (var e in events) Add(e);
+    }
+
+    /// <summary>Adds one event (see <see cref="Add(List{LogEvent})"/>).</summary>
+    public void Add(LogEvent e)
+    {
+        if (Records == 0) _startedAt = Environment.TickCount64;
+        LogEventJson.Write(_writer, e);
+        _writer.Flush();
+        _buffer.Write("\n"u8);
+        _writer.Reset(_buffer);
+        Records++;
+    }
+
+    /// <summary>Bytes <paramref name="e"/> would add to the batch (encoded aside; for the rare big event only).</summary>
+    public int Measure(LogEvent e)
+    {
+        _scratch ??= new ArrayBufferWriter<byte>(64 * 1024);
+        _scratch.ResetWrittenCount();
+        using var writer = new Utf8JsonWriter(_scratch, LogEventJson.BatchWriterOptions);
+        LogEventJson.Write(writer, e);
+        writer.Flush();
+        return _scratch.WrittenCount + 1;
     }
 
     public void Mark(ILogSource source, in RawLine line) => _marks[(source, line.SourceKey)] = line;

@@ -10,9 +10,10 @@ internal static class DemoCommand
     {
         var once = new Option<bool>("--once") { Description = "Stop when every input line is indexed and print a JSON summary" };
         var nats = new Option<string?>("--nats") { Description = "Use this NATS server (nats://host:port) instead of starting a private nats-server" };
-        var input = new Option<string[]>("--input") { Description = "Log file to ship (repeatable; default: deploy/samples/*.log)", AllowMultipleArgumentsPerToken = false };
+        // Several values after one --input: a glob the shell expanded (--input logs/*.json).
+        var input = new Option<string[]>("--input") { Description = "Log file, directory or glob to ship (repeatable; gzip/zip, UTF-16 and JSON arrays are converted; default: deploy/samples/*.log)", AllowMultipleArgumentsPerToken = true };
         var data = new Option<string>("--data") { Description = "Data directory (index, engine keys, agent state, broker store)", DefaultValueFactory = _ => Path.Combine(".siem", "data") };
-        var rules = new Option<string[]>("--rules") { Description = "Extra Sigma rule file or directory, loaded with rules/packs (repeatable)" };
+        var rules = new Option<string[]>("--rules") { Description = "Extra Sigma rule file or directory, loaded with rules/packs (repeatable)", AllowMultipleArgumentsPerToken = true };
         var json = new Option<bool>("--json") { Description = "Print each alert as one JSON line" };
         var elasticsearch = new Option<string?>("--elasticsearch") { Description = "Index into this Elasticsearch/OpenSearch URL instead of SQLite (auth: SIEM_ES_USERNAME/SIEM_ES_PASSWORD or SIEM_ES_API_KEY)" };
         var http = new Option<string?>("--http") { Description = "Serve the web console and API on ADDRESS:PORT (default 127.0.0.1:8080, none with --once; 'off' = none); prints the URL and a one-time admin token" };

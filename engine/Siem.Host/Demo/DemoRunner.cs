@@ -48,19 +48,15 @@ internal sealed partial class DemoRunner
     private async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var root = DemoPaths.RepoRoot();
-        var inputs = (_o.Inputs.Count > 0 ? _o.Inputs : DemoPaths.Samples(root)).Select(Path.GetFullPath).ToList();
-        if (inputs.Count == 0)
+        var given = _o.Inputs.Count > 0 ? _o.Inputs : DemoPaths.Samples(root);
+        if (given.Count == 0)
         {
             Err("siem demo: no inputs: pass --input FILE (the bundled samples in deploy/samples/ were not found)");
             return 2;
         }
-        foreach (var missing in inputs.Where(p => !File.Exists(p)))
-        {
-            Err($"siem demo: input file '{missing}' does not exist");
-            return 2;
-        }
         var dataDir = Path.GetFullPath(_o.DataDir);
-        Directory.CreateDirectory(dataDir);
+        var inputs = PrepareInputs(given, dataDir);
+        if (inputs == null) return 2;
 
         var detector = LoadRules(root);
         if (detector == null) return 2;
