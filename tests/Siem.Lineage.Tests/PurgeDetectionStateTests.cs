@@ -55,7 +55,7 @@ public sealed class PurgeDetectionStateTests
         Assert.True(scan.Clean, string.Join("; ", scan.Where));
     }
 
-    private static SigmaDetector BruteForceDetector()
+    internal static SigmaDetector BruteForceDetector()
     {
         var root = RepoRoot();
         return SigmaDetector.Load([Path.Combine(root, "rules", "packs", "linux", "mr_ssh_brute_force.yml")],
@@ -63,7 +63,7 @@ public sealed class PurgeDetectionStateTests
     }
 
     /// <summary>A failed sshd login as the agent's parser makes it.</summary>
-    private static LogEvent Failure(string id, string user, string ip, int minute)
+    internal static LogEvent Failure(string id, string user, string ip, int minute)
     {
         var e = PurgeHarness.Record(id, user, ip, minute);
         e.Set(EcsFields.ProcessName, "sshd");

@@ -138,7 +138,7 @@ internal sealed class PurgeHarness : IAsyncDisposable
         [
             new ForwardFilterTarget(),
             new IndexPurgeTarget(Index),
-            new JetStreamPurgeTarget(Js, Opener(), new EnvelopeResealer(ServerKey, EngineKey), Subjects),
+            new JetStreamPurgeTarget(Js, Opener(), new EnvelopeResealer(ServerKey, EngineKey), Subjects, JetStreamPurgeOptions.Default with { Ledger = Ledger }),
             new CorrelationStreamPurgeTarget(Js),
             new EngineStatePurgeTarget([StateDir], new Siem.Engine.Control.LiveChangePublisher(Js)),
             new PartitionStatePurgeTarget(Js),

@@ -9,7 +9,7 @@ namespace Siem.Engine.Pipeline;
 /// <summary>
 /// Lineage: after the index confirmed a group and before its messages are acked, each message's records are reported
 /// as one <see cref="BatchLineage"/> (source → agent batch → stream/seq → this engine → index, with subject ids) and the
-/// group's alerts as <see cref="AlertLineage"/>. A failed report naks the group like a failed index write (the index
+/// group's published alerts as <see cref="AlertLineage"/> naming their alerts-stream messages. A failed report naks the group like a failed index write (the index
 /// write is idempotent, so the redelivery only adds the missing lineage). No <see cref="Lineage"/> = no reporting.
 /// </summary>
 public sealed partial class EventPipeline
@@ -26,10 +26,12 @@ public sealed partial class EventPipeline
     internal readonly record struct MessageSpan(NatsJSMsg Msg, string AgentId, ulong BatchSeq, int First, int Count);
 
     // Alert hops of groups whose lineage failed: the redelivered group does not raise those alerts again (the suppressor
-    // already folded their records), so they are carried over and sent with the next group's hops.
-    private readonly Dictionary<string, AlertLineage> _pendingAlertLineage = new(StringComparer.Ordinal);
+    // already folded their records), so they are carried over and sent with the next group's hops. One per published
+    // message: a later state of the same alert does not replace the hop naming an earlier one.
+    private readonly Dictionary<(string AlertId, ulong? StreamSeq), AlertLineage> _pendingAlertLineage = [];
 
-    private async Task<bool> TryRecordLineageAsync(PipelineLineage lineage, List<MessageSpan> spans, List<LogEvent> events, List<AlertDocument> alerts, CancellationToken cancellationToken)
+    /// <summary>Records the group's batch hops and the hops of its alerts that were published (<paramref name="acks"/>; the others go with a later group).</summary>
+    private async Task<bool> TryRecordLineageAsync(PipelineLineage lineage, List<MessageSpan> spans, List<LogEvent> events, List<AlertDocument> alerts, IReadOnlyDictionary<string, PubAck> acks, CancellationToken cancellationToken)
     {
         var indexedAt = SystemClock.Instance.GetCurrentInstant();
         var batches = new List<BatchLineage>(spans.Count);
@@ -46,7 +48,8 @@ public sealed partial class EventPipeline
             batches.Add(new BatchLineage(span.AgentId, span.BatchSeq, meta.Stream, meta.StreamSeq, lineage.EngineInstance,
                 lineage.Index, Instant.FromDateTimeOffset(meta.Timestamp), indexedAt, records));
         }
-        foreach (var a in DescribeAlerts(lineage, alerts, subjectsByRecord, indexedAt)) _pendingAlertLineage[a.AlertId] = a;
+        foreach (var a in DescribeAlerts(lineage, [.. alerts.Where(a => acks.ContainsKey(a.AlertId))], subjectsByRecord, indexedAt, acks))
+            _pendingAlertLineage[(a.AlertId, a.StreamSeq)] = a;
         try
         {
             // All of the group's batch hops in flight at once: one round trip of PubAcks, not one per message.
@@ -67,18 +70,23 @@ public sealed partial class EventPipeline
     }
 
     /// <summary>Alerts emitted outside a group (correlations flushed at end of input): their records were reported with their batches.</summary>
-    private async Task RecordFlushedAlertsLineageAsync(List<AlertDocument> alerts, CancellationToken cancellationToken)
+    private async Task RecordFlushedAlertsLineageAsync(List<AlertDocument> alerts, IReadOnlyDictionary<string, PubAck> acks, CancellationToken cancellationToken)
     {
         if (Lineage is not { } lineage || alerts.Count == 0) return;
         var none = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-        await lineage.Recorder.RecordAlertsAsync(DescribeAlerts(lineage, alerts, none, SystemClock.Instance.GetCurrentInstant()), cancellationToken).ConfigureAwait(false);
+        await lineage.Recorder.RecordAlertsAsync(DescribeAlerts(lineage, alerts, none, SystemClock.Instance.GetCurrentInstant(), acks), cancellationToken).ConfigureAwait(false);
     }
 
-    internal static List<AlertLineage> DescribeAlerts(PipelineLineage lineage, List<AlertDocument> alerts, IReadOnlyDictionary<string, IReadOnlyList<string>> subjectsByRecord, Instant at)
+    /// <summary>The alerts' hops, each naming the alerts-stream message its PubAck in <paramref name="acks"/> reports (none when it was not published).</summary>
+    internal static List<AlertLineage> DescribeAlerts(PipelineLineage lineage, List<AlertDocument> alerts, IReadOnlyDictionary<string, IReadOnlyList<string>> subjectsByRecord, Instant at, IReadOnlyDictionary<string, PubAck> acks)
     {
         var list = new List<AlertLineage>(alerts.Count);
         foreach (var a in alerts)
-            list.Add(new AlertLineage(a.AlertId, a.RuleId, a.RecordIds, lineage.AlertSubjects(a.RecordIds, subjectsByRecord, a.GroupBy, a.Fields), lineage.Index, at));
+        {
+            var ack = acks.GetValueOrDefault(a.AlertId);
+            list.Add(new AlertLineage(a.AlertId, a.RuleId, a.RecordIds, lineage.AlertSubjects(a.RecordIds, subjectsByRecord, a.GroupBy, a.Fields), lineage.Index, at,
+                ack?.Stream, ack?.Seq));
+        }
         return list;
     }
 }

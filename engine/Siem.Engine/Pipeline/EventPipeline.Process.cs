@@ -68,15 +68,27 @@ public sealed partial class EventPipeline
             DeferUpdates(alerts, isNew);
         }
 
+        bool published = false;
         try
         {
             using (Stats.Cpu.Measure(PipelineStage.Index)) await _sink.WriteAsync(events, alerts, cancellationToken).ConfigureAwait(false);
-            if (Lineage is { } lineage && !await TryRecordLineageAsync(lineage, spans!, events, alerts, cancellationToken).ConfigureAwait(false))
+            if (Lineage is { } lineage)
             {
-                // Indexed but not yet published or delivered: the redelivery will not raise them again, so they go with the next group.
-                _carriedAlerts = (alerts, isNew);
-                await NakAllAsync(accepted, cancellationToken).ConfigureAwait(false);
-                return;
+                // Published before their hops are recorded, so each hop names its alerts-stream message (a purge fetches
+                // those by sequence); announced after, so whoever hears of an alert finds its lineage.
+                var acks = new Dictionary<string, PubAck>(StringComparer.Ordinal);
+                var unpublished = await PublishAlertsAsync(alerts, isNew, acks, cancellationToken).ConfigureAwait(false);
+                published = true;
+                bool recorded = await TryRecordLineageAsync(lineage, spans!, events, alerts, acks, cancellationToken).ConfigureAwait(false);
+                Announce(alerts, isNew, acks);
+                if (unpublished != null || !recorded)
+                {
+                    // Alerts not in the stream go with the next group (the redelivery will not raise them again); hops not
+                    // recorded wait in _pendingAlertLineage.
+                    _carriedAlerts = unpublished;
+                    await NakAllAsync(accepted, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
             }
             // Scale-out: the correlation matches reach their partitions before the messages that carry them are acked.
             if (CorrelationOutbox is { } outbox) await outbox.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -92,18 +104,19 @@ public sealed partial class EventPipeline
             Stats.IndexError();
             CorrelationOutbox?.Discard();
             Log($"index write (or correlation routing) of {events.Count} events from {accepted.Count} messages failed, will be redelivered: {ex.GetType().Name}: {ex.Message}");
-            // The detector and suppressor already saw these records and will not raise them again on redelivery: keep the alerts for the next write.
-            _carriedAlerts = (alerts, isNew);
+            // The detector and suppressor already saw these records and will not raise them again on redelivery: keep the
+            // alerts for the next write (unless they are in the alerts stream already).
+            _carriedAlerts = published ? null : (alerts, isNew);
             await NakAllAsync(accepted, cancellationToken).ConfigureAwait(false);
             return;
         }
         _carriedAlerts = null;
         Stats.Indexed(events.Count);
-        if (await PublishAlertsAsync(alerts, isNew, cancellationToken).ConfigureAwait(false) is { } unpublished)
+        if (!published && await PublishAlertsAsync(alerts, isNew, null, cancellationToken).ConfigureAwait(false) is { } notPublished)
         {
             // Channels deliver from the alerts stream, so an alert not in it would never reach them: no ack; the
             // redelivered group re-indexes idempotently and publishes these again (the suppressor will not re-raise them).
-            _carriedAlerts = unpublished;
+            _carriedAlerts = notPublished;
             await NakAllAsync(accepted, cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -197,14 +210,18 @@ public sealed partial class EventPipeline
     /// <summary>Alerts published concurrently, this many PubAcks in flight (one at a time cost a round trip per alert).</summary>
     private const int AlertPublishWindow = 256;
 
-    /// <summary>Null when every alert is in the alerts stream; else the ones that are not (to carry to the next group).</summary>
-    private async Task<(List<AlertDocument> Alerts, List<bool> IsNew)?> PublishAlertsAsync(List<AlertDocument> alerts, List<bool> isNew, CancellationToken cancellationToken)
+    /// <summary>
+    /// Null when every alert is in the alerts stream; else the ones that are not (to carry to the next group). Without
+    /// <paramref name="acks"/> each published alert is announced at once; with it, its PubAck goes there and the caller
+    /// announces it (<see cref="Announce"/>) once its lineage hop names the message.
+    /// </summary>
+    private async Task<(List<AlertDocument> Alerts, List<bool> IsNew)?> PublishAlertsAsync(List<AlertDocument> alerts, List<bool> isNew, Dictionary<string, PubAck>? acks, CancellationToken cancellationToken)
     {
         (List<AlertDocument> Alerts, List<bool> IsNew)? unpublished = null;
         for (int from = 0; from < alerts.Count; from += AlertPublishWindow)
         {
             int to = Math.Min(alerts.Count, from + AlertPublishWindow);
-            var publishes = new Task[to - from];
+            var publishes = new Task<PubAck>[to - from];
             using (Stats.Cpu.Measure(PipelineStage.Publish))
             {
                 for (int i = from; i < to; i++)
@@ -218,9 +235,10 @@ public sealed partial class EventPipeline
             for (int i = from; i < to; i++)
             {
                 var a = alerts[i];
+                PubAck ack;
                 try
                 {
-                    await publishes[i - from].ConfigureAwait(false);
+                    ack = await publishes[i - from].ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is NatsException or TimeoutException)
                 {
@@ -232,11 +250,26 @@ public sealed partial class EventPipeline
                     unpublished.Value.IsNew.Add(isNew[i]);
                     continue;
                 }
-                if (isNew[i]) Stats.AlertRaised(); else Stats.AlertUpdated();
-                AlertIndexed?.Invoke(a, isNew[i]);
+                if (acks != null) acks[a.AlertId] = ack;
+                else Announce(a, isNew[i]);
             }
         }
         return unpublished;
+    }
+
+    /// <summary>Announces the alerts that were published (those with a PubAck in <paramref name="acks"/>).</summary>
+    private void Announce(List<AlertDocument> alerts, List<bool> isNew, Dictionary<string, PubAck> acks)
+    {
+        for (int i = 0; i < alerts.Count; i++)
+        {
+            if (acks.ContainsKey(alerts[i].AlertId)) Announce(alerts[i], isNew[i]);
+        }
+    }
+
+    private void Announce(AlertDocument alert, bool isNew)
+    {
+        if (isNew) Stats.AlertRaised(); else Stats.AlertUpdated();
+        AlertIndexed?.Invoke(alert, isNew);
     }
 
     private async Task NakAllAsync(List<NatsJSMsg> msgs, CancellationToken cancellationToken)

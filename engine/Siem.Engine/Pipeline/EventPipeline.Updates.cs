@@ -54,7 +54,7 @@ public sealed partial class EventPipeline
             Log($"indexing {updates.Count} alert updates failed, the snapshot and its acks wait for the next try: {ex.GetType().Name}: {ex.Message}");
             return false;
         }
-        var unpublished = await PublishAlertsAsync(updates, [.. updates.Select(_ => false)], cancellationToken).ConfigureAwait(false);
+        var unpublished = await PublishAlertsAsync(updates, [.. updates.Select(_ => false)], null, cancellationToken).ConfigureAwait(false);
         _pendingUpdates.Clear();
         if (unpublished is not { } failed) return true;
         foreach (var a in failed.Alerts) _pendingUpdates[a.AlertId] = a;

@@ -160,10 +160,16 @@ public sealed partial class EventPipeline
         var alerts = FoldHits(hits, out var isNew);
         if (alerts.Count == 0) return;
         await _sink.WriteAsync([], alerts, cancellationToken).ConfigureAwait(false);
-        await RecordFlushedAlertsLineageAsync(alerts, cancellationToken).ConfigureAwait(false);
+        // No source message to hold back here: an alert whose publish failed is indexed and logged, not delivered, and
+        // its hop names no alerts-stream message. Published first, so the hops name theirs.
+        var acks = Lineage != null ? new Dictionary<string, PubAck>(StringComparer.Ordinal) : null;
+        _ = await PublishAlertsAsync(alerts, isNew, acks, cancellationToken).ConfigureAwait(false);
+        if (acks != null)
+        {
+            await RecordFlushedAlertsLineageAsync(alerts, acks, cancellationToken).ConfigureAwait(false);
+            Announce(alerts, isNew, acks);
+        }
         _state?.Save(_detector, _suppressor);
-        // No source message to hold back here: an alert whose publish failed is indexed and logged, not delivered.
-        _ = await PublishAlertsAsync(alerts, isNew, cancellationToken).ConfigureAwait(false);
     }
 
     private void Log(string message) => _options.Log?.WriteLine($"engine: {message}");

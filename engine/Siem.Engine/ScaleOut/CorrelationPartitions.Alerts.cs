@@ -3,6 +3,7 @@ using Siem.Engine.Alerts;
 using Siem.Engine.Index;
 using Siem.Engine.Pipeline;
 using Siem.Nats;
+using Siem.Nats.JetStream;
 
 namespace Siem.Engine.ScaleOut;
 
@@ -12,17 +13,23 @@ public sealed partial class CorrelationPartitions
     /// Indexes a partition's alerts, then publishes them on <c>siem.alerts.&lt;level&gt;</c> (<c>Nats-Msg-Id</c> = alert id +
     /// count, so the same alert state raised again by a replay is dropped by SIEM_ALERTS) and reports them to
     /// <see cref="AlertIndexed"/>. Throws when the index, the lineage or the stream does not confirm: the partition then starts
-    /// over from its saved state. Alert hops are those of the pipeline's alerts; their records were reported with their
-    /// batches by the engines that consumed them, so the ledger joins the alert to them by record id.
+    /// over from its saved state. Alert hops are those of the pipeline's alerts, recorded after the publish so each names
+    /// its alerts-stream message (a replay publishes the same message id again and gets the original's sequence back);
+    /// their records were reported with their batches by the engines that consumed them, so the ledger joins the alert
+    /// to them by record id.
     /// </summary>
     private async Task IndexAlertsAsync(IIndexSink sink, List<(AlertDocument Alert, bool IsNew)> alerts, CancellationToken cancellationToken)
     {
         List<AlertDocument> documents = [.. alerts.Select(a => a.Alert)];
         await sink.WriteAsync([], documents, cancellationToken).ConfigureAwait(false);
-        if (_lineage is { } lineage)
-            await lineage.Recorder.RecordAlertsAsync(EventPipeline.DescribeAlerts(lineage, documents, NoRecordSubjects, SystemClock.Instance.GetCurrentInstant()), cancellationToken).ConfigureAwait(false);
         var publishes = alerts.Select(a => PublishAsync(a.Alert, cancellationToken)).ToList();
-        await Task.WhenAll(publishes).ConfigureAwait(false);
+        var acks = await Task.WhenAll(publishes).ConfigureAwait(false);
+        if (_lineage is { } lineage)
+        {
+            var byAlert = new Dictionary<string, PubAck>(StringComparer.Ordinal);
+            for (int i = 0; i < documents.Count; i++) byAlert[documents[i].AlertId] = acks[i];
+            await lineage.Recorder.RecordAlertsAsync(EventPipeline.DescribeAlerts(lineage, documents, NoRecordSubjects, SystemClock.Instance.GetCurrentInstant(), byAlert), cancellationToken).ConfigureAwait(false);
+        }
         foreach (var (alert, isNew) in alerts)
         {
             Interlocked.Increment(ref isNew ? ref _alertsRaised : ref _alertsUpdated);
@@ -32,14 +39,14 @@ public sealed partial class CorrelationPartitions
 
     private static readonly Dictionary<string, IReadOnlyList<string>> NoRecordSubjects = new(StringComparer.Ordinal);
 
-    private async Task PublishAsync(AlertDocument alert, CancellationToken cancellationToken)
+    private async Task<PubAck> PublishAsync(AlertDocument alert, CancellationToken cancellationToken)
     {
         var headers = new NatsHeaders { { "Siem-Alert-Id", alert.AlertId }, { "Siem-Rule-Id", alert.RuleId } };
         string level = alert.Level.ToLowerInvariant();
         string subject = $"{_alertPrefix}.{(level is "informational" or "low" or "medium" or "high" or "critical" ? level : "unknown")}";
         try
         {
-            await _context.Js.PublishAsync(subject, AlertJson.Serialize(alert), headers, $"{alert.AlertId}:{alert.Count}", cancellationToken).ConfigureAwait(false);
+            return await _context.Js.PublishAsync(subject, AlertJson.Serialize(alert), headers, $"{alert.AlertId}:{alert.Count}", cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is NatsException or TimeoutException)
         {

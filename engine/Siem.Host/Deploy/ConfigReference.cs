@@ -7,6 +7,7 @@ using Siem.Collectors.Delivery;
 using Siem.Collectors.Spool;
 using Siem.Engine.Channels;
 using Siem.Engine.Pipeline;
+using Siem.Lineage.Shredding;
 using Siem.Nats;
 using Siem.Telemetry;
 
@@ -24,7 +25,7 @@ internal static class ConfigReference
     private static readonly Type[] s_optionTypes =
     [
         typeof(NatsOpts), typeof(BatchOptions), typeof(SpoolOptions), typeof(ShipperOptions),
-        typeof(EngineOptions), typeof(AlertDispatchOptions), typeof(TelemetryOptions), typeof(ApiHttpsOptions),
+        typeof(EngineOptions), typeof(AlertDispatchOptions), typeof(TelemetryOptions), typeof(ApiHttpsOptions), typeof(ShreddingOptions),
     ];
 
     public static string Generate(string repoRoot)
@@ -35,6 +36,7 @@ internal static class ConfigReference
         sb.Append("a test fails when this file is stale. Relative paths in config files resolve against the file's directory.\n\n");
         Keys(sb, "`siem serve --config FILE`", Path.Combine(repoRoot, "deploy", "server", "siem.yml"), "deploy/server/siem.yml");
         Keys(sb, "`siem-agent run --config FILE`", Path.Combine(repoRoot, "deploy", "agent", "siem-agent.yml"), "deploy/agent/siem-agent.yml");
+        DataDirFile(sb, "`<data>/lineage/shredding.json`", "Crypto-shredding settings of a data dir (`siem serve`, `siem demo`, `siem purge`, `siem rules replay` read it): a JSON object, every key optional, the file too; e.g. `{\"fields\": [\"user.email\"], \"free_text\": \"sealed\"}`. Unknown keys and values are errors naming the file.", ShreddingOptions.FileKeys);
         sb.Append("## Environment\n\n| variable | read by | meaning |\n|---|---|---|\n");
         sb.Append("| `OTEL_EXPORTER_OTLP_ENDPOINT` | `siem serve`, `siem-agent run` | OTLP base URL; metrics export is off without it (`/v1/metrics` is appended for http/protobuf) |\n");
         sb.Append("| `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` | same | full metrics URL, used as is (wins over the base URL) |\n");
@@ -55,6 +57,14 @@ internal static class ConfigReference
             var value = k.Value.Length == 0 ? "" : $"`{Cell(k.Value)}`";
             sb.Append(CultureInfo.InvariantCulture, $"| `{k.Path}`{(k.Optional ? " (optional)" : "")} | {value} | {Cell(k.Description)} |\n");
         }
+        sb.Append('\n');
+    }
+
+    /// <summary>A settings file under the data dir: its keys as the options type lists them (the loader accepts no others).</summary>
+    private static void DataDirFile(StringBuilder sb, string title, string intro, IEnumerable<(string Key, string Default, string Description)> keys)
+    {
+        sb.Append(CultureInfo.InvariantCulture, $"## {title}\n\n{intro}\n\n| key | default | description |\n|---|---|---|\n");
+        foreach (var (key, value, description) in keys) sb.Append(CultureInfo.InvariantCulture, $"| `{key}` | `{Cell(value)}` | {Cell(description)} |\n");
         sb.Append('\n');
     }
 

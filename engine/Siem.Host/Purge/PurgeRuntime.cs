@@ -98,6 +98,7 @@ internal sealed class PurgeRuntime : IAsyncDisposable
             targets.Add(new JetStreamPurgeTarget(js, opener, resealer, pseudonymizer, JetStreamPurgeOptions.Default with
             {
                 AlreadyProcessed = (agent, seq) => AlreadyProcessed(dataDir, agent, seq),
+                Ledger = ledger,
             }));
         }
         // Detection state: scale-out contributions first (a partition restoring meanwhile replays only what is left),

@@ -44,6 +44,11 @@ internal static class LineageJson
         WriteStrings(w, "subjects", a.SubjectIds);
         w.WriteString("index", a.Index);
         w.WriteNumber("at", a.At.ToUnixTimeTicks());
+        if (a.Stream != null && a.StreamSeq is { } seq)
+        {
+            w.WriteString("stream", a.Stream);
+            w.WriteNumber("stream_seq", seq);
+        }
     });
 
     public static byte[] Encode(DeliveryLineage d) => Write(w =>
@@ -72,9 +77,15 @@ internal static class LineageJson
             Time(root, "received_at", "batch"), Time(root, "indexed_at", "batch"), records);
     });
 
-    public static AlertLineage DecodeAlert(ReadOnlySpan<byte> json) => Read(json, "alert", root => new AlertLineage(
-        Str(root, "alert_id", "alert"), Str(root, "rule_id", "alert"), Strings(root, "records", "alert"),
-        Strings(root, "subjects", "alert"), Str(root, "index", "alert"), Time(root, "at", "alert")));
+    /// <summary>An alert hop; one from an engine before alert sequences has no <c>stream</c>/<c>stream_seq</c>.</summary>
+    public static AlertLineage DecodeAlert(ReadOnlySpan<byte> json) => Read(json, "alert", root =>
+    {
+        string? stream = OptStr(root, "stream");
+        ulong? seq = stream == null ? null : Prop(root, "stream_seq", JsonValueKind.Number, "alert").GetUInt64();
+        return new AlertLineage(
+            Str(root, "alert_id", "alert"), Str(root, "rule_id", "alert"), Strings(root, "records", "alert"),
+            Strings(root, "subjects", "alert"), Str(root, "index", "alert"), Time(root, "at", "alert"), stream, seq);
+    });
 
     public static DeliveryLineage DecodeDelivery(ReadOnlySpan<byte> json) => Read(json, "delivery", root => new DeliveryLineage(
         Str(root, "alert_id", "delivery"), Str(root, "channel", "delivery"), Str(root, "outcome", "delivery"),

@@ -37,15 +37,21 @@ public sealed record BatchLineage(
 
 /// <summary>
 /// An alert derived from records (published on <c>siem.lineage.alert</c>): which records it was built from,
-/// which subjects it concerns, and where it was stored.
+/// which subjects it concerns, where it was stored, and the alerts-stream message this state of it was published as.
 /// </summary>
+/// <param name="Stream">The stream the alert was published to (SIEM_ALERTS); null when it was not published, or the hop
+/// comes from an engine before alert sequences were recorded: a purge then cannot fetch the alert's messages by
+/// sequence and scans the stream.</param>
+/// <param name="StreamSeq">The stream sequence of that message (from the PubAck); null with <paramref name="Stream"/>.</param>
 public sealed record AlertLineage(
     string AlertId,
     string RuleId,
     IReadOnlyList<string> RecordIds,
     IReadOnlyList<string> SubjectIds,
     string Index,
-    Instant At);
+    Instant At,
+    string? Stream = null,
+    ulong? StreamSeq = null);
 
 /// <summary>An alert delivered (or dead-lettered) to a channel (published on <c>siem.lineage.delivery</c>).</summary>
 /// <param name="Outcome">delivered, failed or dead_lettered.</param>

@@ -9,7 +9,7 @@ public sealed partial class LineageLedger
     /// subject's records (optionally only those with event time in [from, to)) and every subject link of those records
     /// (the records are gone from the index), the subject's alert links, and each affected alert's links to the removed
     /// records. An affected alert that still concerns someone else or still has records is redacted (kept); one that is
-    /// left with nothing is deleted with its deliveries. Afterwards the WAL is checkpointed and truncated, so with
+    /// left with nothing is deleted with its deliveries and the alerts-stream sequences of its messages. Afterwards the WAL is checkpointed and truncated, so with
     /// secure_delete the removed rows are overwritten on disk. Running it again for the same purge removes nothing more
     /// and keeps the first tombstone (a resumed purge is idempotent).
     /// </summary>
@@ -45,6 +45,10 @@ public sealed partial class LineageLedger
                 // An affected alert left with no subject and no record concerns nobody any more: deleted with its deliveries.
                 int deliveries = Run(tx, """
                     DELETE FROM deliveries WHERE alert_id IN (SELECT p.id FROM temp.purge_alerts p
+                      WHERE NOT EXISTS (SELECT 1 FROM alert_subjects s WHERE s.alert_id = p.id) AND NOT EXISTS (SELECT 1 FROM alert_records r WHERE r.alert_id = p.id))
+                    """);
+                Run(tx, """
+                    DELETE FROM alert_messages WHERE alert_id IN (SELECT p.id FROM temp.purge_alerts p
                       WHERE NOT EXISTS (SELECT 1 FROM alert_subjects s WHERE s.alert_id = p.id) AND NOT EXISTS (SELECT 1 FROM alert_records r WHERE r.alert_id = p.id))
                     """);
                 int deleted = Run(tx, """

@@ -93,7 +93,8 @@ public sealed partial class LineageLedger
 
     private void WriteAlerts(IReadOnlyList<AlertLineage> alerts, SqliteTransaction tx)
     {
-        using var alert = Command("INSERT OR IGNORE INTO alerts(alert_id, rule_id, idx, at) VALUES ($a, $rule, $idx, $at)", tx);
+        // A new alert starts as sequenced; WriteAlertMessage clears the flag when this hop names no message.
+        using var alert = Command("INSERT OR IGNORE INTO alerts(alert_id, rule_id, idx, at, sequenced) VALUES ($a, $rule, $idx, $at, 1)", tx);
         using var link = Command("INSERT OR IGNORE INTO alert_records(alert_id, record_id) VALUES ($a, $r)", tx);
         using var subject = Command("INSERT OR IGNORE INTO alert_subjects(subject_id, alert_id) VALUES ($s, $a)", tx);
         using var inherit = Command("INSERT OR IGNORE INTO alert_subjects(subject_id, alert_id) SELECT subject_id, $a FROM record_subjects WHERE record_id = $r", tx);
@@ -101,6 +102,7 @@ public sealed partial class LineageLedger
         {
             Bind(alert, ("$a", a.AlertId), ("$rule", a.RuleId), ("$idx", a.Index), ("$at", Ticks(a.At)));
             alert.ExecuteNonQuery();
+            WriteAlertMessage(a, tx);
             foreach (var r in a.RecordIds)
             {
                 Bind(link, ("$a", a.AlertId), ("$r", r));

@@ -46,6 +46,7 @@ public sealed partial class LineageLedger : ILineageRecorder, IAsyncDisposable, 
             // default 2 MB cache turns into a page fetch per row at a million records.
             Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;");
             Exec(db, Schema);
+            AddAlertSequences(db);
         }
         catch
         {
@@ -80,6 +81,10 @@ public sealed partial class LineageLedger : ILineageRecorder, IAsyncDisposable, 
         CREATE TABLE IF NOT EXISTS tombstones (
           subject_id TEXT NOT NULL, purge_id TEXT NOT NULL, records INTEGER NOT NULL, alerts_deleted INTEGER NOT NULL,
           alerts_redacted INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (subject_id, purge_id)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS alert_messages (
+          alert_id TEXT NOT NULL, stream TEXT NOT NULL, stream_seq INTEGER NOT NULL,
+          PRIMARY KEY (alert_id, stream, stream_seq)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS stream_coverage (stream TEXT NOT NULL PRIMARY KEY, first_seq INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TEMP TABLE IF NOT EXISTS ids (id TEXT NOT NULL PRIMARY KEY) WITHOUT ROWID;
         """;
 

@@ -41,8 +41,9 @@ public sealed partial class JetStreamPurgeTarget : IPurgeTarget
         foreach (var stream in _options.AllStreams)
         {
             long streamErased = 0;
-            int notesBefore = notes.Count;
-            await foreach (var msg in StreamMessages.AllAsync(_js, stream, notes, cancellationToken).ConfigureAwait(false))
+            var read = await CandidatesAsync(stream, scope, notes, cancellationToken).ConfigureAwait(false);
+            if (read == null) continue; // no such stream (noted)
+            await foreach (var msg in read.Messages.WithCancellation(cancellationToken).ConfigureAwait(false))
             {
                 var verdict = Judge(stream, msg, scope);
                 if (!verdict.Concerns) continue;
@@ -58,7 +59,7 @@ public sealed partial class JetStreamPurgeTarget : IPurgeTarget
                 streamErased++;
             }
             erased += streamErased;
-            if (notes.Count == notesBefore) notes.Add(string.Create(CultureInfo.InvariantCulture, $"{stream}: {streamErased} erased"));
+            notes.Add(read.Describe(streamErased));
         }
         return new PurgeStoreResult(Name, Deleted: removedRecords, Erased: erased, Rewritten: rewritten,
             Note: string.Join("; ", notes) + string.Create(CultureInfo.InvariantCulture, $"; {rewritten} batches re-published without the subject"));

@@ -25,11 +25,33 @@ public static class StreamMessages
     /// </summary>
     public static async IAsyncEnumerable<StreamMsg> AllAsync(NatsJSContext js, string stream, List<string> notes, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        if (await InfoAsync(js, stream, notes, cancellationToken).ConfigureAwait(false) is not { } info || info.State.Messages == 0) yield break;
-        var all = info.Config.Retention == RetentionPolicy.WorkQueue
-            ? AtAsync(js, stream, Range(info.State.FirstSeq, info.State.LastSeq), cancellationToken)
-            : ScanAsync(js, stream, info.State.LastSeq, cancellationToken);
-        await foreach (var msg in all.ConfigureAwait(false)) yield return msg;
+        if (await InfoAsync(js, stream, notes, cancellationToken).ConfigureAwait(false) is not { } info) yield break;
+        await foreach (var msg in AllAsync(js, info, cancellationToken).ConfigureAwait(false)) yield return msg;
+    }
+
+    /// <summary>Every message the stream held as of <paramref name="info"/> (see the overload by name).</summary>
+    public static IAsyncEnumerable<StreamMsg> AllAsync(NatsJSContext js, StreamInfo info, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(js);
+        ArgumentNullException.ThrowIfNull(info);
+        if (info.State.Messages == 0) return AsyncEnumerable.Empty<StreamMsg>();
+        return info.Config.Retention == RetentionPolicy.WorkQueue
+            ? AtAsync(js, info.Config.Name, Range(info.State.FirstSeq, info.State.LastSeq), cancellationToken)
+            : ScanAsync(js, info.Config.Name, info.State.LastSeq, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// The messages on subjects matching <paramref name="filterSubject"/> the stream held as of <paramref name="info"/>,
+    /// read through a filtered ephemeral consumer (the server skips the others). Not for a work-queue stream.
+    /// </summary>
+    public static IAsyncEnumerable<StreamMsg> FilteredAsync(NatsJSContext js, StreamInfo info, string filterSubject, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(js);
+        ArgumentNullException.ThrowIfNull(info);
+        ArgumentException.ThrowIfNullOrEmpty(filterSubject);
+        if (info.Config.Retention == RetentionPolicy.WorkQueue)
+            throw new ArgumentException($"stream {info.Config.Name} is a work queue: it allows no filtered consumer beside its own", nameof(info));
+        return info.State.Messages == 0 ? AsyncEnumerable.Empty<StreamMsg>() : ScanAsync(js, info.Config.Name, info.State.LastSeq, filterSubject, cancellationToken);
     }
 
     /// <summary>The messages at the given sequences (ascending, duplicates skipped) that still exist.</summary>
@@ -67,8 +89,8 @@ public static class StreamMessages
         }
     }
 
-    /// <summary>Reads up to <paramref name="lastSeq"/> through an ephemeral consumer, deleted when done.</summary>
-    private static async IAsyncEnumerable<StreamMsg> ScanAsync(NatsJSContext js, string stream, ulong lastSeq, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Reads up to <paramref name="lastSeq"/> (only <paramref name="filterSubject"/> when given) through an ephemeral consumer, deleted when done.</summary>
+    private static async IAsyncEnumerable<StreamMsg> ScanAsync(NatsJSContext js, string stream, ulong lastSeq, string? filterSubject, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var consumer = await js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig
         {
@@ -77,10 +99,12 @@ public static class StreamMessages
             AckPolicy = AckPolicy.None,
             InactiveThreshold = TimeSpan.FromSeconds(30),
             MemoryStorage = true,
+            FilterSubject = filterSubject,
         }, cancellationToken).ConfigureAwait(false);
         try
         {
-            bool done = false;
+            // Nothing to read (no message on the filter): a pull would only wait for its expiry.
+            bool done = consumer.Info.NumPending == 0;
             while (!done)
             {
                 int received = 0;

@@ -18,6 +18,15 @@ public sealed record ShreddingOptions
 
     public bool SealFreeText { get; init; } = true;
 
+    /// <summary>The file's keys with their defaults and meaning: the loader knows no others, and the configuration reference (deploy/CONFIG.md) is generated from these.</summary>
+    public static IReadOnlyList<(string Key, string Default, string Description)> FileKeys { get; } =
+    [
+        ("fields", "[" + string.Join(", ", FieldProtector.DefaultFields) + "]",
+            "fields stored encrypted under their subject's data key, searched through a blind index (HMAC); a purge destroys the key"),
+        ("free_text", "sealed",
+            "sealed: a record's message and original line are stored with its protected values replaced by [field], the line as read encrypted under the keys of every subject it names | plaintext: the line as read"),
+    ];
+
     public static string PathIn(string dataDir) => Path.Combine(LineagePaths.Directory(dataDir), "shredding.json");
 
     /// <summary>The options of a data dir, or <see cref="Default"/> without the file; a bad file is an error naming it and the key.</summary>
@@ -45,7 +54,7 @@ public sealed record ShreddingOptions
                             var other => throw new InvalidDataException($"shredding file '{path}': \"free_text\" is '{other}'; use \"sealed\" (default) or \"plaintext\""),
                         } : throw new InvalidDataException($"shredding file '{path}': \"free_text\" must be \"sealed\" or \"plaintext\""),
                     },
-                    _ => throw new InvalidDataException($"shredding file '{path}': unknown key \"{p.Name}\" (known: fields, free_text)"),
+                    _ => throw new InvalidDataException($"shredding file '{path}': unknown key \"{p.Name}\" (known: {string.Join(", ", FileKeys.Select(k => k.Key))})"),
                 };
             }
             return options;
