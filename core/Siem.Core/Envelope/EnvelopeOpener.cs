@@ -34,9 +34,9 @@ public sealed class EnvelopeOpener
     /// <summary>When a replaced identity key stops verifying.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
-    /// <summary>Asked when a batch names a key this opener does not hold: true when the keys were reloaded (through
-    /// <see cref="UseEngineKeys"/>), so a key another engine announced a moment ago opens here too.</summary>
-    public Func<bool>? ReloadEngineKeys { get; init; }
+    /// <summary>Asked with the key id when a batch names a key this opener does not hold: true when the keys were reloaded
+    /// (through <see cref="UseEngineKeys"/>), so a key another engine announced a moment ago opens here too.</summary>
+    public Func<string, bool>? ReloadEngineKeys { get; init; }
 
     /// <summary>The engine keys batches may be sealed to from now on (after <c>siem keys rotate</c> or <c>retire</c>).</summary>
     public void UseEngineKeys(IReadOnlyDictionary<string, EngineKeyPair> engineKeysById)
@@ -44,6 +44,10 @@ public sealed class EnvelopeOpener
         ArgumentNullException.ThrowIfNull(engineKeysById);
         Volatile.Write(ref _keys, engineKeysById);
     }
+
+    /// <summary>True when the agent is enrolled and revoked now: a batch opened before a revocation and processed after it
+    /// is refused too (the engine opens batches ahead of processing them).</summary>
+    public bool IsRevoked(string agentId) => _registry.TryGet(agentId, out var agent) && agent.Revoked;
 
     public EnvelopeOpenResult Open(Func<string, string?> header, ReadOnlySpan<byte> body)
     {
@@ -71,7 +75,7 @@ public sealed class EnvelopeOpener
         if (agent.Revoked)
             return EnvelopeOpenResult.Fail(EnvelopeFailure.RevokedAgent, $"agent '{agentId}' was revoked", agentId, seq, agent.Tenant);
         if (!Volatile.Read(ref _keys).TryGetValue(keyId!, out var engineKey)
-            && !(ReloadEngineKeys?.Invoke() == true && Volatile.Read(ref _keys).TryGetValue(keyId!, out engineKey)))
+            && !(ReloadEngineKeys?.Invoke(keyId!) == true && Volatile.Read(ref _keys).TryGetValue(keyId!, out engineKey)))
             return EnvelopeOpenResult.Fail(EnvelopeFailure.UnknownKey, $"engine key '{keyId}' is not held by this engine", agentId, seq, agent.Tenant);
         if (body.Length < EnvelopeFormat.Overhead)
             return EnvelopeOpenResult.Fail(EnvelopeFailure.Malformed, $"body has {body.Length} bytes, less than the {EnvelopeFormat.Overhead}-byte minimum", agentId, seq, agent.Tenant);

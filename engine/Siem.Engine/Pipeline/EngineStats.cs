@@ -5,11 +5,13 @@ namespace Siem.Engine.Pipeline;
 /// <summary>Counters of the pipeline (thread-safe reads while it runs).</summary>
 public sealed class EngineStats
 {
-    private long _messagesReceived, _messagesAcked, _messagesNaked, _eventsIndexed, _alertsRaised, _alertsUpdated, _quarantined, _redeliveries, _indexErrors, _alertPublishErrors, _purgeDropped;
+    private long _messagesReceived, _messagesOpened, _messagesAcked, _messagesNaked, _eventsIndexed, _alertsRaised, _alertsUpdated, _quarantined, _redeliveries, _indexErrors, _alertPublishErrors, _purgeDropped;
     private readonly ConcurrentDictionary<string, long> _quarantinedByReason = new(StringComparer.Ordinal);
 
     /// <summary>Messages pulled from the stream (a redelivery counts again).</summary>
     public long MessagesReceived => Interlocked.Read(ref _messagesReceived);
+    /// <summary>Messages the opener stage verified, decrypted and decoded (or refused) ahead of the processing loop.</summary>
+    public long MessagesOpened => Interlocked.Read(ref _messagesOpened);
     /// <summary>Messages acked: indexed, or quarantined.</summary>
     public long MessagesAcked => Interlocked.Read(ref _messagesAcked);
     public long MessagesNaked => Interlocked.Read(ref _messagesNaked);
@@ -29,6 +31,7 @@ public sealed class EngineStats
     public StageCpu Cpu { get; } = new();
 
     internal void Received() => Interlocked.Increment(ref _messagesReceived);
+    internal void Opened() => Interlocked.Increment(ref _messagesOpened);
     internal void Acked(int n) => Interlocked.Add(ref _messagesAcked, n);
     internal void Naked(int n) => Interlocked.Add(ref _messagesNaked, n);
     internal void Indexed(int events) => Interlocked.Add(ref _eventsIndexed, events);

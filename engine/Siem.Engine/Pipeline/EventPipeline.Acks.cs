@@ -61,7 +61,7 @@ public sealed partial class EventPipeline
     /// takes the snapshot (and sends the acks waiting for it) when it falls due while the buffer is empty, so an idle
     /// engine does not hold acks until AckWait; and wakes when a snapshot in flight finishes, to collect its outcome.
     /// </summary>
-    private async Task<bool> WaitForMessagesAsync(System.Threading.Channels.ChannelReader<NatsJSMsg> reader, CancellationToken cancellationToken)
+    private async Task<bool> WaitForMessagesAsync(System.Threading.Channels.ChannelReader<OpenedMessage> reader, CancellationToken cancellationToken)
     {
         CollectFinishedSnapshot();
         if ((_awaitingSnapshot.Count == 0 && _snapshotInFlight == null) || cancellationToken.IsCancellationRequested)

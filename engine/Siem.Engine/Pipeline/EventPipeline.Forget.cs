@@ -35,7 +35,7 @@ public sealed partial class EventPipeline
     private static TaskCompletionSource NewForgetSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Like <c>reader.WaitToReadAsync</c>, but also returns (true) when a purge waits to be applied.</summary>
-    private async ValueTask<bool> WaitToReadOrForgetAsync(System.Threading.Channels.ChannelReader<Siem.Nats.JetStream.NatsJSMsg> reader, CancellationToken cancellationToken)
+    private async ValueTask<bool> WaitToReadOrForgetAsync(System.Threading.Channels.ChannelReader<OpenedMessage> reader, CancellationToken cancellationToken)
     {
         if (!_forgets.IsEmpty) return true;
         var read = reader.WaitToReadAsync(cancellationToken);

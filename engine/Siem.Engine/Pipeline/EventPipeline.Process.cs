@@ -29,18 +29,18 @@ public sealed partial class EventPipeline
         }
     }
 
-    internal async Task ProcessGroupAsync(List<NatsJSMsg> group, CancellationToken cancellationToken)
+    internal async Task ProcessGroupAsync(List<OpenedMessage> group, CancellationToken cancellationToken)
     {
         var accepted = new List<NatsJSMsg>(group.Count);
         var events = new List<LogEvent>();
         var sequences = new SequenceGroup();
         var spans = Lineage != null ? new List<MessageSpan>(group.Count) : null;
-        foreach (var msg in group)
+        foreach (var opened in group)
         {
             List<LogEvent>? batch;
             string? reason, detail;
-            ulong batchSeq;
-            using (Stats.Cpu.Measure(PipelineStage.Open)) (batch, reason, detail) = Open(msg, sequences, out batchSeq);
+            using (Stats.Cpu.Measure(PipelineStage.Open)) (batch, reason, detail) = Admit(opened, sequences);
+            var msg = opened.Msg;
             if (batch == null)
             {
                 await QuarantineAsync(msg, reason!, detail ?? "", cancellationToken).ConfigureAwait(false);
@@ -49,7 +49,7 @@ public sealed partial class EventPipeline
             accepted.Add(msg);
             int start = events.Count;
             AddUnlessPurged(batch, events);
-            spans?.Add(new MessageSpan(msg, batch.Count > 0 ? batch[0].AgentId : "", batchSeq, start, events.Count - start));
+            spans?.Add(new MessageSpan(msg, opened.AgentId!, opened.BatchSeq, start, events.Count - start));
         }
         if (accepted.Count == 0) return;
 
@@ -133,42 +133,6 @@ public sealed partial class EventPipeline
             if (filter != null && filter.ShouldDrop(e)) Stats.PurgeDroppedOne();
             else into.Add(e);
         }
-    }
-
-    /// <summary>The records of a message, or null with the quarantine reason.</summary>
-    private (List<LogEvent>? Batch, string? Reason, string? Detail) Open(NatsJSMsg msg, SequenceGroup sequences, out ulong batchSeq)
-    {
-        batchSeq = 0;
-        var headers = msg.Headers;
-        var opened = _opener.Open(h => headers?[h], msg.Data.Span);
-        if (!opened.Ok) return (null, ReasonFor(opened.Failure), opened.Detail);
-        string agentId = opened.AgentId!;
-        batchSeq = opened.BatchSeq;
-        string expectedSubject = $"siem.events.{opened.Tenant}.{agentId}";
-        if (opened.Tenant != null && !string.Equals(msg.Subject, expectedSubject, StringComparison.Ordinal))
-            return (null, "subject_mismatch", $"agent '{agentId}' published on '{msg.Subject}', expected '{expectedSubject}'");
-
-        ulong streamSeq = msg.Metadata.StreamSeq;
-        var verdict = _sequences.Classify(agentId, opened.BatchSeq, streamSeq, sequences);
-        if (verdict == SequenceVerdict.Replay)
-            return (null, "replay", $"batch {opened.BatchSeq} of agent '{agentId}' was already processed; this copy is stream message {streamSeq}");
-        if (verdict == SequenceVerdict.Redelivery || msg.Metadata.NumDelivered > 1) Stats.Redelivered();
-
-        List<LogEvent> batch;
-        try
-        {
-            batch = LogEventJson.DecodeBatch(opened.Plaintext);
-        }
-        catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException or InvalidDataException or ArgumentException)
-        {
-            return (null, "undecodable", $"batch {opened.BatchSeq} of agent '{agentId}': {ex.Message}");
-        }
-        foreach (var e in batch)
-        {
-            if (!string.Equals(e.AgentId, agentId, StringComparison.Ordinal))
-                return (null, "agent_mismatch", $"record '{e.RecordId}' claims agent '{e.AgentId}' inside a batch signed by '{agentId}'");
-        }
-        return (batch, null, null);
     }
 
     internal static string ReasonFor(EnvelopeFailure failure) => failure switch

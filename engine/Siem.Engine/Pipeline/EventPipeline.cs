@@ -9,9 +9,10 @@ using Siem.Nats.JetStream;
 namespace Siem.Engine.Pipeline;
 
 /// <summary>
-/// consume → open envelope → check batch sequence → decode → detect → index → ack.
-/// A durable pull consumer on <see cref="EngineOptions.Stream"/> feeds a bounded buffer (full = the pull waits);
-/// the processor takes whatever is buffered (up to <see cref="EngineOptions.BatchSize"/> messages) as one group,
+/// consume → open envelope → decode → check batch sequence → detect → index → ack.
+/// A durable pull consumer on <see cref="EngineOptions.Stream"/> feeds a bounded buffer (full = the pull waits); an
+/// opener task verifies, decrypts and decodes ahead of the processor (EventPipeline.Opening.cs), which takes whatever is
+/// opened (up to <see cref="EngineOptions.BatchSize"/> messages) as one group, checks the batch sequences in stream order,
 /// writes the group's events and alerts in one index transaction and acks the messages only after it committed.
 /// A failed write naks the group (redelivered after <see cref="EngineOptions.NakDelay"/>); writes are idempotent,
 /// so a redelivered message is indexed once. Messages that fail verification go to the quarantine stream
@@ -61,58 +62,76 @@ public sealed partial class EventPipeline
             AckPolicy = AckPolicy.Explicit,
             AckWait = _options.AckWait,
             FilterSubject = _options.FilterSubject,
-            MaxAckPending = Math.Max(_options.BufferCapacity + _options.BatchSize + (_options.StateDir != null ? 2 * _options.MaxMessagesAwaitingSnapshot : 0), 1024),
+            MaxAckPending = Math.Max(_options.BufferCapacity + 2 * _options.BatchSize + (_options.StateDir != null ? 2 * _options.MaxMessagesAwaitingSnapshot : 0), 1024),
         }, cancellationToken);
 
     /// <summary>Runs until cancelled (or the connection closes for good).</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var consumer = await CreateConsumerAsync(cancellationToken).ConfigureAwait(false);
-        var buffer = Channel.CreateBounded<NatsJSMsg>(new BoundedChannelOptions(_options.BufferCapacity)
+        // pull → fetched (BufferCapacity messages) → opener task → opened (about one group) → processing loop.
+        // Full = the stage before waits (backpressure into JetStream); nothing is dropped.
+        var fetched = Channel.CreateBounded<NatsJSMsg>(new BoundedChannelOptions(_options.BufferCapacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+            SingleWriter = true,
+        });
+        var opened = Channel.CreateBounded<OpenedMessage>(new BoundedChannelOptions(_options.BatchSize)
         {
             FullMode = BoundedChannelFullMode.Wait,
             SingleReader = true,
             SingleWriter = true,
         });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Bodies between the pull and the loop (both channels), and of the messages opened ahead of the loop.
         using var bytesBuffered = new ByteBudget(_options.MaxBufferedBytes);
+        using var openedAhead = new ByteBudget(_options.MaxGroupBytes);
+        var strandedAtStop = new List<NatsJSMsg>();
         var pull = Task.Run(async () =>
         {
+            NatsJSMsg? inHand = null;
             try
             {
                 await foreach (var msg in consumer.ConsumeAsync(_options.BatchSize, cancellationToken: stop.Token).ConfigureAwait(false))
                 {
+                    inHand = msg;
                     Stats.Received();
                     _outstanding[msg] = System.Diagnostics.Stopwatch.GetTimestamp();
                     await bytesBuffered.TakeAsync(msg.Data.Length, stop.Token).ConfigureAwait(false);
-                    await buffer.Writer.WriteAsync(msg, stop.Token).ConfigureAwait(false);
+                    await fetched.Writer.WriteAsync(msg, stop.Token).ConfigureAwait(false);
+                    inHand = null;
                 }
-                buffer.Writer.TryComplete();
+                fetched.Writer.TryComplete();
             }
             catch (Exception ex)
             {
-                buffer.Writer.TryComplete(ex is OperationCanceledException ? null : ex);
+                if (inHand != null) lock (strandedAtStop) strandedAtStop.Add(inHand);
+                fetched.Writer.TryComplete(ex is OperationCanceledException ? null : ex);
             }
         }, CancellationToken.None);
+        var opening = Task.Run(() => OpenAheadAsync(fetched.Reader, opened.Writer, openedAhead, strandedAtStop, stop.Token), CancellationToken.None);
         var keepAlive = Task.Run(() => KeepAliveAsync(stop.Token), CancellationToken.None);
 
-        var group = new List<NatsJSMsg>(_options.BatchSize);
+        var group = new List<OpenedMessage>(_options.BatchSize);
         // A stop request ends the pulling but not the group in flight: it is written and acked, bounded by DrainTimeout
         // (an index that hangs must not keep the process alive; an unacked group is redelivered and indexed idempotently).
         using var inFlight = new CancellationTokenSource();
         using var drainOnStop = cancellationToken.Register(() => inFlight.CancelAfter(_options.DrainTimeout));
         try
         {
-            while (!cancellationToken.IsCancellationRequested && await WaitForMessagesAsync(buffer.Reader, cancellationToken).ConfigureAwait(false))
+            while (!cancellationToken.IsCancellationRequested && await WaitForMessagesAsync(opened.Reader, cancellationToken).ConfigureAwait(false))
             {
                 await ApplyForgetsAsync(inFlight.Token).ConfigureAwait(false);
                 group.Clear();
                 long bytes = 0;
-                while (group.Count < _options.BatchSize && bytes < _options.MaxGroupBytes && buffer.Reader.TryRead(out var m))
+                while (group.Count < _options.BatchSize && bytes < _options.MaxGroupBytes && opened.Reader.TryRead(out var m))
                 {
                     group.Add(m);
-                    bytes += m.Data.Length;
-                    bytesBuffered.Return(m.Data.Length);
+                    int length = m.Msg.Data.Length;
+                    bytes += length;
+                    openedAhead.Return(length);
+                    bytesBuffered.Return(length);
                 }
                 if (group.Count > 0) await ProcessGroupAsync(group, inFlight.Token).ConfigureAwait(false);
             }
@@ -125,31 +144,12 @@ public sealed partial class EventPipeline
         {
             await stop.CancelAsync().ConfigureAwait(false);
             try { await pull.ConfigureAwait(false); } catch (OperationCanceledException) { }
+            await opening.ConfigureAwait(false);
             await keepAlive.ConfigureAwait(false);
             await SnapshotOnStopAsync().ConfigureAwait(false);
-            await ReleaseBufferedAsync(buffer.Reader).ConfigureAwait(false);
+            await ReleaseUnprocessedAsync(fetched.Reader, opened.Reader, strandedAtStop).ConfigureAwait(false);
             _outstanding.Clear();
         }
-    }
-
-    /// <summary>Messages pulled but not processed at stop: nak them so another engine (or the restart) gets them now, not after AckWait.</summary>
-    private async Task ReleaseBufferedAsync(ChannelReader<NatsJSMsg> reader)
-    {
-        using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        int released = 0;
-        while (reader.TryRead(out var msg))
-        {
-            try
-            {
-                await msg.NakAsync(TimeSpan.Zero, bounded.Token).ConfigureAwait(false);
-                released++;
-            }
-            catch (Exception ex) when (ex is NatsException or OperationCanceledException)
-            {
-                break; // the rest come back after AckWait
-            }
-        }
-        if (released > 0) Log($"stopping: released {released} pulled but unprocessed messages for redelivery");
     }
 
     /// <summary>Emits the detector's pending correlations as alerts (input ended); indexes and publishes them.</summary>

@@ -3,7 +3,7 @@ namespace Siem.Engine.Pipeline;
 /// <summary>Parts of the engine's work whose CPU time <see cref="StageCpu"/> adds up.</summary>
 public enum PipelineStage
 {
-    /// <summary>Verify, decrypt, check the batch sequence and decode (per message).</summary>
+    /// <summary>Verify, decrypt and decode (per message, on the opener task ahead of the loop), and the batch sequence check (on the loop).</summary>
     Open,
     /// <summary>Detection and correlation rules over every event.</summary>
     Detect,

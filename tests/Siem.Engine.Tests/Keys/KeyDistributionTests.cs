@@ -36,7 +36,8 @@ public sealed class KeyDistributionTests() : EngineBrokerTest("siem-key-distribu
         await base.DisposeAsync();
     }
 
-    private async Task<EngineKeys> StartEngineAsync(string name, CancellationToken ct)
+    /// <param name="watch">False: the engine never hears announcements from its watch (as in the moment before it delivers one).</param>
+    private async Task<EngineKeys> StartEngineAsync(string name, CancellationToken ct, bool watch = true)
     {
         var dataDir = Path.Combine(Dir, name);
         var ring = EngineKeyRing.Open(dataDir, out _);
@@ -44,14 +45,13 @@ public sealed class KeyDistributionTests() : EngineBrokerTest("siem-key-distribu
         var log = new List<string>();
         void Log(string m) { lock (log) log.Add(m); }
         var live = new LiveEngineKeys(dataDir, ring, registry, Log);
-        var opener = new EnvelopeOpener(ring.ById, registry) { ReloadEngineKeys = live.Refresh };
+        var distribution = await EngineKeyDistribution.StartAsync(Js, dataDir, live, log: Log, cancellationToken: ct);
+        // A key not held: the key files first, then the key's bucket entry.
+        var opener = new EnvelopeOpener(ring.ById, registry) { ReloadEngineKeys = keyId => live.Refresh() | distribution.TryTakeUp(keyId) };
         live.Changed += r => opener.UseEngineKeys(r.ById);
-        var engine = new EngineKeys(dataDir, live, opener, log, registry)
-        {
-            Distribution = await EngineKeyDistribution.StartAsync(Js, dataDir, live, log: Log, cancellationToken: ct),
-        };
+        var engine = new EngineKeys(dataDir, live, opener, log, registry) { Distribution = distribution };
         _running.Add(Task.Run(() => live.RunAsync(TimeSpan.FromMilliseconds(200), _stop.Token)));
-        _running.Add(Task.Run(() => engine.Distribution.WatchAsync(_stop.Token)));
+        if (watch) _running.Add(Task.Run(() => engine.Distribution.WatchAsync(_stop.Token)));
         return engine;
     }
 
@@ -150,5 +150,68 @@ public sealed class KeyDistributionTests() : EngineBrokerTest("siem-key-distribu
         await WaitAsync(() => b.Log.Split('\n').Count(l => l.StartsWith($"engine key {stranger.KeyId} announced", StringComparison.Ordinal)) == 2, "the second announcement applied", b, timeout.Token);
         Assert.Equal([ring.Current.KeyId], EngineKeyRing.Open(b.DataDir, out _).ById.Keys);
         Assert.Equal(0, b.Distribution.Imported);
+    }
+
+    [Fact]
+    public async Task A_batch_sealed_to_a_key_rotated_on_another_host_opens_before_the_watch_delivers_the_key_and_made_up_key_ids_are_looked_up_at_a_limited_rate()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(45));
+        var a = await StartEngineAsync("host-a", timeout.Token);
+        ShareFirstKey("host-a", "host-b");
+        var b = await StartEngineAsync("host-b", timeout.Token, watch: false);
+        var clock = new SteppedClock();
+        b.Distribution.LookupClock = clock;
+        var agent = AgentIdentity.Create("web-01");
+        b.Registry.Register(agent.AgentId, agent.SigningPublicKey, "t1");
+
+        // Rotated on host A; A announces the key in the bucket, and an agent seals to it before B has heard of it.
+        Assert.Equal(0, await KeysCommand.RunAsync(a.DataDir, null, TextWriter.Null, TextWriter.Null, "rotate", null, cancellationToken: timeout.Token));
+        var second = EngineKeyRing.Open(a.DataDir, out _).Current;
+        var bucket = await Js.GetKeyValueAsync(EngineKeyDistribution.Bucket, timeout.Token);
+        while (await bucket.GetAsync(EngineKeyDistribution.KeyPrefix + second.KeyId, timeout.Token) is null)
+        {
+            if (timeout.IsCancellationRequested) throw new TimeoutException($"host A never announced {second.KeyId}; engine log:\n{a.Log}");
+            await Task.Delay(25, CancellationToken.None);
+        }
+        Assert.False(b.Live.Ring.ById.ContainsKey(second.KeyId));
+        var sealedToNew = new EnvelopeSealer(agent, second.AgreementPublicKey, second.KeyId).Seal(1, Encoding.UTF8.GetBytes("[]"));
+
+        var opened = Open(b.Opener, sealedToNew);
+        Assert.True(opened.Ok, opened.Detail);
+        Assert.Equal(second.KeyId, b.Live.Ring.Current.KeyId);
+        Assert.Equal(second.KeyId, EngineKeyRing.Open(b.DataDir, out _).Current.KeyId);
+        Assert.Equal((1L, 1L), (b.Distribution.KeyLookups, b.Distribution.Imported));
+        Assert.True(Open(b.Opener, sealedToNew).Ok);
+        Assert.Equal(1, b.Distribution.KeyLookups); // held now: no second lookup
+
+        // A key id nobody announced: looked up once, then not again within the interval; refused as unknown_key each time.
+        var madeUp = new EnvelopeSealer(agent, EngineKeyPair.Create().AgreementPublicKey, "made-up-key").Seal(2, Encoding.UTF8.GetBytes("[]"));
+        Assert.Equal(EnvelopeFailure.UnknownKey, Open(b.Opener, madeUp).Failure);
+        Assert.Equal(EnvelopeFailure.UnknownKey, Open(b.Opener, madeUp).Failure);
+        Assert.Equal((2L, 1L), (b.Distribution.KeyLookups, b.Distribution.KeyLookupsLimited));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(EnvelopeFailure.UnknownKey, Open(b.Opener, madeUp).Failure);
+        Assert.Equal(3, b.Distribution.KeyLookups);
+
+        // Many made-up key ids within one second: at most ten bucket lookups.
+        clock.Advance(TimeSpan.FromSeconds(1));
+        for (int i = 0; i < 30; i++)
+        {
+            var other = new EnvelopeSealer(agent, EngineKeyPair.Create().AgreementPublicKey, $"made-up-{i}").Seal((ulong)(3 + i), Encoding.UTF8.GetBytes("[]"));
+            Assert.Equal(EnvelopeFailure.UnknownKey, Open(b.Opener, other).Failure);
+        }
+        Assert.Equal((13L, 21L), (b.Distribution.KeyLookups, b.Distribution.KeyLookupsLimited));
+    }
+
+    /// <summary>A clock that moves only when the test says so.</summary>
+    private sealed class SteppedClock : TimeProvider
+    {
+        private long _ticks = 1;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Read(ref _ticks);
+
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
     }
 }

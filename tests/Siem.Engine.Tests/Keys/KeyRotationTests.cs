@@ -83,7 +83,7 @@ public sealed class KeyRotationTests : IDisposable
         var log = new List<string>();
         var live = new Siem.Engine.Control.LiveEngineKeys(_dir, keys, registry, log.Add);
         EnvelopeOpener opener = null!;
-        opener = new EnvelopeOpener(keys.ById, registry) { ReloadEngineKeys = live.Refresh };
+        opener = new EnvelopeOpener(keys.ById, registry) { ReloadEngineKeys = _ => live.Refresh() };
         live.Changed += ring => opener.UseEngineKeys(ring.ById);
 
         // Another process rotated (another engine already announces the new key); this engine's timer has not run yet.

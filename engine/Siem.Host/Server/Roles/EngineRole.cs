@@ -84,7 +84,8 @@ internal sealed partial class EngineRole : IServerRole
         var opener = new EnvelopeOpener(keys.ById, registry)
         {
             Resealers = new Dictionary<string, byte[]> { [serverKey.KeyId] = serverKey.PublicKey },
-            ReloadEngineKeys = liveKeys.Refresh,
+            // A key not held: the key files first (this host), then its entry in the bucket (a rotation on another host the watch has not delivered yet).
+            ReloadEngineKeys = keyId => liveKeys.Refresh() | keyDistribution.TryTakeUp(keyId),
         };
         liveKeys.Changed += ring => opener.UseEngineKeys(ring.ById);
         var pipeline = new EventPipeline(context.Nats, index, opener, sequences, detector, new EngineOptions
