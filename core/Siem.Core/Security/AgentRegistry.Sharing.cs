@@ -27,6 +27,13 @@ public sealed partial class AgentRegistry
     public Func<AgentRecord, AgentRecord>? EnrollmentClaim { get; set; }
 
     /// <summary>
+    /// Asked when an agent id is known neither in memory nor in the file: another host may have enrolled it a moment
+    /// ago, before this host heard of it. Returns that host's record, or null. The opener waits for it, so it must be
+    /// quick and bounded (the sync asks the bucket once, with a short timeout, and remembers misses for a while).
+    /// </summary>
+    public Func<string, AgentRecord?>? SharedLookup { get; set; }
+
+    /// <summary>
     /// Takes in another host's record of an agent (<see cref="AgentRecordMerge"/>: never un-revokes). An identity,
     /// enrollment or revocation change is written at once; a newer key report alone waits for the coalesced write.
     /// </summary>
@@ -81,6 +88,23 @@ public sealed partial class AgentRegistry
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
+
+    /// <summary>An agent another host enrolled, found through <see cref="SharedLookup"/> and recorded here (in memory if the file cannot be written).</summary>
+    private bool TryGetShared(string agentId, out AgentRecord record)
+    {
+        record = null!;
+        if (SharedLookup?.Invoke(agentId) is not { } shared || shared.AgentId != agentId) return false;
+        try
+        {
+            record = MergeShared(shared).Record;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            Log?.Invoke($"agent registry {_path}: agent '{agentId}' found in the shared registry but not written here ({ex.Message}); written at its next change");
+            record = shared;
+        }
+        return true;
+    }
 
     /// <summary>The record to write for an enrollment once the sharing hosts decided (callers: <see cref="Register"/>).</summary>
     private static AgentRecord Claimed(AgentRecord proposed, AgentRecord decided)

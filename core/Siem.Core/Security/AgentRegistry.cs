@@ -144,8 +144,7 @@ public sealed partial class AgentRegistry : IDisposable
                 return true;
             }
         }
-        record = null!;
-        return false;
+        return TryGetShared(agentId, out record);
     }
 
     /// <summary>

@@ -69,18 +69,23 @@ public sealed partial class AgentRegistrySync : IAsyncDisposable
     /// with <paramref name="replicas"/> copies) as soon as the broker answers, then local records are published and
     /// the bucket is watched until disposal.
     /// </summary>
-    public static AgentRegistrySync Start(NatsJSContext jetStream, AgentRegistry registry, int replicas = 1, Action<string>? log = null)
+    public static AgentRegistrySync Start(NatsJSContext jetStream, AgentRegistry registry, int replicas = 1, Action<string>? log = null) =>
+        Start(jetStream, registry, replicas, log, watch: true);
+
+    /// <param name="watch">False only in tests: other hosts' records then arrive through <see cref="AgentRegistry.SharedLookup"/> alone.</param>
+    internal static AgentRegistrySync Start(NatsJSContext jetStream, AgentRegistry registry, int replicas, Action<string>? log, bool watch)
     {
         ArgumentNullException.ThrowIfNull(jetStream);
         ArgumentNullException.ThrowIfNull(registry);
         var sync = new AgentRegistrySync(jetStream, registry, replicas, log);
         registry.Changed += sync.OnLocalChange;
         registry.EnrollmentClaim = sync.Claim;
-        sync._running = Task.Run(() => sync.RunAsync(sync._stop.Token), CancellationToken.None);
+        registry.SharedLookup = sync.LookUp;
+        sync._running = Task.Run(() => sync.RunAsync(watch, sync._stop.Token), CancellationToken.None);
         return sync;
     }
 
-    private async Task RunAsync(CancellationToken cancellationToken)
+    private async Task RunAsync(bool watch, CancellationToken cancellationToken)
     {
         try
         {
@@ -88,7 +93,7 @@ public sealed partial class AgentRegistrySync : IAsyncDisposable
             // Migration, and whatever changed here while the broker was away: every local record is compared with the bucket once.
             MarkDirty(_registry.All.Select(a => a.AgentId));
             await Task.WhenAll(
-                Task.Run(() => WatchAsync(bucket, cancellationToken), CancellationToken.None),
+                watch ? Task.Run(() => WatchAsync(bucket, cancellationToken), CancellationToken.None) : Task.CompletedTask,
                 Task.Run(() => PublishLoopAsync(bucket, cancellationToken), CancellationToken.None)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -202,6 +207,7 @@ public sealed partial class AgentRegistrySync : IAsyncDisposable
     {
         _registry.Changed -= OnLocalChange;
         if (_registry.EnrollmentClaim == Claim) _registry.EnrollmentClaim = null;
+        if (_registry.SharedLookup == LookUp) _registry.SharedLookup = null;
         await _stop.CancelAsync().ConfigureAwait(false);
         try
         {

@@ -170,6 +170,24 @@ public sealed class AgentRegistrySharingTests : IDisposable
     }
 
     [Fact]
+    public void An_agent_unknown_here_is_looked_up_in_the_shared_registry_and_recorded()
+    {
+        using var registry = new AgentRegistry(PathOf);
+        var theirs = Agent("new", Key("new"), At) with { HostName = "web2" };
+        var asked = new List<string>();
+        registry.SharedLookup = id => { asked.Add(id); return id == "new" ? theirs : null; };
+
+        Assert.True(registry.TryGet("new", out var found));
+        Assert.True(AgentRecordMerge.SameContent(theirs, found));
+        Assert.False(registry.TryGet("other", out _));
+        Assert.True(registry.TryGet("new", out _));
+
+        Assert.Equal(["new", "other"], asked); // known from then on: not asked again
+        using var onDisk = new AgentRegistry(PathOf);
+        Assert.True(onDisk.TryGet("new", out var cached) && cached.HostName == "web2");
+    }
+
+    [Fact]
     public void Shared_values_that_are_not_agent_records_are_rejected()
     {
         var record = Agent("a", Key("a"), At) with { EngineKeyId = "k-1", PendingEngineKeyIds = ["k-0"], EngineKeyReportedAt = At };

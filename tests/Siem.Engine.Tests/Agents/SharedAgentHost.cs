@@ -49,10 +49,11 @@ internal sealed class SharedAgentHost : IAsyncDisposable
     }
 
     /// <summary>Opens the registry file (the local cache) and starts sharing it; with <paramref name="enrollment"/>, answers enrollments too.</summary>
-    public async Task StartAsync(bool enrollment, CancellationToken ct, TimeSpan? reportFlushDelay = null)
+    /// <param name="watch">False: the host learns of other hosts' agents only by asking the bucket about an unknown one.</param>
+    public async Task StartAsync(bool enrollment, CancellationToken ct, TimeSpan? reportFlushDelay = null, bool watch = true)
     {
         Registry = new AgentRegistry(RegistryPath, reportFlushDelay);
-        Sync = AgentRegistrySync.Start(new NatsJSContext(Connection), Registry, log: Write);
+        Sync = AgentRegistrySync.Start(new NatsJSContext(Connection), Registry, 1, Write, watch);
         _sharing = true;
         if (!enrollment) return;
         Responder = new EnrollmentResponder(Connection, Registry, _engineKey, [Token], Write);

@@ -236,6 +236,31 @@ public sealed class SharedAgentRegistryTests() : EngineBrokerTest("siem-agent-sy
     }
 
     [Fact]
+    public async Task A_first_batch_that_arrives_before_the_watch_delivered_the_enrollment_is_opened_after_one_look_at_the_bucket()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(25));
+        var ct = timeout.Token;
+        var hostA = await HostAsync("host-a", enrollment: true, ct);
+        // Host B does not watch: it can only learn of the agent by asking when the batch names it.
+        var hostB = await HostAsync("host-b", enrollment: false, ct, start: false);
+        await hostB.StartAsync(enrollment: false, ct, watch: false);
+        await hostB.Sync.Opened.WaitAsync(ct);
+        var (agent, sealer, _) = await EnrollAgentAsync("fresh-01", ct);
+        var batch = sealer.Seal(1, LogEventJson.EncodeBatch(SiemServeProcess.Batch("fresh-01", 1, Records)));
+
+        Assert.True(hostB.Open(batch).Ok);
+        Assert.Equal(1, hostB.Sync.Lookups);
+        Assert.Contains("agent 'fresh-01' found in SIEM_AGENTS before the watch delivered it", hostB.Log, StringComparison.Ordinal);
+        Assert.True(new AgentRegistry(hostB.RegistryPath).TryGet("fresh-01", out var cached) && cached.SigningPublicKey.AsSpan().SequenceEqual(agent.SigningPublicKey));
+
+        // A stranger's batches cost one look, not one per batch.
+        var stranger = new EnvelopeSealer(AgentIdentity.Create("stranger"), _engineKey.AgreementPublicKey, _engineKey.KeyId);
+        for (ulong seq = 1; seq <= 5; seq++)
+            Assert.Equal(EnvelopeFailure.UnknownAgent, hostB.Open(stranger.Seal(seq, LogEventJson.EncodeBatch(SiemServeProcess.Batch("stranger", (int)seq, 1)))).Failure);
+        Assert.Equal(2, hostB.Sync.Lookups);
+    }
+
+    [Fact]
     public async Task The_bucket_holds_public_keys_only()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
