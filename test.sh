@@ -9,6 +9,8 @@ need=()
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
 # The console's browser test drives Debian's chromium through Playwright (no browser download).
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# deploy/systemd units are checked by systemd-analyze verify/security and systemd-sysusers (nothing is started).
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 # The Native AOT agent (deploy/build-agent.sh) links with a C toolchain and zlib.
 command -v gcc >/dev/null 2>&1 || command -v clang >/dev/null 2>&1 || need+=(gcc)
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
