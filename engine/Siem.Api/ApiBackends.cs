@@ -41,6 +41,9 @@ public sealed record ApiBackends
     /// <summary>Counters shown on the status page and at /api/metrics (name → value), read on each request.</summary>
     public Func<IReadOnlyDictionary<string, long>>? Metrics { get; init; }
 
+    /// <summary>Every process's OpenTelemetry instruments for the status page (what <c>siem serve</c> processes broadcast, or the demo's own); null = none.</summary>
+    public Siem.Api.Metrics.ProcessMetricsBoard? Processes { get; init; }
+
     /// <summary>Called after an alert is closed through triage: the host tells the alert delivery, which resolves the alert's PagerDuty incident. Null = nothing.</summary>
     public Func<Siem.Engine.Alerts.AlertDocument, CancellationToken, Task>? AlertClosed { get; init; }
 

@@ -106,6 +106,15 @@ public sealed partial class ConsoleBrowserTests
             Assert.Equal("requested", await job.Locator(".purge-state").InnerTextAsync());
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(OutputDir, "purge-filed.png"), FullPage = true });
 
+            // The status page: the process's OpenTelemetry instruments (what `siem serve` exports over OTLP), refreshed every 5 s.
+            await page.ClickAsync("a[href='#/status']");
+            var instruments = page.Locator(".process[data-instance='demo'] .process-metrics");
+            await instruments.Locator("tr", new LocatorLocatorOptions { HasText = "siem.engine.alerts_raised" }).WaitForAsync();
+            string shown = await instruments.InnerTextAsync();
+            Assert.Contains("siem.engine.events_indexed", shown, StringComparison.Ordinal);
+            Assert.Contains("siem.engine.messages_acked", shown, StringComparison.Ordinal);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(OutputDir, "status.png"), FullPage = true });
+
             var purges = await http.GetFromJsonAsync<JsonElement>("/api/purges", timeout.Token);
             var filed = purges.GetProperty("purges").EnumerateArray().Single();
             Assert.Equal("casey", filed.GetProperty("requested_by").GetString());

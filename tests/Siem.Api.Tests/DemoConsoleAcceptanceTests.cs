@@ -38,7 +38,9 @@ public sealed partial class DemoConsoleAcceptanceTests
         demo.BeginOutputReadLine();
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            // The demo compiles the SigmaHQ corpus and our pack before it listens: seconds on a quiet machine, more than a
+            // minute on a loaded 2-core one (it once took over 60 s at load 45), so the wait is generous but bounded.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180));
             string url = await urlSeen.Task.WaitAsync(timeout.Token);
             using var http = new HttpClient { BaseAddress = new Uri(url) };
 
@@ -48,6 +50,9 @@ public sealed partial class DemoConsoleAcceptanceTests
             lock (stderr) token = TokenLine().Match(stderr.ToString()).Groups[1].Value;
             using var signedIn = new HttpRequestMessage(HttpMethod.Get, "/api/alerts") { Headers = { { "Authorization", "Bearer " + token } } };
             using var withToken = await http.SendAsync(signedIn, timeout.Token);
+            using var metricsRequest = new HttpRequestMessage(HttpMethod.Get, "/api/metrics") { Headers = { { "Authorization", "Bearer " + token } } };
+            using var metrics = await http.SendAsync(metricsRequest, timeout.Token);
+            using var metricsBody = System.Text.Json.JsonDocument.Parse(await metrics.Content.ReadAsStringAsync(timeout.Token));
 
             Assert.Equal($"http://127.0.0.1:{port}/", url);
             Assert.Equal(HttpStatusCode.OK, page.StatusCode);
@@ -55,6 +60,11 @@ public sealed partial class DemoConsoleAcceptanceTests
             Assert.Contains("<title>Siem console</title>", await page.Content.ReadAsStringAsync(timeout.Token), StringComparison.Ordinal);
             Assert.Equal(HttpStatusCode.Unauthorized, alerts.StatusCode);
             Assert.Equal(HttpStatusCode.OK, withToken.StatusCode);
+            // The status page shows the demo process's own OpenTelemetry instruments, as `siem serve` exports them.
+            var process = Assert.Single(metricsBody.RootElement.GetProperty("processes").EnumerateArray());
+            Assert.Equal("demo", process.GetProperty("instance").GetString());
+            var instruments = process.GetProperty("metrics").EnumerateArray().Select(m => m.GetProperty("name").GetString()).ToHashSet();
+            Assert.Superset(new HashSet<string?> { "siem.engine.messages_received", "siem.engine.events_indexed", "siem.engine.alerts_raised" }, instruments);
             // The token is stored only as a hash.
             Assert.DoesNotContain(token, await File.ReadAllTextAsync(Path.Combine(dir, "data", "api", "tokens.json"), timeout.Token), StringComparison.Ordinal);
         }

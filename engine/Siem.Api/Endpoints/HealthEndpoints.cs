@@ -9,7 +9,7 @@ namespace Siem.Api.Endpoints;
 
 /// <summary>
 /// <c>/healthz</c> (anonymous, for load balancers: 200 "ok" or 503), <c>/api/health</c> (signed in: each part's state)
-/// and <c>/api/metrics</c> (signed in: the host's counters and the live feed's).
+/// and <c>/api/metrics</c> (signed in: the host's counters and the live feed's, and every process's instruments).
 /// </summary>
 internal static class HealthEndpoints
 {
@@ -39,8 +39,11 @@ internal static class HealthEndpoints
             foreach (var kv in b.Metrics?.Invoke() ?? new Dictionary<string, long>()) counters[kv.Key] = kv.Value;
             counters["api.live.watchers"] = b.Alerts.Watchers;
             counters["api.live.dropped"] = b.Alerts.Dropped;
-            return Results.Ok(new MetricsReport(counters));
-        }).RequireAuthorization(ApiPolicies.AnyRole).WithName("Metrics").Produces<MetricsReport>().WithSummary("Counters: received, indexed, alerts, quarantined, errors, live feed drops.");
+            var processes = (b.Processes?.Processes() ?? [])
+                .Select(p => new ProcessMetricsView(p.Reading.Instance, p.Reading.Host, p.Reading.Pid, p.Reading.Roles, p.Reading.At, p.Stale, p.Reading.Metrics))
+                .ToList();
+            return Results.Ok(new MetricsReport(counters, processes));
+        }).RequireAuthorization(ApiPolicies.AnyRole).WithName("Metrics").Produces<MetricsReport>().WithSummary("This process's counters and every siem serve process's OpenTelemetry instruments (received, acked, indexed, quarantined, consumer lag, alert deliveries, purge durations).");
     }
 
     private static async Task<string?> IndexOkAsync(ApiBackends b, CancellationToken ct)

@@ -34,10 +34,26 @@ export async function statusView(root) {
         h('table', null, h('tbody', null, [['index', health.index], ['broker', health.broker], ['enrolled agents', health.agents], ['live watchers', health.live_watchers]]
           .map(([k, v]) => h('tr', null, h('td', { class: 'muted' }, k), h('td', null, v === undefined || v === null ? '' : String(v))))))),
       h('div', { class: 'card' }, h('h2', null, 'Counters'),
-        h('table', { id: 'metrics' }, h('tbody', null, Object.entries(metrics.counters).map(([k, v]) => h('tr', null, h('td', { class: 'mono' }, k), h('td', null, String(v))))))));
+        h('table', { id: 'metrics' }, h('tbody', null, Object.entries(metrics.counters).map(([k, v]) => h('tr', null, h('td', { class: 'mono' }, k), h('td', null, String(v))))))),
+      ...(metrics.processes || []).map(processCard));
   }
   root.append(box);
   await load();
   const timer = setInterval(() => load().catch(() => {}), 5000);
   return () => clearInterval(timer);
+}
+
+// One siem serve process (or the demo): the OpenTelemetry instruments it exports over OTLP, as it last reported them.
+function processCard(p) {
+  const unit = u => (u && !u.startsWith('{')) ? ' ' + u : '';
+  const num = v => Number.isInteger(v) ? String(v) : v.toFixed(3);
+  const value = m => m.kind === 'histogram'
+    ? `${m.count} × mean ${num(m.value)}${unit(m.unit)}, max ${num(m.max ?? 0)}${unit(m.unit)}`
+    : num(m.value) + unit(m.unit);
+  return h('div', { class: 'card process', 'data-instance': p.instance },
+    h('h2', null, `${p.instance} `, h('span', { class: 'muted' }, `(${p.roles.join(', ')}) on ${p.host}, pid ${p.pid}`),
+      p.stale ? h('span', { class: 'error' }, ' stale: no report since ' + time(p.at)) : null),
+    h('table', { class: 'process-metrics' }, h('tbody', null, p.metrics.map(m => h('tr', null,
+      h('td', { class: 'mono' }, m.name, m.tags ? h('span', { class: 'muted' }, ` {${m.tags}}`) : null),
+      h('td', null, value(m)))))));
 }

@@ -35,8 +35,9 @@ internal static class NatsAuthConfig
         sb.Append(enginePublicKey).Append("""
             ", permissions: {
                       # siem.events.>: a purge re-publishes a batch rewritten without the purged person's records
-                      publish: { allow: ["$JS.API.>", "$JS.ACK.>", "$KV.>", "siem.events.>", "siem.alerts.>", "siem.lineage.>", "siem.quarantine.>", "siem.corr.>"] }
-                      subscribe: { allow: ["siem.enroll", "siem.keys.>", "siem.alerts.>", "siem.lineage.>", "siem.corr.p.*.probe.*", "_INBOX.>"] }
+                      # siem.metrics.>: every process's meter readings, shown on the console's status page
+                      publish: { allow: ["$JS.API.>", "$JS.ACK.>", "$KV.>", "siem.events.>", "siem.alerts.>", "siem.lineage.>", "siem.quarantine.>", "siem.corr.>", "siem.metrics.>"] }
+                      subscribe: { allow: ["siem.enroll", "siem.keys.>", "siem.alerts.>", "siem.lineage.>", "siem.corr.p.*.probe.*", "siem.metrics.>", "_INBOX.>"] }
                       # replies to enrollment and key requests go to the requesting agent's inbox
                       allow_responses: true
                   } }

@@ -5,16 +5,20 @@ using Microsoft.AspNetCore.Hosting;
 using Siem.Api;
 using Siem.Api.Auth;
 using Siem.Api.Live;
+using Siem.Api.Metrics;
 using Siem.Api.Purges;
 using Siem.Api.Rules;
 using Siem.Core.Security;
 using Siem.Engine.Detection;
 using Siem.Engine.Index;
 using Siem.Engine.Pipeline;
+using Siem.Engine.Telemetry;
 using Siem.Host.Purge;
 using Siem.Lineage.Ledger;
 using Siem.Lineage.Subjects;
 using Siem.Nats;
+using Siem.Nats.JetStream;
+using Siem.Telemetry;
 using Siem.Rules.Correlation;
 using Siem.Rules.Pipelines;
 
@@ -63,6 +67,11 @@ internal sealed partial class DemoRunner
             RulesDir = _ruleStore?.CustomDir,
             PipelinePath = DemoPaths.DefaultPipeline(DemoPaths.RepoRoot()),
         };
+        // The status page shows the instruments `siem serve` exports over OTLP: this process's, read in place.
+        var lag = new ConsumerLagProbe(new NatsJSContext(connection), EngineStreams.Events, EngineOptions.Default.Durable, log: m => Err($"demo: {m}"));
+        lag.Start();
+        var engineMetrics = new EngineMetrics(pipeline.Stats, _delivery, lag);
+        var meters = new MeterSnapshot(SiemMeters.Server);
         var backends = new ApiBackends
         {
             Index = index,
@@ -74,6 +83,7 @@ internal sealed partial class DemoRunner
             Purges = runner,
             BrokerConnected = () => connection.ConnectionState == NatsConnectionState.Open,
             AlertClosed = new Siem.Engine.Channels.AlertResolutionPublisher(connection).PublishResolveAsync,
+            Processes = ProcessMetricsBoard.Local(() => new ProcessMetrics("demo", Environment.MachineName, Environment.ProcessId, ["demo"], DateTimeOffset.UtcNow, meters.Read())),
             Metrics = () => new Dictionary<string, long>
             {
                 ["engine.messages_received"] = pipeline.Stats.MessagesReceived,
@@ -120,7 +130,7 @@ internal sealed partial class DemoRunner
         Err($"demo: console at {(_o.Https is null ? "http" : "https")}://{host}:{port}/  (API: /api, OpenAPI: {SiemApi.OpenApiPath})");
         // The secret exists only here and as a hash in <data>/api/tokens.json: shown once, valid 12 hours.
         Err($"demo: one-time admin token (valid 12 h, not shown again): {secret}");
-        return new ConsoleHost(app, runner, purge, feed, pipeline);
+        return new ConsoleHost(app, runner, purge, feed, pipeline, new DemoMeters(lag, engineMetrics, meters));
     }
 
     private static bool TryParseEndpoint(string text, out IPAddress address, out int port)
@@ -134,10 +144,21 @@ internal sealed partial class DemoRunner
             && port is > 0 and < 65536;
     }
 
-    private sealed class ConsoleHost(WebApplication app, PurgeRunner runner, PurgeRuntime purge, AlertFeed feed, EventPipeline pipeline) : IAsyncDisposable
+    private sealed record DemoMeters(ConsumerLagProbe Lag, EngineMetrics Engine, MeterSnapshot Snapshot) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
+            Snapshot.Dispose();
+            Engine.Dispose();
+            await Lag.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private sealed class ConsoleHost(WebApplication app, PurgeRunner runner, PurgeRuntime purge, AlertFeed feed, EventPipeline pipeline, DemoMeters meters) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await meters.DisposeAsync().ConfigureAwait(false);
             pipeline.AlertIndexed -= feed.Publish;
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);

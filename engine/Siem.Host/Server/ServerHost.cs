@@ -1,6 +1,8 @@
+using Siem.Api.Metrics;
 using Siem.Host.Server.Config;
 using Siem.Nats;
 using Siem.Nats.JetStream;
+using Siem.Telemetry;
 
 namespace Siem.Host.Server;
 
@@ -19,6 +21,8 @@ internal static class ServerHost
         var context = new ServerContext { Config = config, Nats = nats, JetStream = new NatsJSContext(nats), Log = log };
         foreach (var role in roles) role.Configure(context);
         context.Info("serve", $"instance '{config.Instance}', roles {string.Join(", ", roles.Select(r => r.Name))}, data dir {config.DataDir}, NATS {nats.ConnectedUrl}");
+        // The consoles' status page shows every process: each one broadcasts what its meters read (siem.metrics.<pid>).
+        await using var metrics = MetricsBroadcaster.Start(nats, SiemMeters.Server, config.Instance, [.. roles.Select(r => r.Name)]);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var running = roles.Select(role => (role, task: Task.Run(() => role.RunAsync(context, stop.Token), CancellationToken.None))).ToList();

@@ -87,6 +87,7 @@ public sealed class NatsPermissionTests(SecuredNats nats) : IClassFixture<Secure
     [InlineData("_INBOX.>")]
     [InlineData("_INBOX.agent.acme.web-02.>")]
     [InlineData("siem.alerts.>")]
+    [InlineData("siem.metrics.>")]
     public async Task An_agent_cannot_subscribe_to_the_raw_events_nor_other_users_replies(string subject)
     {
         var ct = Timeout();

@@ -24,4 +24,9 @@ internal sealed record TokenRevoked(string Id, bool Revoked);
 /// <summary><c>status</c> ok or degraded; <c>broker</c>: connected, disconnected or not used.</summary>
 internal sealed record HealthReport(string Status, string Index, string Broker, int? Agents, int LiveWatchers, DateTimeOffset Time);
 
-internal sealed record MetricsReport(IReadOnlyDictionary<string, long> Counters);
+/// <summary><c>counters</c>: this API process's own figures; <c>processes</c>: what every <c>siem serve</c> process (engines,
+/// lineage, API) last reported on <c>siem.metrics.*</c> — the instruments exported over OTLP.</summary>
+internal sealed record MetricsReport(IReadOnlyDictionary<string, long> Counters, IReadOnlyList<ProcessMetricsView> Processes);
+
+/// <summary>One process's readings; <c>stale</c> when it has not reported for three intervals (stopped, or cut off from NATS).</summary>
+internal sealed record ProcessMetricsView(string Instance, string Host, int Pid, IReadOnlyList<string> Roles, DateTimeOffset At, bool Stale, IReadOnlyList<Siem.Api.Metrics.MetricReading> Metrics);

@@ -3,6 +3,7 @@ using Siem.Api;
 using Siem.Api.Auth;
 using Siem.Api.Https;
 using Siem.Api.Live;
+using Siem.Api.Metrics;
 using Siem.Api.Purges;
 using Siem.Api.Rules;
 using Siem.Core.Security;
@@ -99,6 +100,7 @@ internal sealed class ApiRole : IServerRole
         await using var alerts = await context.Nats.SubscribeAsync("siem.alerts.>", cancellationToken: cancellationToken).ConfigureAwait(false);
         var relay = Task.Run(() => RelayAsync(alerts, feed, Info, cancellationToken), CancellationToken.None);
         await using var purges = OpenPurges(context, index);
+        await using var processes = await ProcessMetricsBoard.StartAsync(context.Nats, cancellationToken: cancellationToken).ConfigureAwait(false);
 
         var app = SiemApi.Build(new ApiOptions
         {
@@ -120,6 +122,7 @@ internal sealed class ApiRole : IServerRole
             Purges = purges?.Runner,
             AlertClosed = new Siem.Engine.Channels.AlertResolutionPublisher(context.Nats).PublishResolveAsync,
             LiveChanges = live,
+            Processes = processes,
         }, ApiListener.Configure(settings.Listen, settings.Https));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         if (purges?.Runner.ResumeInterrupted("siem serve (resumed at start)") is { Count: > 0 } resumed)
