@@ -72,11 +72,46 @@ public sealed class DemoRealInputsTests
             Assert.Contains("Lsass Memory Dump via Comsvcs DLL", fired);
             var dump = run.Alerts.First(a => a.GetProperty("title").GetString() == "Process Memory Dump Via Comsvcs.DLL");
             Assert.Equal("WORKSTATION5", dump.GetProperty("fields").GetProperty("host.name").GetString());
-            Assert.Contains("gzip, UTF-16, JSON documents: shipping the converted copy", run.Errors, StringComparison.Ordinal);
+            Assert.Contains("gzip, UTF-16, JSON documents (184) one per line: shipping the converted copy", run.Errors, StringComparison.Ordinal);
         }
         finally
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task A_directory_of_sigma_regression_cases_raises_the_rule_named_in_every_case_s_info_yml()
+    {
+        var dir = Directory.CreateTempSubdirectory("siem-demo-real-").FullName;
+        try
+        {
+            // 130 cases: pretty-printed nested Windows event JSON (Event.System/EventData), one Cisco .raw, info.yml next to them.
+            var regression = Path.Combine(TestData, "sigma", "regression");
+            var rulesById = Directory.EnumerateFiles(Path.Combine(TestData, "sigma", "rules"), "*.yml", SearchOption.AllDirectories)
+                .Select(f => (File: f, Id: File.ReadLines(f).Take(5).FirstOrDefault(l => l.StartsWith("id: ", StringComparison.Ordinal))?[4..].Trim()))
+                .Where(r => r.Id != null).ToDictionary(r => r.Id!, r => r.File, StringComparer.Ordinal);
+            var cases = Directory.GetFiles(regression, "info.yml", SearchOption.AllDirectories)
+                .Select(info => (Case: Path.GetFileName(Path.GetDirectoryName(info))!, RuleId: RuleIdOf(info))).ToList();
+            Assert.Equal(130, cases.Count);
+
+            var run = await DemoAsync(dir, [regression], [.. cases.Select(c => rulesById[c.RuleId]).Distinct()]);
+
+            AssertEverythingIndexed(run.Summary, 160);
+            var fired = run.Alerts.Select(a => a.GetProperty("rule_id").GetString()).ToHashSet(StringComparer.Ordinal);
+            Assert.Empty(cases.Where(c => !fired.Contains(c.RuleId)).Select(c => c.Case));
+            Assert.Contains($"demo: skipped 130 files that are not logs (.yml) under {Path.GetFullPath(regression)}", run.Errors, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static string RuleIdOf(string infoYml)
+    {
+        var lines = File.ReadAllLines(infoYml);
+        var meta = Array.FindIndex(lines, l => l.StartsWith("rule_metadata:", StringComparison.Ordinal));
+        return lines.Skip(meta).First(l => l.TrimStart().StartsWith("- id:", StringComparison.Ordinal)).Split(':', 2)[1].Trim();
     }
 }

@@ -24,6 +24,19 @@ public sealed class CorrelationExamplesTests
     }
 
     [Fact]
+    public void A_session_over_the_whole_example_folder_runs_the_first_of_two_correlations_sharing_an_id_and_names_the_skipped_copy()
+    {
+        // event_count.yml and event_count_ecs.yml carry one id: `siem demo --rules` over this folder crashed on it.
+        var session = new DetectionSession(RuleLoader.Load([SpecDir]));
+
+        Assert.Equal(7, session.Correlations.Rules.Count);
+        Assert.Equal(["group-by ComputerName"], session.Correlations.Rules.Where(r => r.Id == "0e95725d-7320-415d-80f7-004da920fc11").Select(r => $"group-by {string.Join(',', r.GroupBy)}"));
+        var skipped = Assert.Single(session.CorrelationProblems, p => p.Message.EndsWith("this copy is skipped", StringComparison.Ordinal));
+        Assert.Equal(Path.Combine(SpecDir, "event_count_ecs.yml"), skipped.Path);
+        Assert.Equal($"correlation 'Many failed logins' has the id of the one in {Path.Combine(SpecDir, "event_count.yml")}:1; this copy is skipped", skipped.Message);
+    }
+
+    [Fact]
     public void Event_count_fires_once_at_the_hundredth_failed_login_per_computer_within_an_hour()
     {
         var engine = new CorrelationEngine([Example("event_count.yml")]);

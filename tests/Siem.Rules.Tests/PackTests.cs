@@ -16,7 +16,7 @@ public sealed class PackTests
         Assert.Empty(set.Errors);
         var session = new DetectionSession(set, FieldMappingPipeline.Load(PackPaths.DefaultPipeline));
         Assert.Empty(session.Compiled.CompileErrors);
-        Assert.Empty(session.UnresolvedReferences);
+        Assert.Empty(session.CorrelationProblems);
         Assert.Equal(["EventCount", "EventCount", "TemporalOrdered", "ValueCount"],
             set.Correlations.Cast<CorrelationRule>().Select(c => c.Type.ToString()).Order(StringComparer.Ordinal));
     }

@@ -29,7 +29,7 @@ public sealed class SigmaDetector : IDetector
         _session = new DetectionSession(rules, pipeline, WithAlertContext(correlationOptions));
         RuleCount = _session.Compiled.RuleCount;
         CorrelationCount = _session.Correlations.Rules.Count;
-        Problems = [.. rules.Errors, .. _session.Compiled.CompileErrors, .. _session.UnresolvedReferences];
+        Problems = [.. rules.Errors, .. _session.Compiled.CompileErrors, .. _session.CorrelationProblems];
     }
 
     /// <summary>Correlation windows keep only the fields a hit shows (<see cref="AlertContext"/>) unless the caller chose others.</summary>

@@ -74,7 +74,7 @@ internal static partial class ScanCommand
             stderr.WriteLine($"siem scan: correlation rules unusable: {ex.Message}");
             return (2, null);
         }
-        foreach (var error in session.Compiled.CompileErrors.Concat(session.UnresolvedReferences))
+        foreach (var error in session.Compiled.CompileErrors.Concat(session.CorrelationProblems))
         {
             stderr.WriteLine($"siem scan: rule not loaded: {error}");
         }

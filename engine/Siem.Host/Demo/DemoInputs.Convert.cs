@@ -47,8 +47,7 @@ internal static partial class DemoInputs
                 var lines = stage + ".jsonl";
                 if (TrySplitJson(path, lines, log, out var count))
                 {
-                    log($"demo: {given}: {count} JSON document(s) written one per line to {lines}");
-                    prepared.Add(new Prepared(given, lines, Join(via, "JSON documents")));
+                    prepared.Add(new Prepared(given, lines, Join(via, $"JSON documents ({count}) one per line")));
                 }
                 else
                 {

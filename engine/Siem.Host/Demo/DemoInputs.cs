@@ -33,11 +33,13 @@ internal static partial class DemoInputs
         var prepared = new List<Prepared>();
         foreach (var given in inputs)
         {
+            var skipped = new SortedDictionary<string, int>(StringComparer.OrdinalIgnoreCase);
             foreach (var (path, inDirectory) in Expand(given))
             {
-                if (inDirectory && _notLogs.Contains(System.IO.Path.GetExtension(path)))
+                var extension = System.IO.Path.GetExtension(path);
+                if (inDirectory && _notLogs.Contains(extension))
                 {
-                    log($"demo: skipping {path}: not a log file ({System.IO.Path.GetExtension(path)})");
+                    skipped[extension] = skipped.GetValueOrDefault(extension) + 1;
                     continue;
                 }
                 try
@@ -48,6 +50,10 @@ internal static partial class DemoInputs
                 {
                     log($"demo: skipping {ex.Message}");
                 }
+            }
+            if (skipped.Count > 0)
+            {
+                log($"demo: skipped {skipped.Values.Sum()} files that are not logs ({string.Join(", ", skipped.Keys)}) under {System.IO.Path.GetFullPath(given)}");
             }
         }
         if (prepared.Count == 0) throw new InputException("no input files to ship (the inputs given hold no log files)");

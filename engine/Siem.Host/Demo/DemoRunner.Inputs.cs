@@ -23,10 +23,12 @@ internal sealed partial class DemoRunner
             Err($"siem demo: cannot read the inputs: {ex.Message}");
             return null;
         }
-        foreach (var p in prepared.Where(p => p.Conversion != null))
+        var converted = prepared.Where(p => p.Conversion != null).ToList();
+        foreach (var p in converted.Take(10))
         {
             Err($"demo: {p.Given}: {p.Conversion}: shipping the converted copy {p.Path}");
         }
+        if (converted.Count > 10) Err($"demo: ... and {converted.Count - 10} more converted copies under {stage}");
         return [.. prepared.Select(p => p.Path).Distinct(StringComparer.Ordinal)];
     }
 }

@@ -21,21 +21,33 @@ public sealed class DetectionSession
         _pipeline = pipeline ?? FieldMappingPipeline.Empty;
         _compiled = CompiledRuleSet.Compile(set, _pipeline, compileOptions);
         var options = (correlationOptions ?? CorrelationOptions.Default) with { FieldMapper = _pipeline };
-        Correlations = new CorrelationEngine(set.Correlations.OfType<CorrelationRule>(), options);
+        // Ids are unique in Sigma; two correlations with one id cannot be told apart (the spec's own examples
+        // event_count.yml and event_count_ecs.yml share one): the first loaded runs, a later copy is skipped and named.
+        var first = new Dictionary<string, CorrelationRule>(StringComparer.Ordinal);
+        var problems = new List<RuleLoadError>();
+        foreach (var c in set.Correlations.OfType<CorrelationRule>())
+        {
+            if (!first.TryAdd(c.Key, c))
+            {
+                problems.Add(new RuleLoadError(c.SourcePath, c.Line, 1, c.Key,
+                    $"correlation '{c.Title}' has the id of the one in {first[c.Key].SourcePath}:{first[c.Key].Line}; this copy is skipped", false));
+            }
+        }
+        Correlations = new CorrelationEngine(first.Values, options);
         var known = new HashSet<string>(set.Rules.Select(r => r.Id).Concat(set.Rules.Where(r => r.Name is not null).Select(r => r.Name!))
             .Concat(set.Correlations.OfType<CorrelationRule>().SelectMany(c => new[] { c.Id, c.Name }).OfType<string>()), StringComparer.Ordinal);
-        UnresolvedReferences = Correlations.Rules
+        problems.AddRange(Correlations.Rules
             .SelectMany(c => c.Rules.Where(r => !known.Contains(r)).Select(r => new RuleLoadError(c.SourcePath, c.Line, 1, c.Id ?? c.Name,
-                $"correlation '{c.Title}' refers to rule '{r}', which is not loaded; it can never fire", false)))
-            .ToList();
+                $"correlation '{c.Title}' refers to rule '{r}', which is not loaded; it can never fire", false))));
+        CorrelationProblems = problems;
     }
 
     public CompiledRuleSet Compiled => _compiled;
 
     public CorrelationEngine Correlations { get; }
 
-    /// <summary>Correlation references to rules that are not in the set (reported as errors by tools).</summary>
-    public IReadOnlyList<RuleLoadError> UnresolvedReferences { get; }
+    /// <summary>Correlations skipped because their id repeats an earlier one, and references to rules that are not in the set (reported as errors by tools).</summary>
+    public IReadOnlyList<RuleLoadError> CorrelationProblems { get; }
 
     /// <summary>Matches of detection rules for this event, before suppression (all rules whose logsource conditions hold).</summary>
     public void MatchDetections(LogEvent e, List<SigmaRule> matches)

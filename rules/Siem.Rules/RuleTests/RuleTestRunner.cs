@@ -95,7 +95,7 @@ public static class RuleTestRunner
         }
 
         var session = new DetectionSession(set, pipeline);
-        failures.AddRange(session.UnresolvedReferences.Select(e => e.ToString()));
+        failures.AddRange(session.CorrelationProblems.Select(e => e.ToString()));
         var matches = new List<SigmaRule>();
         foreach (var c in tests.Match)
         {
