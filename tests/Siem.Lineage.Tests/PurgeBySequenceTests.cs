@@ -93,6 +93,21 @@ public sealed class PurgeBySequenceTests
     }
 
     [Fact]
+    public void An_alert_hop_names_its_message_on_the_wire_and_a_hop_from_before_alert_sequences_still_decodes()
+    {
+        var hop = new AlertLineage("alert-1", "rule-1", ["r1"], ["subject-a"], "sqlite", At, EngineStreams.Alerts, 42);
+        var decoded = LineageJson.DecodeAlert(LineageJson.Encode(hop));
+        Assert.Equal((hop.AlertId, hop.RuleId, hop.Index, hop.At, EngineStreams.Alerts, (ulong?)42), (decoded.AlertId, decoded.RuleId, decoded.Index, decoded.At, decoded.Stream, decoded.StreamSeq));
+        Assert.Equal(["r1"], decoded.RecordIds);
+        Assert.Equal(["subject-a"], decoded.SubjectIds);
+        var old = LineageJson.DecodeAlert("{\"alert_id\":\"alert-1\",\"rule_id\":\"rule-1\",\"records\":[\"r1\"],\"subjects\":[],\"index\":\"sqlite\",\"at\":0}"u8);
+        Assert.Null(old.Stream);
+        Assert.Null(old.StreamSeq);
+        var broken = Assert.Throws<FormatException>(() => LineageJson.DecodeAlert("{\"alert_id\":\"a\",\"rule_id\":\"r\",\"records\":[],\"subjects\":[],\"index\":\"sqlite\",\"at\":0,\"stream\":\"SIEM_ALERTS\"}"u8));
+        Assert.Contains("\"stream_seq\" is missing", broken.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_ledger_from_before_alert_sequences_gains_the_column_and_its_alerts_stay_unnamed_even_after_a_named_hop()
     {
         var dir = Directory.CreateTempSubdirectory("siem-ledger-old-").FullName;

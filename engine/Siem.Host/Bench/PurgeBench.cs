@@ -20,8 +20,9 @@ namespace Siem.Host.Bench;
 /// the full job: forward filter, index, files, ledger, the verification of each store and the byte scan of the data
 /// dir, and the signed certificate. <c>purge_seconds</c> is the whole job (request to certificate), wall clock;
 /// <c>purge_cpu_seconds</c> the CPU this process used for it (steadier on a shared machine), with per-step times.
+/// <c>--alerts N</c> adds a JetStream alerts stream (see <see cref="AlertsStream"/>) and the JetStream step.
 /// </summary>
-internal static class PurgeBench
+internal static partial class PurgeBench
 {
     private const string SubjectIp = "198.51.100.7";
     private const int Chunk = 5000;
@@ -33,8 +34,10 @@ internal static class PurgeBench
         var data = new Option<string?>("--data") { Description = "Data dir to fill (default: a temporary one, deleted afterwards)" };
         var template = new Option<string?>("--template") { Description = "Keep the filled data dir here and copy it for each run (filled on first use; the fill takes minutes at 1M)" };
         var json = new Option<bool>("--json") { Description = "Print only the JSON result object" };
+        var alerts = new Option<int>("--alerts") { Description = "Also purge a private nats-server's SIEM_ALERTS holding this many alerts (1 in 100 of the subject's)", DefaultValueFactory = _ => 0 };
+        var readWhole = new Option<bool>("--alerts-read-whole") { Description = "Read SIEM_ALERTS whole in the purge step instead of fetching the ledger's sequences (as before)" };
         var cmd = new Command("purge", "Purge one subject's records among many stored (SQLite index + ledger) and verify it.");
-        foreach (var o in new Option[] { stored, subjectRecords, data, template, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { stored, subjectRecords, data, template, json, alerts, readWhole }) cmd.Options.Add(o);
         cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
             int total = pr.GetValue(stored), subject = pr.GetValue(subjectRecords);
@@ -47,7 +50,7 @@ internal static class PurgeBench
             var dir = pr.GetValue(data) ?? Directory.CreateTempSubdirectory("siem-bench-purge-").FullName;
             try
             {
-                return await RunAsync(dir, pr.GetValue(template), total, subject, pr.GetValue(json), ct).ConfigureAwait(false);
+                return await RunAsync(dir, pr.GetValue(template), total, subject, pr.GetValue(json), (pr.GetValue(alerts), pr.GetValue(readWhole)), ct).ConfigureAwait(false);
             }
             finally
             {
@@ -57,7 +60,7 @@ internal static class PurgeBench
         return cmd;
     }
 
-    private static async Task<int> RunAsync(string dir, string? template, int total, int subjectCount, bool jsonOnly, CancellationToken ct)
+    private static async Task<int> RunAsync(string dir, string? template, int total, int subjectCount, bool jsonOnly, (int Count, bool ReadWhole) alerts, CancellationToken ct)
     {
         var log = jsonOnly ? TextWriter.Null : Console.Out;
         var fill = Stopwatch.StartNew();
@@ -79,7 +82,7 @@ internal static class PurgeBench
             await FillAsync(dir, total, subjectCount, log, ct).ConfigureAwait(false);
         }
         double fillSeconds = fill.Elapsed.TotalSeconds;
-        return await PurgeAsync(dir, fillSeconds, total, subjectCount, log, ct).ConfigureAwait(false);
+        return await PurgeAsync(dir, fillSeconds, total, subjectCount, alerts, log, ct).ConfigureAwait(false);
     }
 
     private static void CopyTree(string from, string to)
@@ -134,28 +137,35 @@ internal static class PurgeBench
         log.WriteLine($"bench purge: stored {total} records ({subjectCount} of the subject) in {fill.Elapsed.TotalSeconds:0.0} s");
     }
 
-    private static async Task<int> PurgeAsync(string dir, double fillSeconds, int total, int subjectCount, TextWriter log, CancellationToken ct)
+    private static async Task<int> PurgeAsync(string dir, double fillSeconds, int total, int subjectCount, (int Count, bool ReadWhole) alerts, TextWriter log, CancellationToken ct)
     {
         var subjects = SubjectPseudonymizer.Open(dir);
-        log.WriteLine("bench purge: purging");
-        var clock = Stopwatch.StartNew();
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         PurgeRunResult result;
         var timed = new List<TimedPurgeTarget>();
+        double seconds, cpuSeconds, serverCpuSeconds = 0;
+        await using (var stream = alerts.Count > 0 ? await AlertsStream.StartAsync(ct).ConfigureAwait(false) : null)
         await using (var index = SqliteIndexSink.Open(dir))
         await using (var ledger = LineageLedger.Open(dir))
         {
-            timed.AddRange([new(new ForwardFilterTarget()), new(new IndexPurgeTarget(index)), new(new FilesPurgeTarget()), new(new LedgerPurgeTarget(ledger))]);
+            if (stream != null) await stream.FillAsync(alerts.Count, subjectCount, total, ledger, subjects, log, ct).ConfigureAwait(false);
+            timed.AddRange([new(new ForwardFilterTarget()), new(new IndexPurgeTarget(index))]);
+            if (stream != null) timed.Add(new(stream.Target(subjects, alerts.ReadWhole ? null : ledger)));
+            timed.AddRange([new(new FilesPurgeTarget()), new(new LedgerPurgeTarget(ledger))]);
+            log.WriteLine("bench purge: purging");
+            var clock = Stopwatch.StartNew();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var serverCpu = stream == null ? TimeSpan.Zero : CpuMeter.ProcessCpu(stream.Server.Pid);
             var coordinator = new PurgeCoordinator(dir, timed, subjects, new AuditLog(dir), new PurgeOptions { Log = m => log.WriteLine(m) });
             var job = await coordinator.RequestAsync(EcsFields.SourceIp, SubjectIp, "bench", "bench purge", cancellationToken: ct).ConfigureAwait(false);
             result = await coordinator.RunAsync(job.Id, "bench", ct).ConfigureAwait(false);
+            seconds = clock.Elapsed.TotalSeconds;
+            cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+            if (stream != null) serverCpuSeconds = (CpuMeter.ProcessCpu(stream.Server.Pid) - serverCpu).TotalSeconds;
         }
-        double seconds = clock.Elapsed.TotalSeconds;
-        double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         long deleted = result.Job.Steps.Single(s => s.Store == "index").Deleted;
         log.WriteLine($"bench purge: {deleted} index documents deleted, verified={result.Verified}, {seconds:0.00} s for the whole job (steps, verification, byte scan, certificate)");
         foreach (var c in result.Checks) log.WriteLine($"  {c.Store}: {(c.Clean ? "clean" : "NOT CLEAN")} {string.Join("; ", c.Where.Take(3))}");
-        Console.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+        var output = new Dictionary<string, object>
         {
             ["stored"] = total,
             ["subject_records"] = subjectCount,
@@ -165,9 +175,17 @@ internal static class PurgeBench
             ["index_deleted"] = deleted,
             ["step_seconds"] = timed.ToDictionary(t => t.Name, t => Math.Round(t.PurgeSeconds, 3)),
             ["verify_seconds"] = timed.ToDictionary(t => t.Name, t => Math.Round(t.VerifySeconds, 3)),
+            ["step_cpu_seconds"] = timed.ToDictionary(t => t.Name, t => Math.Round(t.PurgeCpuSeconds, 3)),
             ["fill_seconds"] = Math.Round(fillSeconds, 1),
             ["load_average"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "",
-        }));
+        };
+        if (alerts.Count > 0)
+        {
+            output["alerts"] = alerts.Count;
+            output["nats_server_cpu_seconds"] = Math.Round(serverCpuSeconds, 3);
+            output["jetstream_note"] = result.Job.Steps.Single(s => s.Store == "jetstream").Note ?? "";
+        }
+        Console.Out.WriteLine(JsonSerializer.Serialize(output));
         return result.Verified ? 0 : 1;
     }
 }
