@@ -37,32 +37,61 @@ public sealed partial class AgentRegistry
     /// Takes in another host's record of an agent (<see cref="AgentRecordMerge"/>: never un-revokes). An identity,
     /// enrollment or revocation change is written at once; a newer key report alone waits for the coalesced write.
     /// </summary>
-    public SharedAgentMerge MergeShared(AgentRecord shared)
+    public SharedAgentMerge MergeShared(AgentRecord shared) => MergeShared([shared])[0];
+
+    /// <summary>
+    /// Takes in many records at once (a host catching up with the bucket): one write of the file for all of them, not
+    /// one per agent. One result per record, in order.
+    /// </summary>
+    public IReadOnlyList<SharedAgentMerge> MergeShared(IReadOnlyList<AgentRecord> shared)
     {
         ArgumentNullException.ThrowIfNull(shared);
+        var results = new List<SharedAgentMerge>(shared.Count);
         lock (_gate)
         {
             RefreshIfChanged();
-            if (!_agents.TryGetValue(shared.AgentId, out var stored))
+            Dictionary<string, AgentRecord>? next = null;
+            bool reportsWait = false;
+            foreach (var record in shared)
             {
-                Write(shared);
-                return new SharedAgentMerge(shared, SharedAgentMergeOutcome.Added, Conflict: false);
+                var stored = next != null ? next.GetValueOrDefault(record.AgentId) : _agents.GetValueOrDefault(record.AgentId);
+                if (stored is null)
+                {
+                    (next ??= WithPendingReports(_agents))[record.AgentId] = record;
+                    results.Add(new SharedAgentMerge(record, SharedAgentMergeOutcome.Added, Conflict: false));
+                    continue;
+                }
+                var local = next != null ? stored : WithPendingReport(stored);
+                var (merged, conflict) = AgentRecordMerge.Merge(local, record);
+                if (AgentRecordMerge.SameContent(merged, local))
+                {
+                    results.Add(new SharedAgentMerge(local, SharedAgentMergeOutcome.Unchanged, conflict));
+                    continue;
+                }
+                var outcome = merged.Revoked && !local.Revoked ? SharedAgentMergeOutcome.Revoked : SharedAgentMergeOutcome.Updated;
+                results.Add(new SharedAgentMerge(merged, outcome, conflict));
+                if (next == null && AgentRecordMerge.SameExceptReport(merged, stored) && merged.EngineKeyId is { } sealingKey && merged.EngineKeyReportedAt is { } reportedAt)
+                {
+                    // Only a newer report: coalesced with this host's own reports.
+                    _pendingReports[record.AgentId] = new EngineKeyReport(sealingKey, [.. merged.PendingEngineKeyIds ?? []], reportedAt);
+                    reportsWait = true;
+                    continue;
+                }
+                (next ??= WithPendingReports(_agents))[record.AgentId] = merged;
             }
-            var local = WithPendingReport(stored);
-            var (merged, conflict) = AgentRecordMerge.Merge(local, shared);
-            if (AgentRecordMerge.SameContent(merged, local)) return new SharedAgentMerge(local, SharedAgentMergeOutcome.Unchanged, conflict);
-            var outcome = merged.Revoked && !local.Revoked ? SharedAgentMergeOutcome.Revoked : SharedAgentMergeOutcome.Updated;
-            if (AgentRecordMerge.SameExceptReport(merged, stored) && merged.EngineKeyId is { } sealingKey && merged.EngineKeyReportedAt is { } reportedAt)
+            if (next != null)
             {
-                // Only a newer report: coalesced with this host's own reports.
-                _pendingReports[shared.AgentId] = new EngineKeyReport(sealingKey, [.. merged.PendingEngineKeyIds ?? []], reportedAt);
+                Persist(next);
+                Replace(next);
+                ReportsWritten();
+            }
+            else if (reportsWait)
+            {
                 if (_path == null) FlushLocked();
                 else _flushTimer ??= _clock.CreateTimer(_ => FlushFromTimer(), null, ReportFlushDelay, Timeout.InfiniteTimeSpan);
-                return new SharedAgentMerge(merged, outcome, conflict);
             }
-            Write(merged);
-            return new SharedAgentMerge(merged, outcome, conflict);
         }
+        return results;
     }
 
     /// <summary>One agent's record as the shared bucket holds it (compact JSON; public keys only, no secret).</summary>
@@ -114,16 +143,6 @@ public sealed partial class AgentRegistry
         if (!decided.SigningPublicKey.AsSpan().SequenceEqual(proposed.SigningPublicKey))
             throw new AgentEnrollmentConflictException(proposed.AgentId, decided.HostName);
         return decided;
-    }
-
-    /// <summary>Writes one agent's record with the waiting reports (callers hold <c>_gate</c>).</summary>
-    private void Write(AgentRecord record)
-    {
-        var next = WithPendingReports(_agents);
-        next[record.AgentId] = record;
-        Persist(next);
-        Replace(next);
-        ReportsWritten();
     }
 
     /// <summary>Makes <paramref name="next"/> the registry readers see and tells <see cref="Changed"/> which agents differ (callers hold <c>_gate</c>, or construct).</summary>

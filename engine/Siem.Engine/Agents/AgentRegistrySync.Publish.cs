@@ -88,12 +88,12 @@ public sealed partial class AgentRegistrySync
             {
                 // The bucket already says all this host knows (and maybe more): take it in.
                 _shared[agentId] = shared;
-                TakeIn(shared, entry.Revision);
+                TakeIn(shared);
                 return;
             }
             if (await bucket.TryUpdateAsync(agentId, AgentRegistry.EncodeShared(merged), entry.Revision, cancellationToken).ConfigureAwait(false) is null) continue;
             Written(merged);
-            if (!AgentRecordMerge.SameContent(merged, local)) TakeIn(merged, entry.Revision);
+            if (!AgentRecordMerge.SameContent(merged, local)) TakeIn(merged);
             return;
         }
         ReportOnce($"contended:{agentId}", $"agent '{agentId}': publishing to {Bucket} kept conflicting with other hosts; trying again at its next change");

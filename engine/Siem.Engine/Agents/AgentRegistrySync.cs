@@ -131,20 +131,24 @@ public sealed partial class AgentRegistrySync : IAsyncDisposable
         {
             try
             {
+                // A host catching up (thousands of agents) takes them in with one write of agents.json, not one per agent.
+                var batch = new List<AgentRecord>();
                 await foreach (var entry in bucket.WatchAsync(">", cancellationToken).ConfigureAwait(false))
                 {
                     if (entry.Operation != KvOperation.Put)
                     {
                         ReportOnce($"deleted:{entry.Key}:{entry.Revision}", $"agent '{entry.Key}' was deleted from {Bucket} (revision {entry.Revision}); this host keeps its record (revoke an agent instead of deleting it)");
-                        continue;
                     }
-                    if (AgentRegistry.DecodeShared(entry.Value.Span) is not { } shared || shared.AgentId != entry.Key)
+                    else if (AgentRegistry.DecodeShared(entry.Value.Span) is not { } shared || shared.AgentId != entry.Key)
                     {
                         ReportOnce($"bad:{entry.Key}:{entry.Revision}", $"{Bucket}/{entry.Key} (revision {entry.Revision}) is not a valid agent record; ignored");
-                        continue;
                     }
-                    _shared[shared.AgentId] = shared;
-                    TakeIn(shared, entry.Revision);
+                    else
+                    {
+                        _shared[shared.AgentId] = shared;
+                        batch.Add(shared);
+                    }
+                    if (entry.Delta == 0 && batch.Count > 0) TakeIn(Flush(batch));
                 }
                 return; // the connection closed
             }
@@ -160,33 +164,51 @@ public sealed partial class AgentRegistrySync : IAsyncDisposable
         }
     }
 
-    /// <summary>Merges another host's record here and says what it changed.</summary>
-    private void TakeIn(AgentRecord shared, ulong revision)
+    private static List<AgentRecord> Flush(List<AgentRecord> batch)
     {
-        SharedAgentMerge merge;
+        var taken = new List<AgentRecord>(batch);
+        batch.Clear();
+        return taken;
+    }
+
+    /// <summary>Merges another host's record here and says what it changed.</summary>
+    private void TakeIn(AgentRecord shared) => TakeIn([shared]);
+
+    /// <summary>Merges other hosts' records here (one write) and says what changed: each agent when a few, a count when many.</summary>
+    private void TakeIn(IReadOnlyList<AgentRecord> shared)
+    {
+        IReadOnlyList<SharedAgentMerge> merges;
         try
         {
-            merge = _registry.MergeShared(shared);
+            merges = _registry.MergeShared(shared);
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
         {
-            _log($"agent '{shared.AgentId}' from {Bucket} (revision {revision}) not written to agents.json ({ex.Message}); tried again at its next change");
+            _log($"{shared.Count} agent record(s) from {Bucket} not written to agents.json ({ex.Message}); an agent missing here is looked up in {Bucket} when its batch arrives");
             return;
         }
-        if (merge.Conflict) ReportConflict(shared, merge.Record);
-        switch (merge.Outcome)
+        int added = 0, revoked = 0, updated = 0;
+        for (int i = 0; i < merges.Count; i++)
         {
-            case SharedAgentMergeOutcome.Unchanged:
-                return;
-            case SharedAgentMergeOutcome.Added:
-                _log(shared.Revoked ? $"agent '{shared.AgentId}' (revoked on another host) recorded from {Bucket}" : $"agent '{shared.AgentId}' enrolled on another host (tenant {shared.Tenant}): its batches are opened here too");
-                break;
-            case SharedAgentMergeOutcome.Revoked:
-                _log($"agent '{shared.AgentId}' revoked on another host ({Bucket}): its batches are quarantined here from now on");
-                break;
+            var (record, outcome) = (shared[i], merges[i].Outcome);
+            if (merges[i].Conflict) ReportConflict(record, merges[i].Record);
+            if (outcome == SharedAgentMergeOutcome.Unchanged) continue;
+            Interlocked.Increment(ref _mergedIn);
+            if (outcome == SharedAgentMergeOutcome.Added) added++;
+            else if (outcome == SharedAgentMergeOutcome.Revoked) revoked++;
+            else updated++;
+            if (merges.Count > ManyAgents) continue;
+            if (outcome == SharedAgentMergeOutcome.Added)
+                _log(record.Revoked ? $"agent '{record.AgentId}' (revoked on another host) recorded from {Bucket}" : $"agent '{record.AgentId}' enrolled on another host (tenant {record.Tenant}): its batches are opened here too");
+            else if (outcome == SharedAgentMergeOutcome.Revoked)
+                _log($"agent '{record.AgentId}' revoked on another host ({Bucket}): its batches are quarantined here from now on");
         }
-        Interlocked.Increment(ref _mergedIn);
+        if (merges.Count > ManyAgents && added + revoked + updated > 0)
+            _log($"{Bucket}: {added} agent(s) enrolled on other hosts, {revoked} revoked there and {updated} updated taken in ({merges.Count} records read)");
     }
+
+    /// <summary>Above this many records at once, changes are logged as counts.</summary>
+    private const int ManyAgents = 20;
 
     private void ReportConflict(AgentRecord shared, AgentRecord kept) => ReportOnce(
         $"conflict:{shared.AgentId}:{Convert.ToBase64String(shared.SigningPublicKey)}",

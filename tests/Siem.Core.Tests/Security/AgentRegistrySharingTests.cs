@@ -118,6 +118,29 @@ public sealed class AgentRegistrySharingTests : IDisposable
     }
 
     [Fact]
+    public void A_host_catching_up_takes_in_hundreds_of_agents_with_one_write()
+    {
+        using var registry = new AgentRegistry(PathOf, reportFlushDelay: TimeSpan.FromHours(1));
+        var mine = registry.Register("mine", Key("mine"), "acme");
+        Assert.True(registry.ReportEngineKeys("mine", "k-2", [], At));
+        var told = new List<string>();
+        registry.Changed += ids => told.AddRange(ids);
+        long writes = registry.FileWrites;
+        var theirs = Enumerable.Range(0, 300).Select(i => Agent($"a-{i:D3}", Key("a"), At)).ToList();
+
+        var merges = registry.MergeShared([.. theirs, mine with { Revoked = true, RevokedAt = At }]);
+
+        Assert.Equal(writes + 1, registry.FileWrites);
+        Assert.Equal(300, merges.Count(m => m.Outcome == SharedAgentMergeOutcome.Added));
+        Assert.Equal(SharedAgentMergeOutcome.Revoked, merges[^1].Outcome);
+        Assert.Equal(301, told.Count);
+        using var onDisk = new AgentRegistry(PathOf);
+        Assert.Equal(301, onDisk.All.Count);
+        Assert.True(onDisk.TryGet("mine", out var cached) && cached.Revoked && cached.EngineKeyId == "k-2");
+        Assert.Equal(0, registry.PendingReports);
+    }
+
+    [Fact]
     public void Changes_made_by_another_process_on_the_same_file_are_told_when_it_is_read_again()
     {
         using var registry = new AgentRegistry(PathOf);
