@@ -52,7 +52,8 @@ internal sealed class LineageHarness : IAsyncDisposable
     private BatchSequenceTracker? _tracker;
 
     /// <param name="wrapRecorder">Wraps the JetStream recorder (to inject failures).</param>
-    public static async Task<LineageHarness> StartAsync(Func<ILineageRecorder, ILineageRecorder>? wrapRecorder = null)
+    /// <param name="options">Engine options for the harness's data dir; null = defaults with a short nak delay.</param>
+    public static async Task<LineageHarness> StartAsync(Func<ILineageRecorder, ILineageRecorder>? wrapRecorder = null, Func<string, EngineOptions>? options = null)
     {
         var server = await NatsServer.StartAsync();
         var conn = new NatsConnection(NatsOpts.Default with { Servers = [server.Url] });
@@ -72,7 +73,7 @@ internal sealed class LineageHarness : IAsyncDisposable
         var ledger = LineageLedger.Open(dir);
         var index = SqliteIndexSink.Open(dir);
         var recorder = new JetStreamLineageRecorder(conn);
-        var pipeline = new EventPipeline(conn, index, opener, tracker, SigmaDetector.Load([ruleDir], null), EngineOptions.Default with { NakDelay = TimeSpan.FromMilliseconds(200) })
+        var pipeline = new EventPipeline(conn, index, opener, tracker, SigmaDetector.Load([ruleDir], null), options?.Invoke(dir) ?? EngineOptions.Default with { NakDelay = TimeSpan.FromMilliseconds(200) })
         {
             Lineage = new PipelineLineage(wrapRecorder?.Invoke(recorder) ?? recorder, subjects, "engine-test", "sqlite"),
         };

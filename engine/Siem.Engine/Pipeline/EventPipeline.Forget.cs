@@ -71,7 +71,7 @@ public sealed partial class EventPipeline
     private int Forget(SubjectForgetting forget)
     {
         // In place, without a snapshot and restore of the whole state: the cost follows the open windows, not their size on disk.
-        int removed = _detector.Forget(forget.RecordIds, forget.ExactValues) + _suppressor.Forget(forget.RecordIds, forget.AlertIds);
+        int removed = _detector.Forget(forget.RecordIds, forget.ExactValues) + _suppressor.Forget(forget.RecordIds, forget.AlertIds) + ForgetPendingUpdates(forget);
         if (removed > 0) Log($"purge {forget.JobId}: forgot {removed} correlation matches, windows and open alerts of the subject");
         return removed;
     }

@@ -15,6 +15,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(Bench.PurgeBench.CreateCommand());
         bench.Subcommands.Add(Bench.PipelineBench.CreateCommand());
         bench.Subcommands.Add(Bench.IndexBench.CreateCommand());
+        bench.Subcommands.Add(Bench.RetireScanBench.CreateCommand());
         return bench;
     }
 }

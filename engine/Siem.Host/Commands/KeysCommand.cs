@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
 using Siem.Core.Security;
 using Siem.Engine.Keys;
 using Siem.Host.Server.Config;
@@ -142,7 +144,7 @@ internal static class KeysCommand
                 + "pass --nats URL or --config siem.yml of the running platform, or --force (such batches are then quarantined as unknown_key)").ConfigureAwait(false);
             return false;
         }
-        var waiting = await UnconsumedBatches.SealedToAsync(jetStream, keyId, cancellationToken).ConfigureAwait(false);
+        var waiting = await UnconsumedBatches.SealedToAsync(jetStream, keyId, ScanProgress(keyId, stderr), cancellationToken).ConfigureAwait(false);
         if (waiting.Count == 0) return true;
         if (!force)
         {
@@ -152,6 +154,25 @@ internal static class KeysCommand
         }
         await stderr.WriteLineAsync($"siem keys retire: --force: {waiting.Count} unconsumed batch(es) sealed to {keyId} in SIEM_EVENTS, from {waiting.Describe()}, will be quarantined as unknown_key").ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>How often a long scan of SIEM_EVENTS says how far it is (a short one says nothing).</summary>
+    private static readonly TimeSpan ScanProgressInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>A line on stderr every <see cref="ScanProgressInterval"/> while the scan runs: read so far, rate, time left.</summary>
+    private static Action<long, long> ScanProgress(string keyId, TextWriter stderr)
+    {
+        long started = Stopwatch.GetTimestamp(), lastReport = started;
+        return (scanned, waiting) =>
+        {
+            long now = Stopwatch.GetTimestamp();
+            if (Stopwatch.GetElapsedTime(lastReport, now) < ScanProgressInterval) return;
+            lastReport = now;
+            double rate = scanned / Stopwatch.GetElapsedTime(started, now).TotalSeconds;
+            string left = waiting > scanned ? string.Create(CultureInfo.InvariantCulture, $", about {(waiting - scanned) / rate:0} s left") : "";
+            stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"siem keys retire: checking SIEM_EVENTS for batches sealed to {keyId}: {scanned:N0} of {waiting:N0} waiting batches read ({rate:0}/s{left})"));
+        };
     }
 
     /// <summary>Agents (not revoked) that may still send batches sealed to <paramref name="keyId"/>, as they last reported.</summary>
