@@ -88,6 +88,23 @@ public sealed class DeferredAckTests
         Assert.Equal([12L], await FailedLoginAlertCountsAsync(h));
     }
 
+    [Fact]
+    public async Task A_purge_of_a_record_drops_the_pending_update_that_holds_it_so_the_subject_is_not_written_back()
+    {
+        await using var h = await StartAsync(interval: TimeSpan.FromHours(1), maxAwaiting: 3);
+        await PublishFailuresAsync(h, 1, 0, 4);
+        await h.WaitUntilAsync(async () => await h.CountAsync() == 4, "the first message indexed");
+        await PublishFailuresAsync(h, 2, 4, 4);
+        await h.WaitUntilAsync(async () => await h.CountAsync() == 8 && h.Pipeline.PendingAlertUpdates == 1, "the second message's update pending");
+
+        // The purge already removed fail05 from the index; the update folded before it must not bring it back.
+        var forget = new Siem.Engine.Purge.SubjectForgetting { JobId = "purge-1", RecordIds = new HashSet<string>(["fail05"], StringComparer.Ordinal) };
+        Assert.True(await h.Pipeline.ForgetAsync(forget).WaitAsync(h.Timeout.Token) >= 2); // the open alert and its pending update
+        Assert.Equal(0, h.Pipeline.PendingAlertUpdates);
+        Assert.Equal(0, h.Pipeline.Stats.AlertsUpdated);
+        Assert.Equal([4L], await FailedLoginAlertCountsAsync(h));
+    }
+
     private static async Task<List<long>> FailedLoginAlertCountsAsync(PipelineHarness h)
     {
         var alerts = await h.Index.SearchAsync(new SearchRequest { Query = new MatchAllNode(), IncludeEvents = false, Limit = 10 }, h.Timeout.Token);
