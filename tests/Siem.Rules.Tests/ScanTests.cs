@@ -45,6 +45,35 @@ public sealed class ScanTests
     }
 
     [Fact]
+    public void An_access_log_with_a_path_traversal_and_a_sqlmap_injection_raises_the_sigmahq_webserver_rules()
+    {
+        var dir = Directory.CreateTempSubdirectory("siem-scan-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "access.log");
+            File.WriteAllLines(path,
+            [
+                "203.0.113.10 - - [22/Nov/2026:10:00:00 +0000] \"GET /index.html HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0\"",
+                "203.0.113.66 - - [22/Nov/2026:10:01:00 +0000] \"GET /cgi-bin/../../../../etc/passwd HTTP/1.1\" 400 0 \"-\" \"curl/7.68\"",
+                "203.0.113.66 - - [22/Nov/2026:10:01:02 +0000] \"GET /index.php?id=1%27%20UNION%20SELECT%201,2,3-- HTTP/1.1\" 200 10 \"-\" \"sqlmap/1.5\"",
+                // Answered 404: the SQL injection rule's filter (sc-status) leaves it out.
+                "203.0.113.66 - - [22/Nov/2026:10:01:03 +0000] \"GET /index.php?id=1%27%20UNION%20SELECT%201,2,3-- HTTP/1.1\" 404 10 \"-\" \"Mozilla/5.0\"",
+            ]);
+
+            var (exit, lines, errors) = Scan([Path.Combine(PackPaths.TestData, "sigma", "rules", "web")], path);
+
+            Assert.Equal(0, exit);
+            Assert.Equal("", errors);
+            Assert.Equal(["2 Path Traversal Exploitation Attempts", "3 SQL Injection Strings In URI", "3 Suspicious User-Agents Related To Recon Tools"],
+                lines.SkipLast(1).Select(m => $"{m.GetProperty("line").GetInt32()} {m.GetProperty("rule_title").GetString()}").Order(StringComparer.Ordinal));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void An_auth_log_with_a_brute_force_a_guessed_password_and_a_new_user_raises_the_pack_alerts()
     {
         var dir = Directory.CreateTempSubdirectory("siem-scan-");

@@ -91,6 +91,15 @@ public sealed partial class ParserPipeline
         var e = NewEvent(line, text, 0);
         if (!SyslogParser.TryParse(text, _time, _options.HostName, e, out var header))
         {
+            var web = NewEvent(line, text, 0);
+            if (AccessLogParser.TryParse(text, web))
+            {
+                // A web server's own access log file: no syslog header, the host is the one the agent runs on.
+                web.Set(EcsFields.Message, text);
+                web.Set(EcsFields.HostName, _options.HostName);
+                output.Add(web);
+                return;
+            }
             output.Add(Failure(line, text));
             return;
         }

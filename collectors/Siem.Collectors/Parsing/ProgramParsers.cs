@@ -41,6 +41,7 @@ internal static class ProgramParsers
                 => AccountParser.TryParse(message, e),
             "CRON" or "cron" or "crond" => CronParser.TryParse(message, e),
             "systemd-logind" => LogindParser.TryParse(message, e),
+            "nginx" or "apache" or "apache2" or "httpd" => AccessLogParser.TryParse(message, e),
             _ => false,
         };
     }

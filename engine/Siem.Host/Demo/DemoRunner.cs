@@ -100,7 +100,7 @@ internal sealed partial class DemoRunner
         var from = pack.Count > 0 ? new[] { $"{pack.Count} pack files" }.Concat(_o.RuleDirs) : _o.RuleDirs;
         Err($"demo: {detector.RuleCount} detection rules and {detector.CorrelationCount} correlation rules from {string.Join(", ", from)}");
         foreach (var p in detector.Problems.Take(10)) Err($"demo: rule problem: {p}");
-        if (detector.Problems.Count > 10) Err($"demo: ... and {detector.Problems.Count - 10} more rule problems (see `siem rules check`)");
+        if (detector.Problems.Count > 10) Err($"demo: ... and {detector.Problems.Count - 10} more rule problems (all of them: `siem rules validate DIR`)");
         return detector;
     }
 
