@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Siem.Collectors.Agent;
 using Siem.Core.Events;
+using static Siem.Collectors.Tests.Parsing.ParserTestKit;
 
 namespace Siem.Collectors.Tests.Agent;
 
@@ -52,6 +53,4 @@ public sealed class AgentHugeLineTests
         // Each cut event still fits a batch of its own (BatchOptions.MaxBytes, 512 KiB).
         Assert.All([big, process], e => Assert.True(e.Original.Length >= 64 * 1024 && e.Original.Length <= 512 * 1024, $"kept {e.Original.Length} chars"));
     }
-
-    private static string[] Tags(LogEvent e) => e.Fields.TryGetValue(EcsFields.Tags, out var t) ? t as string[] ?? [(string)t] : [];
 }
