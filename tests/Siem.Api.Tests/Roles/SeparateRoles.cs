@@ -16,7 +16,8 @@ namespace Siem.Api.Tests.Roles;
 
 /// <summary>
 /// A deployment split as an operator would split it: one real nats-server, one <c>siem serve --roles engine,lineage</c>
-/// process and one <c>siem serve --roles api</c> process, sharing nothing but NATS and the data dir. An enrolled agent's
+/// process (or an engine and a lineage process) and one <c>siem serve --roles api</c> process, sharing nothing but NATS
+/// and the data dir. An enrolled agent's
 /// key (as enrollment leaves it) lets the test seal and publish batches like a real agent.
 /// </summary>
 internal sealed class SeparateRoles : IAsyncDisposable
@@ -47,9 +48,11 @@ internal sealed class SeparateRoles : IAsyncDisposable
     public string AgentId { get; }
     public CancellationTokenSource Timeout { get; } = new(TimeSpan.FromSeconds(120));
 
-    /// <summary>Starts both processes and waits until the engine consumes and the API listens.</summary>
+    /// <summary>Starts the processes and waits until the engine consumes and the API listens.</summary>
     /// <param name="rulesYaml">Rules both roles load as a read-only pack (<c>rules.dirs</c>); none when null.</param>
-    public static async Task<SeparateRoles> StartAsync(string? rulesYaml = null)
+    /// <param name="lineageApart">Three processes, as the systemd units run them: <c>--roles engine</c> (with
+    /// <c>engine.report_lineage: true</c>), <c>--roles lineage</c> and <c>--roles api</c>.</param>
+    public static async Task<SeparateRoles> StartAsync(string? rulesYaml = null, bool lineageApart = false)
     {
         var nats = await NatsServer.StartAsync();
         var dir = Directory.CreateTempSubdirectory("siem-roles-").FullName;
@@ -62,14 +65,22 @@ internal sealed class SeparateRoles : IAsyncDisposable
         int port = NatsServer.FreePort();
         if (rulesYaml != null) await File.WriteAllTextAsync(Path.Combine(dir, "pack.yml"), rulesYaml);
         var common = $"server:\n  data_dir: data\nnats:\n  urls: [{nats.Url}]\nrules:\n  include_pack: false\n{(rulesYaml != null ? "  dirs: [pack.yml]\n" : "")}";
-        await File.WriteAllTextAsync(Path.Combine(dir, "engine.yml"), common + "engine:\n  batch_size: 4\n  ack_wait_ms: 3000\n");
+        await File.WriteAllTextAsync(Path.Combine(dir, "engine.yml"), common + "engine:\n  batch_size: 4\n  ack_wait_ms: 3000\n" + (lineageApart ? "  report_lineage: true\n" : ""));
         await File.WriteAllTextAsync(Path.Combine(dir, "api.yml"), common + $"api:\n  listen: 127.0.0.1:{port}\n");
         var client = new NatsConnection(NatsOpts.Default with { Servers = [nats.Url] });
         await client.ConnectAsync();
         var roles = new SeparateRoles(dir, nats, client, new EnvelopeSealer(agent, key.AgreementPublicKey, key.KeyId), agent.AgentId, port);
         try
         {
-            await roles.StartProcessAsync("engine,lineage", "engine.yml", "engine: consuming");
+            if (lineageApart)
+            {
+                await roles.StartProcessAsync("lineage", "engine.yml", "lineage: storing hops of");
+                await roles.StartProcessAsync("engine", "engine.yml", "engine: consuming");
+            }
+            else
+            {
+                await roles.StartProcessAsync("engine,lineage", "engine.yml", "engine: consuming");
+            }
             await roles.StartProcessAsync("api", "api.yml", "api: console and API at");
         }
         catch
@@ -108,7 +119,7 @@ internal sealed class SeparateRoles : IAsyncDisposable
         }
     }
 
-    /// <summary>What both processes wrote to stderr, for failure messages.</summary>
+    /// <summary>What every process wrote to stderr, for failure messages.</summary>
     public string Logs()
     {
         var sb = new StringBuilder();
@@ -163,7 +174,7 @@ internal sealed class SeparateRoles : IAsyncDisposable
         return body.GetProperty("total").GetInt64();
     }
 
-    /// <summary>Polls until <paramref name="condition"/> holds; fails with both processes' logs instead of hanging.</summary>
+    /// <summary>Polls until <paramref name="condition"/> holds; fails with every process's log instead of hanging.</summary>
     public async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
     {
         while (!await condition())

@@ -117,7 +117,7 @@ public sealed class DeployFilesTests : IDisposable
         var yaml = new YamlStream();
         using (var reader = new StreamReader(Repo("deploy", "compose", "compose.yml"))) yaml.Load(reader);
         var services = (YamlMappingNode)((YamlMappingNode)yaml.Documents[0].RootNode)["services"];
-        Assert.Equal(new[] { "engine", "nats-1", "nats-2", "nats-3", "opensearch" }, services.Children.Keys.Select(k => k.ToString()).Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { "api", "engine", "lineage", "nats-1", "nats-2", "nats-3", "opensearch" }, services.Children.Keys.Select(k => k.ToString()).Order(StringComparer.Ordinal));
 
         foreach (var node in new[] { "nats-1", "nats-2", "nats-3" })
         {
@@ -129,9 +129,14 @@ public sealed class DeployFilesTests : IDisposable
         var engine = (YamlMappingNode)services["engine"];
         Assert.True(int.Parse(((YamlMappingNode)engine["deploy"])["replicas"].ToString(), System.Globalization.CultureInfo.InvariantCulture) >= 2);
         Assert.True(File.Exists(Path.Combine(Repo("deploy", "compose"), ((YamlMappingNode)engine["build"])["context"].ToString(), ((YamlMappingNode)engine["build"])["dockerfile"].ToString())));
-        var command = ((YamlSequenceNode)engine["command"]).Select(c => c.ToString()).ToArray();
-        Assert.Equal("serve", command[0]);
-        Assert.Empty(ServeCommand.Create().Parse(command[1..]).Errors);
+        // One image, one role per service: the engines, the lineage ledger and the console/API.
+        foreach (var (service, role) in new[] { ("engine", "engine"), ("lineage", "lineage"), ("api", "api") })
+        {
+            var command = ((YamlSequenceNode)((YamlMappingNode)services[service])["command"]).Select(c => c.ToString()).ToArray();
+            Assert.Equal(["serve", "--config", "/etc/siem/siem.yml", "--roles", role], command);
+            Assert.Empty(ServeCommand.Create().Parse(command[1..]).Errors);
+            Assert.Equal("siem:local", ((YamlMappingNode)services[service])["image"].ToString());
+        }
     }
 
     [Fact]
@@ -148,6 +153,10 @@ public sealed class DeployFilesTests : IDisposable
         Assert.Equal(["tls://nats-1:4222", "tls://nats-2:4222", "tls://nats-3:4222"], config.ToNatsOpts("t").Servers);
         Assert.Equal(pki.EngineNKey, config.ToNatsOpts("t").NKeySeedFile);
         Assert.Equal(3, config.ScaleOut?.Replicas); // the replicas split correlation partitions; SIEM_CORR is R3
+        Assert.True(config.ReportLineage); // the lineage role runs in its own container
+        // The api service's section, as the api role reads it at start (a bad key would throw naming it); nothing connects.
+        var nats = new NatsConnection(NatsOpts.Default);
+        new Siem.Host.Server.Roles.ApiRole().Configure(new Siem.Host.Server.ServerContext { Config = config, Nats = nats, JetStream = new Siem.Nats.JetStream.NatsJSContext(nats), Log = TextWriter.Null });
     }
 
     [Theory]

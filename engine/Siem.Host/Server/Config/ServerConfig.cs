@@ -57,6 +57,9 @@ internal sealed record ServerConfig
     /// <summary>The state snapshot is replaced atomically each time; fsynced at most this often.</summary>
     public TimeSpan StateFsyncInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The engine reports lineage hops even without the lineage role in this process (one runs elsewhere).</summary>
+    public bool ReportLineage { get; init; }
+
     /// <summary>Section <c>scale_out:</c>: correlation windows partitioned across engine replicas; null = kept in this process (one engine).</summary>
     public Siem.Engine.ScaleOut.ScaleOutOptions? ScaleOut { get; init; }
 

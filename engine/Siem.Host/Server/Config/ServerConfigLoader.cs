@@ -109,7 +109,7 @@ internal static partial class ServerConfigLoader
     private static ServerConfig ReadEngine(ConfigSection? engine, ServerConfig config)
     {
         if (engine == null) return config;
-        engine.OnlyKeys("durable", "batch_size", "buffer_capacity", "ack_wait_ms", "suppression_window_s", "state_fsync_ms", "state_snapshot_ms");
+        engine.OnlyKeys("durable", "batch_size", "buffer_capacity", "ack_wait_ms", "suppression_window_s", "state_fsync_ms", "state_snapshot_ms", "report_lineage");
         var durable = engine.String("durable") ?? config.Durable;
         if (durable.Length == 0 || durable.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
             throw engine.Error("durable", "a consumer name from A-Z a-z 0-9 - _", ConfigSection.Q(durable));
@@ -122,6 +122,7 @@ internal static partial class ServerConfigLoader
             SuppressionWindow = Duration.FromSeconds(engine.PositiveInt("suppression_window_s", (long)config.SuppressionWindow.TotalSeconds, max: 30 * 86400)),
             StateFsyncInterval = TimeSpan.FromMilliseconds(engine.PositiveInt("state_fsync_ms", (long)config.StateFsyncInterval.TotalMilliseconds, max: 3_600_000)),
             StateSnapshotInterval = TimeSpan.FromMilliseconds(engine.PositiveInt("state_snapshot_ms", (long)config.StateSnapshotInterval.TotalMilliseconds, max: 3_600_000)),
+            ReportLineage = engine.Bool("report_lineage", config.ReportLineage),
         };
     }
 }

@@ -77,6 +77,22 @@ internal sealed partial class EngineRole
         }
     }
 
+    /// <summary>
+    /// Where this engine reports lineage hops: the recorder the lineage role of this process offers, or — with
+    /// <c>engine.report_lineage: true</c> — its own publisher to SIEM_LINEAGE for a lineage role in another process
+    /// (<c>siem@engine</c> + <c>siem@lineage</c>) or on another host (same <c>lineage.key</c>); null = none.
+    /// </summary>
+    private static async Task<Siem.Lineage.Hops.PipelineLineage?> ReportedLineageAsync(ServerContext context, Action<string> info, CancellationToken cancellationToken)
+    {
+        if (context.Services.Get<Siem.Lineage.Hops.PipelineLineage>() is { } offered) return offered;
+        if (!context.Config.ReportLineage) return null;
+        // The stream must exist before the first hop, whether or not the lineage process has started yet.
+        await Siem.Engine.Pipeline.JetStreamSetUp.RetryAsync(() => Siem.Lineage.Hops.LineageStreams.EnsureAsync(context.JetStream, cancellationToken), info, cancellationToken).ConfigureAwait(false);
+        info($"reporting lineage to {Siem.Lineage.Hops.LineageStreams.Stream} for a lineage role in another process (engine.report_lineage)");
+        return new Siem.Lineage.Hops.PipelineLineage(new Siem.Lineage.Hops.JetStreamLineageRecorder(context.Nats),
+            Siem.Lineage.Subjects.SubjectPseudonymizer.Open(context.DataDir), Siem.Lineage.Hops.PipelineLineage.DefaultEngineInstance, Index: "unknown");
+    }
+
     internal static CorrelationOptions CorrelationOptions(ServerConfig config) => Rules.Correlation.CorrelationOptions.Default with { AllowedLateness = config.AllowedLateness };
 
     /// <summary>The index as lineage names it: <c>sqlite:&lt;path&gt;</c> or <c>elasticsearch:&lt;url&gt;</c>.</summary>

@@ -30,6 +30,7 @@ internal sealed partial class EngineRole : IServerRole
         var config = context.Config;
         void Info(string m) => context.Info("engine", m);
         await JetStreamSetUp.RetryAsync(() => EngineStreams.EnsureAsync(context.JetStream, config.NatsReplicas, cancellationToken), Info, cancellationToken).ConfigureAwait(false);
+        var reportedLineage = await ReportedLineageAsync(context, Info, cancellationToken).ConfigureAwait(false);
 
         var (keys, registry) = LoadIdentity(config.DataDir, Info);
         using var registryLifetime = registry; // writes the agents' last coalesced key reports at shutdown
@@ -67,14 +68,14 @@ internal sealed partial class EngineRole : IServerRole
         // Before anything can raise an alert (pipeline, partition workers): each channel's consumer must exist before the first alert is published.
         if (delivery != null)
         {
-            delivery.Dispatcher.Lineage = context.Services.Get<Siem.Lineage.Hops.PipelineLineage>()?.Recorder;
+            delivery.Dispatcher.Lineage = reportedLineage?.Recorder;
             await delivery.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         await using var partitions = router != null
             ? await CorrelationPartitions.StartAsync(context.JetStream, ((SigmaDetector)detector.Current).CorrelationRules, router, index,
                 config.ScaleOut! with { EngineId = config.ScaleOut.EngineId ?? $"{config.Instance}-{Environment.ProcessId}" },
                 config.SuppressionWindow, CorrelationOptions(config),
-                lineage: context.Services.Get<Siem.Lineage.Hops.PipelineLineage>() is { } partitionLineage ? partitionLineage with { Index = IndexName(config) } : null,
+                lineage: reportedLineage is { } partitionLineage ? partitionLineage with { Index = IndexName(config) } : null,
                 log: Info, cancellationToken: cancellationToken).ConfigureAwait(false)
             : null;
         if (partitions != null) rules.Changed += () => ReloadPartitionRules(partitions, rules, Info);
@@ -102,8 +103,8 @@ internal sealed partial class EngineRole : IServerRole
             ForwardFilter = new Siem.Lineage.Purge.ForwardFilter(config.DataDir, Siem.Lineage.Subjects.SubjectPseudonymizer.Open(config.DataDir)),
         })
         {
-            // Lineage is reported when the lineage role runs in this process (it offers the recorder).
-            Lineage = context.Services.Get<Siem.Lineage.Hops.PipelineLineage>() is { } lineage ? lineage with { Index = IndexName(config) } : null,
+            // Lineage is reported when the lineage role runs in this process or engine.report_lineage is on.
+            Lineage = reportedLineage is { } lineage ? lineage with { Index = IndexName(config) } : null,
             CorrelationOutbox = router,
         };
         // Partition workers publish their correlation alerts to siem.alerts.* too: the durable delivery takes them from there.
