@@ -4,14 +4,18 @@ using Xunit.Abstractions;
 
 namespace Siem.Resilience.Tests.Faults;
 
-/// <summary>The broker goes away for a while (kill -9, 20 s) while agents keep reading; then it comes back with its store.</summary>
+/// <summary>
+/// The broker goes away for a minute (kill -9) while agents keep reading; then it comes back with its store. The issue's
+/// target — caught up within twice the outage — is printed, not asserted (wall time on a shared machine); the deadline
+/// bounds it at about three times.
+/// </summary>
 public sealed class BrokerOutageTests(ITestOutputHelper output)
 {
     [Fact]
-    public async Task Agents_spool_through_a_20_second_broker_outage_and_catch_up_exactly_once()
+    public async Task Agents_spool_through_a_one_minute_broker_outage_and_catch_up_exactly_once()
     {
         await using var server = await NatsServer.StartAsync();
-        await using var kit = new ResilienceKit(TimeSpan.FromSeconds(100));
+        await using var kit = new ResilienceKit(TimeSpan.FromSeconds(240));
         string[] urls = [server.Url];
         await ResilienceKit.CreateStreamsAsync(urls, replicas: 1, kit.Deadline);
         var agents = new[] { kit.StartAgent("web-01", urls), kit.StartAgent("web-02", urls) };
@@ -20,7 +24,7 @@ public sealed class BrokerOutageTests(ITestOutputHelper output)
         await kit.WaitAllIndexedAsync();
 
         server.Kill();
-        var outage = TimeSpan.FromSeconds(20);
+        var outage = TimeSpan.FromSeconds(60);
         var until = DateTime.UtcNow + outage;
         while (DateTime.UtcNow < until)
         {
@@ -34,7 +38,8 @@ public sealed class BrokerOutageTests(ITestOutputHelper output)
         var back = DateTime.UtcNow;
         await server.RestartAsync();
         await kit.WaitAllIndexedAsync();
-        output.WriteLine($"outage {outage.TotalSeconds} s; caught up {(DateTime.UtcNow - back).TotalSeconds:0.0} s after the broker returned; {kit.LinesWritten} lines");
+        var caughtUp = DateTime.UtcNow - back;
+        output.WriteLine($"outage {outage.TotalSeconds} s; caught up {caughtUp.TotalSeconds:0.0} s after the broker returned ({(caughtUp <= 2 * outage ? "within" : "OUTSIDE")} the 2x target); {kit.LinesWritten} lines; load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         kit.AssertExactlyOnce();
         Assert.All(agents, a => Assert.Equal(0, a.Status()!.RecordsDropped));
     }
