@@ -48,7 +48,9 @@ public sealed partial class ConsoleBrowserTests
         }, TextWriter.Null, stderr, stopDemo.Token));
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            // The whole flow: ~20 s on a quiet machine; it ran out of 90 s once at load 38 (two test projects and builds),
+            // so the bound is generous.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(240));
             var (url, adminToken) = await WaitForConsoleAsync(stderr, demo, timeout.Token);
 
             using var playwright = await Playwright.CreateAsync();
