@@ -39,6 +39,21 @@ public sealed class LoadErrorTests
     }
 
     [Fact]
+    public void A_complex_yaml_key_in_a_detection_or_a_correlation_is_a_located_error_not_an_exception()
+    {
+        // Found by `siem fuzz sigma --seed 7`: "? Image|endswith:" made the loader throw InvalidCastException.
+        const string Detection = "title: t\nlogsource:\n    product: windows\ndetection:\n    sel:\n    ?    Image|endswith:\n            - a.exe\n    condition: sel\n";
+        var error = Assert.Single(RuleLoader.LoadYaml(Detection, "complex.yml").Errors);
+        Assert.Contains("a key must be a plain name, not a list or map", error.Message, StringComparison.Ordinal);
+        Assert.Equal((6, 10), (error.Line, error.Column));
+
+        const string Correlation = "title: c\ncorrelation:\n    type: event_count\n    rules: [r]\n    group-by: [User]\n    timespan: 5m\n    condition:\n        ? [gte]\n        : 3\n";
+        var corr = Assert.Single(RuleLoader.LoadYaml(Correlation, "corr.yml").Errors);
+        Assert.Contains("a key must be a plain name, not a list or map", corr.Message, StringComparison.Ordinal);
+        Assert.Equal(8, corr.Line);
+    }
+
+    [Fact]
     public void Yaml_the_scanner_chokes_on_is_still_a_located_error()
     {
         const string Yaml = "title: t\nlogsource:\n    product: windows\ndetection:\n    sel:\n        Image: [unclosed\n    condition: sel\n";

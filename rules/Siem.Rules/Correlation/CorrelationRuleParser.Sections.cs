@@ -27,7 +27,7 @@ public static partial class CorrelationRuleParser
         var fields = new List<string>();
         foreach (var (keyNode, valueNode) in map.Children)
         {
-            var key = ((YamlScalarNode)keyNode).Value;
+            var key = KeyName(keyNode);
             if (key == "field")
             {
                 fields.AddRange(valueNode switch
@@ -92,10 +92,10 @@ public static partial class CorrelationRuleParser
             var fields = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var (ruleNode, fieldNode) in perRuleMap.Children)
             {
-                fields[((YamlScalarNode)ruleNode).Value ?? ""] = (fieldNode as YamlScalarNode)?.Value
+                fields[KeyName(ruleNode)] = (fieldNode as YamlScalarNode)?.Value
                     ?? throw Error(fieldNode, $"alias '{aliasNode}' for rule '{ruleNode}' must be a field name");
             }
-            result[((YamlScalarNode)aliasNode).Value ?? ""] = fields;
+            result[KeyName(aliasNode)] = fields;
         }
         return result;
     }
@@ -133,6 +133,10 @@ public static partial class CorrelationRuleParser
             _ => throw Error(node, $"'{key}' must be a list of strings"),
         };
     }
+
+    private static string KeyName(YamlNode keyNode) => keyNode is YamlScalarNode scalar
+        ? scalar.Value ?? ""
+        : throw Error(keyNode, "a key must be a plain name, not a list or map (YAML complex key '? ...')");
 
     private static CorrelationParseException Error(YamlNode node, string message) =>
         new(message, (int)node.Start.Line, (int)node.Start.Column);

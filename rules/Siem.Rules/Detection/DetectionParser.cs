@@ -14,7 +14,7 @@ internal static class DetectionParser
         YamlNode? conditionNode = null;
         foreach (var (keyNode, value) in section.Children)
         {
-            var key = ((YamlScalarNode)keyNode).Value ?? "";
+            var key = KeyName(keyNode);
             if (key == "condition")
             {
                 conditionNode = value;
@@ -105,7 +105,7 @@ internal static class DetectionParser
         var items = new List<DetectionItem>();
         foreach (var (keyNode, value) in map.Children)
         {
-            var key = ((YamlScalarNode)keyNode).Value ?? "";
+            var key = KeyName(keyNode);
             var parts = key.Split('|');
             var field = parts[0].Length == 0 ? null : parts[0];
             var values = value switch
@@ -142,6 +142,11 @@ internal static class DetectionParser
         var isNull = s.Style == ScalarStyle.Plain && (s.Value is null or "" or "~" or "null" or "Null" or "NULL");
         return new RawValue(isNull ? null : s.Value ?? "", Line(s), Col(s));
     }
+
+    /// <summary>A map key as a name; a sequence or map used as a key (YAML's <c>? key</c>) is a parse error, not a crash.</summary>
+    internal static string KeyName(YamlNode keyNode) => keyNode is YamlScalarNode scalar
+        ? scalar.Value ?? ""
+        : throw new RuleParseException("a key must be a plain name, not a list or map (YAML complex key '? ...')", Line(keyNode), Col(keyNode));
 
     internal static int Line(YamlNode n) => (int)n.Start.Line;
 

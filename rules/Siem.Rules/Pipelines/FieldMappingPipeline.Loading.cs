@@ -59,7 +59,7 @@ public sealed partial class FieldMappingPipeline
         }
         foreach (var key in map.Children.Keys)
         {
-            if (!_transformationKeys.Contains(((YamlScalarNode)key).Value ?? ""))
+            if (!_transformationKeys.Contains((key as YamlScalarNode)?.Value ?? ""))
             {
                 throw Error(path, key, $"unknown transformation key '{key}': expected id, logsource, field_mappings or event_conditions");
             }
@@ -74,7 +74,7 @@ public sealed partial class FieldMappingPipeline
             foreach (var (key, value) in lsMap.Children)
             {
                 var values = Strings(path, value, $"logsource.{key}").Select(v => v.ToLowerInvariant()).ToList();
-                switch (((YamlScalarNode)key).Value)
+                switch ((key as YamlScalarNode)?.Value)
                 {
                     case "product": product = values; break;
                     case "category": category = values; break;

@@ -44,7 +44,7 @@ internal sealed class RuleTestFile
         var counter = 0;
         foreach (var (keyNode, value) in root.Children)
         {
-            var key = ((YamlScalarNode)keyNode).Value;
+            var key = (keyNode as YamlScalarNode)?.Value;
             switch (key)
             {
                 case "match":
